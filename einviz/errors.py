@@ -1,0 +1,102 @@
+"""The errors einviz raises for bad input, laid out so the culprit is easy to see.
+
+Every message has the same shape: the problem in one sentence, the subscripts with a
+caret under the culprit, what was expected against what was given, and a hint::
+
+    label 'j' has size 3 in A (axis 1) but size 4 in B (axis 0)
+        ij,jk->ik
+         ^ ^
+      A: shape (2, 3)   B: shape (4, 5)
+      hint: the sizes of a shared label must match (or one of them must be 1)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+__all__ = [
+    "EinvizError",
+    "SubscriptError",
+    "ShapeError",
+    "LimitError",
+    "ArgumentTypeError",
+    "caret_line",
+]
+
+
+def caret_line(positions: Iterable[int]) -> str:
+    """A line with ``^`` at each of ``positions`` (0-based columns), for marking a culprit.
+
+    >>> caret_line([1, 3])
+    ' ^ ^'
+    """
+    marks = sorted(set(positions))
+    if not marks:
+        return ""
+    line = [" "] * (marks[-1] + 1)
+    for column in marks:
+        line[column] = "^"
+    return "".join(line)
+
+
+class EinvizError(ValueError):
+    """The root of every error einviz raises for bad input.
+
+    Attributes:
+        problem: the problem in one sentence.
+        subscripts: the subscripts text the carets refer to (or ``None``).
+        positions: the columns of ``subscripts`` that are the culprit.
+        details: lines saying what was expected against what was given.
+        hint: how to fix it (or ``None``).
+
+    >>> err = EinvizError("label 'j' is bad", subscripts="ij->j", positions=[1], hint="fix it")
+    >>> print(err)
+    label 'j' is bad
+        ij->j
+         ^
+      hint: fix it
+    """
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        subscripts: str | None = None,
+        positions: Iterable[int] = (),
+        details: Iterable[str] = (),
+        hint: str | None = None,
+    ) -> None:
+        self.problem = problem
+        self.subscripts = subscripts
+        self.positions = tuple(positions)
+        self.details = tuple(details)
+        self.hint = hint
+        super().__init__(self._layout())
+
+    def _layout(self) -> str:
+        lines = [self.problem]
+        if self.subscripts is not None:
+            lines.append("    " + self.subscripts)
+            carets = caret_line(self.positions)
+            if carets:
+                lines.append("    " + carets)
+        lines.extend("  " + detail for detail in self.details)
+        if self.hint:
+            lines.append("  hint: " + self.hint)
+        return "\n".join(lines)
+
+
+class SubscriptError(EinvizError):
+    """The subscripts text (or sublist) is not valid einsum syntax."""
+
+
+class ShapeError(EinvizError):
+    """The operands do not fit the subscripts: their number, ranks or sizes."""
+
+
+class LimitError(EinvizError):
+    """The problem is larger than a limit; raise the limit with :func:`einviz.limits`."""
+
+
+class ArgumentTypeError(EinvizError, TypeError):
+    """An argument has the wrong type (numpy raises ``TypeError`` here, and so does einviz)."""

@@ -1,0 +1,276 @@
+"""Parse einsum subscripts (text or numpy's sublist form) into an :class:`Equation`.
+
+This stage knows nothing of shapes or arrays: it reads the notation, checks its syntax the
+way numpy does, works out the output of implicit mode, and remembers where every label stood
+in the text so later errors can put a caret under it.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ArgumentTypeError, SubscriptError
+
+__all__ = ["ELLIPSIS", "Equation", "parse", "parse_sublists"]
+
+#: How an ellipsis stands in a term's labels.
+ELLIPSIS = "..."
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_LABEL_HINT = "labels are the letters a-z and A-Z; terms are separated by ',' and '->' starts the output"
+
+
+@dataclass(frozen=True)
+class Equation:
+    """Parsed subscripts: the labels of each input term and of the output.
+
+    Attributes:
+        terms: the labels of each operand, one tuple per operand; an ellipsis is ``"..."``.
+        output: the labels of the output (worked out by numpy's rule in implicit mode).
+        explicit: whether the text gave the output after ``->``.
+        source: the text as written (not part of equality).
+        term_positions: for each term, the column in ``source`` of each label.
+        output_positions: the column in ``source`` of each output label (``-1`` when implicit).
+
+    ``str(eq)`` is the canonical text and ``parse(str(eq)) == eq``.
+
+    >>> eq = parse("ij, jk")
+    >>> eq.terms, eq.output, eq.explicit
+    ((('i', 'j'), ('j', 'k')), ('i', 'k'), False)
+    >>> str(eq)
+    'ij,jk'
+    """
+
+    terms: tuple[tuple[str, ...], ...]
+    output: tuple[str, ...]
+    explicit: bool
+    source: str = field(default="", compare=False, repr=False)
+    term_positions: tuple[tuple[int, ...], ...] = field(default=(), compare=False, repr=False)
+    output_positions: tuple[int, ...] = field(default=(), compare=False, repr=False)
+
+    def __str__(self) -> str:
+        inputs = ",".join("".join(term) for term in self.terms)
+        return f"{inputs}->{''.join(self.output)}" if self.explicit else inputs
+
+    @property
+    def n_operands(self) -> int:
+        """The number of operands the subscripts name."""
+        return len(self.terms)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """Every distinct label of the inputs, in order of first appearance (no ellipsis)."""
+        seen = dict.fromkeys(label for term in self.terms for label in term if label != ELLIPSIS)
+        return tuple(seen)
+
+    @property
+    def has_ellipsis(self) -> bool:
+        """Whether any input term has an ellipsis."""
+        return any(ELLIPSIS in term for term in self.terms)
+
+    def text_for_carets(self) -> str:
+        """The text that ``term_positions`` and ``output_positions`` refer to."""
+        return self.source if self.source else str(self)
+
+
+def parse(subscripts: str) -> Equation:
+    """Parse einsum subscripts text, as numpy reads it.
+
+    Args:
+        subscripts: e.g. ``"ij,jk->ik"`` (explicit), ``"ij,jk"`` (implicit: the output is
+            the labels seen once, sorted), ``"...ij->...ji"`` (ellipsis), ``"ii->i"``.
+            Spaces are ignored.
+
+    Returns:
+        The :class:`Equation`, with the source position of every label.
+
+    Raises:
+        SubscriptError: the text is not valid einsum syntax (the message marks the culprit).
+        ArgumentTypeError: ``subscripts`` is not a string.
+
+    >>> parse("ij,jk->ik").output
+    ('i', 'k')
+    >>> parse("ba").output  # implicit mode sorts the output
+    ('a', 'b')
+    """
+    if not isinstance(subscripts, str):
+        raise ArgumentTypeError(
+            f"subscripts must be a string, not {type(subscripts).__name__}",
+            hint="write einsum('ij,jk->ik', A, B), or the sublist form einsum(A, [0, 1], B, [1, 2])",
+        )
+    terms: list[list[str]] = [[]]
+    positions: list[list[int]] = [[]]
+    output: list[str] | None = None
+    output_positions: list[int] = []
+    text = subscripts
+    i = 0
+    while i < len(text):
+        char = text[i]
+        labels, cols = (terms[-1], positions[-1]) if output is None else (output, output_positions)
+        if char == " ":
+            i += 1
+        elif char in _LETTERS:
+            labels.append(char)
+            cols.append(i)
+            i += 1
+        elif char == ",":
+            if output is not None:
+                raise SubscriptError(
+                    "the output cannot have a ','",
+                    subscripts=text, positions=[i],
+                    hint="the output after '->' is a single term",
+                )
+            terms.append([])
+            positions.append([])
+            i += 1
+        elif char == "-" or char == ">":
+            if char == ">" or text[i + 1 : i + 2] != ">":
+                raise SubscriptError(
+                    f"'{char}' must be part of an arrow '->'",
+                    subscripts=text, positions=[i],
+                    hint="write the output after '->', as in 'ij->i'",
+                )
+            if output is not None:
+                raise SubscriptError(
+                    "the subscripts have more than one '->'",
+                    subscripts=text, positions=[text.index("->"), i],
+                    hint="one '->' separates the inputs from the output",
+                )
+            output = []
+            i += 2
+        elif char == ".":
+            run = len(text[i:]) - len(text[i:].lstrip("."))
+            if run != 3:
+                raise SubscriptError(
+                    f"an ellipsis is three dots, not {run}",
+                    subscripts=text, positions=range(i, i + run),
+                    hint="write '...' for the broadcast dimensions",
+                )
+            if ELLIPSIS in labels:
+                first = cols[labels.index(ELLIPSIS)]
+                raise SubscriptError(
+                    "a term can have only one ellipsis",
+                    subscripts=text, positions=[first, i],
+                    hint="'...' stands for all the broadcast dimensions at once",
+                )
+            labels.append(ELLIPSIS)
+            cols.append(i)
+            i += 3
+        else:
+            raise SubscriptError(
+                f"{char!r} is not a valid label",
+                subscripts=text, positions=[i], hint=_LABEL_HINT,
+            )
+    equation_terms = tuple(tuple(term) for term in terms)
+    if output is None:
+        return Equation(
+            equation_terms,
+            _implicit_output(equation_terms),
+            explicit=False,
+            source=text,
+            term_positions=tuple(tuple(p) for p in positions),
+        )
+    _check_output(equation_terms, output, output_positions, positions, text)
+    return Equation(
+        equation_terms,
+        tuple(output),
+        explicit=True,
+        source=text,
+        term_positions=tuple(tuple(p) for p in positions),
+        output_positions=tuple(output_positions),
+    )
+
+
+def _implicit_output(terms: tuple[tuple[str, ...], ...], key: Any = None) -> tuple[str, ...]:
+    counts = Counter(label for term in terms for label in term if label != ELLIPSIS)
+    once = sorted((label for label, n in counts.items() if n == 1), key=key)
+    ellipsis = (ELLIPSIS,) if any(ELLIPSIS in term for term in terms) else ()
+    return ellipsis + tuple(once)
+
+
+def _check_output(
+    terms: tuple[tuple[str, ...], ...],
+    output: list[str],
+    output_positions: list[int],
+    term_positions: list[list[int]],
+    text: str,
+) -> None:
+    inputs = {label for term in terms for label in term}
+    seen: dict[str, int] = {}
+    for label, column in zip(output, output_positions):
+        if label in seen:
+            what = "an ellipsis" if label == ELLIPSIS else f"label {label!r}"
+            raise SubscriptError(
+                f"the output has {what} more than once",
+                subscripts=text, positions=[seen[label], column],
+                hint="each output label names one axis of the result",
+            )
+        seen[label] = column
+        if label != ELLIPSIS and label not in inputs:
+            raise SubscriptError(
+                f"output label {label!r} does not appear in any input",
+                subscripts=text, positions=[column],
+                details=[f"input labels: {', '.join(sorted(inputs - {ELLIPSIS})) or '(none)'}"],
+                hint="every output label must name an axis of some operand",
+            )
+
+
+def parse_sublists(args: Sequence[Any]) -> tuple[Equation, list[Any]]:
+    """Parse numpy's sublist form ``(A, [0, 1], B, [1, 2], [0, 2])``.
+
+    Integers 0-25 become the labels a-z and 26-51 become A-Z; ``Ellipsis`` is ``...``.
+    Without an output sublist the output follows numpy's implicit rule (labels seen once,
+    in increasing order, after the ellipsis), and the equation is made explicit.
+
+    Args:
+        args: operands and sublists interleaved, optionally followed by the output sublist.
+
+    Returns:
+        The equation and the list of operands.
+
+    >>> eq, ops = parse_sublists(["A", [0, 1], "B", [1, 2]])
+    >>> str(eq), ops
+    ('ab,bc->ac', ['A', 'B'])
+    """
+    args = list(args)
+    operands = args[0::2][: len(args) // 2]
+    sublists = args[1::2]
+    output_sublist = args[-1] if len(args) % 2 == 1 else None
+    terms = tuple(_sublist_labels(sublist, f"operand {k}") for k, sublist in enumerate(sublists))
+    if output_sublist is None:
+        output = _implicit_output(terms, key=_LETTERS.index)
+    else:
+        output = _sublist_labels(output_sublist, "the output")
+    text = ",".join("".join(term) for term in terms) + "->" + "".join(output)
+    return parse(text), operands
+
+
+def _sublist_labels(sublist: Any, where: str) -> tuple[str, ...]:
+    if isinstance(sublist, str) or not hasattr(sublist, "__iter__"):
+        raise ArgumentTypeError(
+            f"the sublist of {where} must be a list of integers, not {type(sublist).__name__}",
+            hint="in the sublist form each operand is followed by a list such as [0, 1]",
+        )
+    labels = []
+    for item in sublist:
+        if item is Ellipsis:
+            labels.append(ELLIPSIS)
+            continue
+        try:
+            number = operator.index(item)
+        except TypeError:
+            raise ArgumentTypeError(
+                f"the sublist of {where} holds {item!r}, which is not an integer or Ellipsis",
+                hint="sublist labels are integers from 0 to 51, or Ellipsis",
+            ) from None
+        if not 0 <= number < len(_LETTERS):
+            raise SubscriptError(
+                f"the sublist of {where} holds {number}, out of the range 0 to 51",
+                hint="sublist labels are integers from 0 to 51 (52 letters)",
+            )
+        labels.append(_LETTERS[number])
+    return tuple(labels)
