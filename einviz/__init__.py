@@ -11,22 +11,27 @@ array([ 3, 12])
 from .errors import ArgumentTypeError, EinvizError, LimitError, ShapeError, SubscriptError
 from .plan import Limits, LoopPlan, einsum, get_limits, limits, plan
 from .subscripts import Equation, parse
+from .trace import Cell, Step, Trace, trace
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ArgumentTypeError",
+    "Cell",
     "EinvizError",
     "Equation",
     "LimitError",
     "Limits",
     "LoopPlan",
     "ShapeError",
+    "Step",
     "SubscriptError",
+    "Trace",
     "__version__",
     "einsum",
     "get_limits",
     "limits",
     "parse",
     "plan",
+    "trace",
 ]

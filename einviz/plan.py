@@ -256,6 +256,12 @@ class LoopPlan:
         return "\n".join(rows)
 
     # -- running -------------------------------------------------------------------------
+    def trace(self, *operands: Any) -> Any:
+        """Trace every step of this plan on operands: see :class:`einviz.trace.Trace`."""
+        from .trace import Trace
+
+        return Trace(self, operands)
+
     def check_limits(self) -> None:
         """Refuse the problem, before allocating anything, when it is over a limit."""
         bounds = get_limits()
