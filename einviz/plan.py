@@ -139,12 +139,15 @@ class LoopPlan:
 
     @property
     def flops(self) -> int:
-        """Floating-point operations of the single nested loop, by opt_einsum's convention.
+        """Floating-point operations of the single nested loop.
 
         Each step makes ``n_operands - 1`` multiplications, plus one addition when some
         label is summed; a step with neither (a copy or transpose) counts as one operation:
         ``flops = n_steps * max(n_operands - 1 + (1 if summed else 0), 1)``. This is the
-        "naive" count that ``opt_einsum.contract_path`` and ``numpy.einsum_path`` print.
+        naive count of ``opt_einsum.contract_path`` and ``numpy.einsum_path``, with one
+        difference: they also count an addition per step when the inputs merely share a
+        label with nothing summed (a Hadamard product ``ij,ij->ij``: they print
+        ``2 * n_steps``, einviz counts ``n_steps``, the multiplications alone).
         """
         per_step = max(self.n_operands - 1 + (1 if self.summed else 0), 1)
         return self.n_steps * per_step

@@ -174,7 +174,7 @@ def parse(subscripts: str) -> Equation:
             source=text,
             term_positions=tuple(tuple(p) for p in positions),
         )
-    _check_output(equation_terms, output, output_positions, positions, text)
+    _check_output(equation_terms, output, output_positions, text)
     return Equation(
         equation_terms,
         tuple(output),
@@ -193,19 +193,14 @@ def _implicit_output(terms: tuple[tuple[str, ...], ...], key: Any = None) -> tup
 
 
 def _check_output(
-    terms: tuple[tuple[str, ...], ...],
-    output: list[str],
-    output_positions: list[int],
-    term_positions: list[list[int]],
-    text: str,
+    terms: tuple[tuple[str, ...], ...], output: list[str], output_positions: list[int], text: str
 ) -> None:
     inputs = {label for term in terms for label in term}
     seen: dict[str, int] = {}
     for label, column in zip(output, output_positions):
         if label in seen:
-            what = "an ellipsis" if label == ELLIPSIS else f"label {label!r}"
             raise SubscriptError(
-                f"the output has {what} more than once",
+                f"the output has label {label!r} more than once",
                 subscripts=text, positions=[seen[label], column],
                 hint="each output label names one axis of the result",
             )

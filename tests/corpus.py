@@ -1,0 +1,49 @@
+"""A named corpus of einsum expressions, shared by the tests of every stage.
+
+Each case has a readable id, the subscripts, and the operands' shapes; operands are made
+by :func:`operands` as small integers so every result is exact.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: id -> (subscripts, shapes)
+CORPUS: dict[str, tuple[str, list[tuple[int, ...]]]] = {
+    "scalar": ("->", [()]),
+    "scalar-product": (",->", [(), ()]),
+    "total-sum": ("ij->", [(2, 3)]),
+    "row-sums": ("ij->i", [(2, 3)]),
+    "column-sums": ("ij->j", [(2, 3)]),
+    "transpose": ("ij->ji", [(2, 3)]),
+    "hadamard": ("ij,ij->ij", [(2, 3), (2, 3)]),
+    "trace": ("ii->", [(3, 3)]),
+    "diagonal": ("ii->i", [(3, 3)]),
+    "repeated-3": ("iij->j", [(2, 2, 3)]),
+    "dot": ("i,i->", [(4,), (4,)]),
+    "outer": ("i,j->ij", [(2,), (3,)]),
+    "matvec": ("ij,j->i", [(2, 3), (3,)]),
+    "matmul": ("ij,jk->ik", [(2, 3), (3, 4)]),
+    "matmul-implicit": ("ij,jk", [(2, 3), (3, 4)]),
+    "batched-matmul": ("bij,bjk->bik", [(2, 2, 3), (2, 3, 2)]),
+    "attention": ("bhqd,bhkd->bhqk", [(1, 2, 3, 2), (1, 2, 2, 2)]),
+    "bilinear": ("i,ij,j->", [(2,), (2, 3), (3,)]),
+    "four-operands": ("ab,bc,cd,de->ae", [(2, 2), (2, 3), (3, 2), (2, 2)]),
+    "ellipsis": ("...ij,...jk->...ik", [(2, 2, 3), (2, 3, 2)]),
+    "ellipsis-broadcast": ("...ij,...jk", [(2, 1, 2, 3), (4, 3, 2)]),
+    "ellipsis-implicit": ("i...->...", [(2, 3, 2)]),
+    "broadcast-size-1": ("ij,jk->ik", [(2, 1), (3, 4)]),
+    "zero-size": ("ij,jk->ik", [(2, 0), (0, 3)]),
+    "zero-out": ("ij->i", [(0, 3)]),
+    "uppercase": ("Ab,bC->AC", [(2, 3), (3, 2)]),
+    "spaces": (" ij , jk -> ik ", [(2, 3), (3, 2)]),
+    "five-d": ("abcde->ea", [(2, 1, 2, 2, 3)]),
+}
+
+IDS = list(CORPUS)
+
+
+def operands(shapes: list[tuple[int, ...]], dtype: str = "int64") -> list[np.ndarray]:
+    """Small deterministic integer operands (negative values too) of the given shapes."""
+    rng = np.random.default_rng(len(shapes) * 7 + sum(len(s) for s in shapes))
+    return [rng.integers(-3, 4, size=shape).astype(dtype) for shape in shapes]

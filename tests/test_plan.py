@@ -1,0 +1,229 @@
+"""The loop plan and the reference einsum, checked against numpy.einsum."""
+
+import numpy as np
+import pytest
+from corpus import CORPUS, IDS, operands
+from hypothesis import given
+from hypothesis import strategies as st
+
+import einviz
+from einviz import EinvizError, LimitError, ShapeError, einsum, plan
+from einviz.errors import ArgumentTypeError
+from einviz.testing import einsum_problems
+
+
+def assert_same(result, expected):
+    result, expected = np.asarray(result), np.asarray(expected)
+    assert result.shape == expected.shape
+    assert result.dtype == expected.dtype
+    if expected.dtype.kind in "biu":
+        np.testing.assert_array_equal(result, expected)
+    else:
+        np.testing.assert_allclose(result, expected, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("name", IDS)
+@pytest.mark.parametrize("dtype", ["int64", "float64", "int8", "bool", "complex128"])
+def test_corpus_matches_numpy(name, dtype):
+    subscripts, shapes = CORPUS[name]
+    ops = operands(shapes, dtype)
+    assert_same(einsum(subscripts, *ops), np.einsum(subscripts, *ops))
+
+
+@pytest.mark.parametrize("name", IDS)
+def test_loop_code_runs(name):
+    subscripts, shapes = CORPUS[name]
+    ops = operands(shapes)
+    p = plan(subscripts, *ops)
+    namespace = {"np": np, **dict(zip(p.names, ops))}
+    exec(p.loop_code(), namespace)
+    assert_same(namespace["out"], np.einsum(subscripts, *ops))
+
+
+@given(einsum_problems())
+def test_reference_equals_numpy(problem):
+    subscripts, ops = problem
+    assert_same(einsum(subscripts, *ops), np.einsum(subscripts, *ops))
+
+
+@given(einsum_problems(max_operands=3))
+def test_loop_code_equals_numpy_and_counts_steps(problem):
+    subscripts, ops = problem
+    p = plan(subscripts, *ops)
+    assert p.n_steps == int(np.prod([p.sizes[label] for label in p.labels]))
+    namespace = {"np": np, **dict(zip(p.names, ops))}
+    exec(p.loop_code(), namespace)
+    expected = np.einsum(subscripts, *ops)
+    if expected.dtype.kind in "biu":
+        np.testing.assert_array_equal(namespace["out"], expected)
+    else:
+        np.testing.assert_allclose(namespace["out"], expected, rtol=1e-6, atol=1e-9)
+
+
+@given(
+    st.sampled_from(["ij,jk->ik", "ii->i", "...i,...i", "ij", "i,->i", "ab...,b->a..."]),
+    st.lists(st.lists(st.integers(0, 3), max_size=4).map(tuple), max_size=3),
+)
+def test_arbitrary_shapes_raise_only_einviz_errors(subscripts, shapes):
+    try:
+        p = plan(subscripts, shapes=shapes)
+    except EinvizError:
+        return
+    ops = [np.ones(s) for s in shapes]
+    assert_same(einsum(subscripts, *ops), np.einsum(subscripts, *ops))
+    assert p.out_shape == np.einsum(subscripts, *ops).shape
+
+
+def test_sublist_form_matches_numpy():
+    a, b = np.arange(6).reshape(2, 3), np.arange(12).reshape(3, 4)
+    assert_same(einsum(a, [0, 1], b, [1, 2], [0, 2]), np.einsum(a, [0, 1], b, [1, 2], [0, 2]))
+    assert_same(einsum(a, [0, 1], b, [1, 2]), np.einsum(a, [0, 1], b, [1, 2]))
+    x = np.ones((2, 3, 4))
+    assert_same(einsum(x, [Ellipsis, 0]), np.einsum(x, [Ellipsis, 0]))
+
+
+def test_plan_table_and_formulas():
+    p = plan("ij,jk->ik", shapes=[(2, 3), (3, 4)])
+    text = repr(p)
+    assert "LoopPlan  ij,jk->ik" in text
+    assert "j          3  summed  A1 B0" in text
+    assert "steps 24   flops 48" in text
+    assert p.formula() == "out[i,k] = Σ_j A[i,j]·B[j,k]"
+    assert p.latex() == r"\mathrm{out}_{ik} = \sum_{j} A_{ij} B_{jk}"
+    assert plan("ij,kl->", shapes=[(2, 2), (2, 2)]).formula() == "out = Σ_{i,j,k,l} A[i,j]·B[k,l]"
+
+
+def test_ellipsis_dimensions_are_named_and_say_where_they_came_from():
+    p = plan("...ij,...jk", shapes=[(2, 1, 2, 3), (4, 3, 2)])
+    assert p.ellipsis == ("α", "β")
+    assert p.terms == (("α", "β", "i", "j"), ("β", "j", "k"))
+    assert p.origin("α") == "..." and p.origin("i") == "i"
+    assert "A[α, 0, i, j]" in p.loop_code()
+    assert "β          4  free    A1 B0 out1       ..." in repr(p)
+
+
+def test_flops_follow_opt_einsum():
+    opt_einsum = pytest.importorskip("opt_einsum")
+    for subscripts, shapes in CORPUS.values():
+        if "..." in subscripts or 0 in [d for s in shapes for d in s]:
+            continue
+        ops = operands(shapes)
+        info = opt_einsum.contract_path(subscripts, *ops, optimize="optimal")[1]
+        p = plan(subscripts, *ops)
+        terms = [set(t) for t in p.terms]
+        shared = sum(map(len, terms)) > len(set().union(*terms))
+        # opt_einsum adds an addition per step whenever inputs share a label, summed or not.
+        extra = p.n_steps if shared and not p.summed else 0
+        assert p.flops + extra == info.naive_cost, subscripts
+
+
+def test_loop_variables_never_clash_with_operand_names():
+    p = plan("Ab,bB->AB", shapes=[(2, 2), (2, 2)])
+    assert "for A_ in range(2):" in p.loop_code()
+    ops = operands([(2, 2), (2, 2)])
+    namespace = {"np": np, "A": ops[0], "B": ops[1]}
+    exec(p.loop_code(), namespace)
+    assert_same(namespace["out"], np.einsum("Ab,bB->AB", *ops))
+
+
+def test_size_clash_names_label_operands_axes_and_sizes_the_right_way_round():
+    with pytest.raises(ShapeError, match=r"label 'j' has size 3 in A \(axis 1\) but size 4 in B \(axis 0\)") as info:
+        einsum("ij,jk->ik", np.ones((2, 3)), np.ones((4, 5)))
+    assert str(info.value).splitlines()[1:] == [
+        "    ij,jk->ik",
+        "     ^ ^",
+        "  A: shape (2, 3)   B: shape (4, 5)",
+        "  hint: the sizes of a shared label must match (or one of them must be 1)",
+    ]
+
+
+@pytest.mark.parametrize(
+    "subscripts, shapes, message",
+    [
+        ("ij,jk->ik", [(2, 3)], r"the subscripts name 2 operands but 1 was given"),
+        ("ij", [(2, 3), (3,)], r"the subscripts name 1 operand but 2 were given"),
+        ("ijk", [(2, 3)], r"term 'ijk' has 3 labels but A has 2 dimensions"),
+        ("i", [()], r"term 'i' has 1 label but A has 0 dimensions"),
+        ("...ij", [(2,)], r"term '...ij' needs at least 2 dimensions but A has 1"),
+        ("ii", [(2, 3)], r"label 'i' has size 2 in A \(axis 0\) but size 3 in A \(axis 1\)"),
+        ("ii->i", [(1, 3)], r"label 'i' has size 1 in A \(axis 0\) but size 3 in A \(axis 1\)"),
+        ("...i,...i", [(2, 3), (4, 3)], r"a '\.\.\.' dimension has size 2 in A \(axis 0\) but size 4 in B \(axis 0\)"),
+        ("...i->i", [(2, 3)], r"'\.\.\.' stands for 1 dimension\(s\) that the output does not keep"),
+        ("ij", [(2, -1)], r"shape 0 is \(2, -1\), with a negative size"),
+        ("ij", [("a", 2)], r"shape 0 is \('a', 2\), not a tuple of sizes"),
+    ],
+)
+def test_shape_errors(subscripts, shapes, message):
+    with pytest.raises(ShapeError, match=message):
+        plan(subscripts, shapes=shapes)
+
+
+def test_einsum_argument_errors():
+    with pytest.raises(ShapeError, match="einsum needs the subscripts and at least one operand"):
+        einsum()
+    with pytest.raises(ShapeError, match="einsum needs at least one operand"):
+        einsum("ij")
+    with pytest.raises(ArgumentTypeError, match="cannot cast operand 0 from float64 to int64"):
+        einsum("i->i", np.ones(3), dtype=np.int64)
+    with pytest.raises(ArgumentTypeError, match="out must be a numpy array, not list"):
+        einsum("i->i", np.ones(3), out=[0, 0, 0])
+    with pytest.raises(ShapeError, match=r"out has shape \(2,\) but the result has shape \(3,\)"):
+        einsum("i->i", np.ones(3), out=np.ones(2))
+    with pytest.raises(EinvizError, match="order must be one of 'C', 'F', 'A' or 'K', not 'X'"):
+        einsum("i->i", np.ones(3), order="X")
+    with pytest.raises(EinvizError, match="give either operands or shapes=, not both"):
+        plan("i", np.ones(3), shapes=[(3,)])
+    with pytest.raises(EinvizError, match="names must be 2 distinct Python identifiers"):
+        plan("i,i", shapes=[(3,), (3,)], names=["x", "x"])
+
+
+def test_keywords_like_numpy():
+    a = np.arange(6.0).reshape(2, 3)
+    out = np.zeros(2)
+    assert einsum("ij->i", a, out=out) is out
+    np.testing.assert_array_equal(out, [3.0, 12.0])
+    assert einsum("ij->i", a, dtype=np.float32, casting="same_kind").dtype == np.float32
+    assert einsum("ij->i", a, dtype=np.int64, casting="unsafe").dtype == np.int64
+    assert einsum("ij,jk->ik", a, a.T, order="F").flags.f_contiguous
+    assert einsum("ij,jk->ik", a, a.T, optimize="greedy").shape == (2, 2)
+
+
+def test_single_operand_without_sums_is_a_view_like_numpy():
+    a = np.arange(9).reshape(3, 3)
+    diagonal = einsum("ii->i", a)
+    assert np.shares_memory(diagonal, a)
+    np.testing.assert_array_equal(diagonal, np.einsum("ii->i", a))
+
+
+def test_limits_refuse_before_allocating():
+    with einviz.limits(max_steps=100):
+        with pytest.raises(LimitError, match=r"the einsum needs 1,000,000 steps, more than the limit of 100"):
+            plan("ij,jk->ik", shapes=[(100, 100), (100, 100)]).check_limits()
+    with pytest.raises(LimitError, match=r"the output would have 10,000,000,000 elements"):
+        plan("i,j->ij", shapes=[(10**5,), (10**5,)]).check_limits()
+    # A huge broadcast operand costs no memory of its own: the refusal comes first.
+    huge = np.broadcast_to(np.ones(1), (10**6,))
+    with einviz.limits(max_steps=10**13), pytest.raises(LimitError, match="elements"):
+        einsum("i,j->ij", huge, huge)
+    assert einviz.get_limits().max_steps == einviz.Limits().max_steps
+
+
+def test_object_arrays_pass_their_own_errors_through():
+    class Boom:
+        def __mul__(self, other):
+            raise ZeroDivisionError("boom")
+
+        __rmul__ = __mul__
+
+    a = np.array([Boom(), Boom()], dtype=object)
+    with pytest.raises(ZeroDivisionError, match="boom"):
+        einsum("i,i->", a, a)
+
+
+def test_reference_never_calls_numpy_einsum(monkeypatch):
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the reference einsum must not call numpy.einsum")
+
+    monkeypatch.setattr(np, "einsum", forbidden)
+    a = np.arange(6).reshape(2, 3)
+    assert einsum("ij,jk->ik", a, a.T).tolist() == (a @ a.T).tolist()
