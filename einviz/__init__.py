@@ -8,7 +8,14 @@ later stages) trace and draw every multiply-and-sum step.
 array([ 3, 12])
 """
 
-from .errors import ArgumentTypeError, EinvizError, LimitError, ShapeError, SubscriptError
+from .errors import (
+    ArgumentTypeError,
+    EinvizError,
+    LimitError,
+    PathError,
+    ShapeError,
+    SubscriptError,
+)
 from .plan import Limits, LoopPlan, einsum, get_limits, limits, plan
 from .subscripts import Equation, parse
 from .trace import Cell, Step, Trace, trace
@@ -23,6 +30,7 @@ __all__ = [
     "LimitError",
     "Limits",
     "LoopPlan",
+    "PathError",
     "ShapeError",
     "Step",
     "SubscriptError",

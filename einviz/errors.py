@@ -20,6 +20,7 @@ __all__ = [
     "ShapeError",
     "LimitError",
     "ArgumentTypeError",
+    "PathError",
     "caret_line",
 ]
 
@@ -100,3 +101,7 @@ class LimitError(EinvizError):
 
 class ArgumentTypeError(EinvizError, TypeError):
     """An argument has the wrong type (numpy raises ``TypeError`` here, and so does einviz)."""
+
+
+class PathError(EinvizError, RuntimeError):
+    """An explicit ``optimize`` path does not contract the operands to one (numpy: RuntimeError)."""

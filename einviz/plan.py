@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .errors import ArgumentTypeError, EinvizError, LimitError, ShapeError
+from .errors import ArgumentTypeError, EinvizError, LimitError, PathError, ShapeError
 from .subscripts import ELLIPSIS, Equation, parse, parse_sublists
 
 __all__ = ["Limits", "LoopPlan", "einsum", "get_limits", "limits", "plan"]
@@ -35,6 +35,8 @@ _LATEX_GREEK = {
     "Π": r"\Pi", "Φ": r"\Phi", "Ψ": r"\Psi", "Ω": r"\Omega",
 }
 _DEFAULT_NAMES = tuple("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+_CASTINGS = ("no", "equiv", "safe", "same_kind", "unsafe")
 
 #: How many products the reference einsum holds in memory at once (per chunk).
 CHUNK_ELEMENTS = 1 << 16
@@ -300,6 +302,24 @@ class LoopPlan:
             strides[k] += stride
         return as_strided(array, shape=tuple(shape), strides=tuple(strides))
 
+    def output_view(self, array: np.ndarray) -> np.ndarray:
+        """For one operand with nothing summed: the result as a view of it (like numpy).
+
+        Diagonals come from :func:`numpy.diagonal` and the order from a transpose, so the
+        view's ``base`` is the operand's and it is writeable when the operand is.
+        """
+        labels = list(self.terms[0])
+        view = array
+        while len(set(labels)) < len(labels):
+            first = next(k for k, label in enumerate(labels) if label in labels[k + 1 :])
+            second = labels.index(labels[first], first + 1)
+            view = np.diagonal(view, 0, first, second)
+            labels = [x for k, x in enumerate(labels) if k not in (first, second)] + [labels[first]]
+        view = view.transpose([labels.index(label) for label in self.output])
+        if array.flags.writeable and not view.flags.writeable:
+            view.flags.writeable = True
+        return view
+
     def einsum(
         self,
         *operands: Any,
@@ -325,10 +345,17 @@ class LoopPlan:
                 hint="make a new plan for these operands",
             )
         self.check_limits()
-        if order not in ("C", "F", "A", "K"):
+        order = "K" if order is None else order
+        if not isinstance(order, str) or order.upper() not in ("C", "F", "A", "K"):
             raise EinvizError(
                 f"order must be one of 'C', 'F', 'A' or 'K', not {order!r}",
                 hint="order sets the memory layout of the result, as in numpy",
+            )
+        order = order.upper()
+        if casting not in _CASTINGS:
+            raise EinvizError(
+                f"casting must be one of {', '.join(map(repr, _CASTINGS))}, not {casting!r}",
+                hint="casting is numpy's rule for dtype= and out=",
             )
         result_dtype = _result_dtype(arrays, dtype, casting)
         if out is not None:
@@ -338,7 +365,7 @@ class LoopPlan:
             and arrays[0].dtype == result_dtype and len(set(self.terms[0])) == len(self.output)
         ):
             # One operand and nothing summed: like numpy, return a view (transpose/diagonal).
-            view = self.loop_view(0, arrays[0])
+            view = self.output_view(arrays[0])
             return view if order == "K" else _ordered(view, order, arrays)
         result = _compute(self, [a.astype(result_dtype, copy=False) for a in arrays], result_dtype)
         if out is not None:
@@ -424,7 +451,8 @@ def _compute(p: LoopPlan, arrays: list[np.ndarray], dtype: np.dtype) -> np.ndarr
                 result[outer + (piece,)] = _reduce(chunk, n_free - axis, dtype)
             else:
                 # The chunk is part of the sum of the cell `outer[:n_free]`: accumulate.
-                result[outer[:n_free]] += _reduce(chunk, 0, dtype)
+                # (Indexing with Ellipsis adds on a 0-d array: it wraps silently like numpy.)
+                result[outer[:n_free] + (Ellipsis,)] += _reduce(chunk, 0, dtype)
     return result
 
 
@@ -730,7 +758,6 @@ def einsum(
     >>> einsum(np.arange(3), [0], np.arange(3), [0])
     np.int64(5)
     """
-    del optimize
     if not operands:
         raise ShapeError(
             "einsum needs the subscripts and at least one operand",
@@ -747,8 +774,29 @@ def einsum(
             hint="e.g. einsum('ij->i', A)",
         )
     arrays = [np.asarray(a) for a in arrays]
+    _check_optimize(optimize, len(arrays))
     loop_plan = bind(equation, tuple(a.shape for a in arrays))
     result = loop_plan.einsum(*arrays, out=out, dtype=dtype, order=order, casting=casting)
     if out is None and isinstance(result, np.ndarray) and result.ndim == 0:
         return result[()]
     return result
+
+
+def _check_optimize(optimize: Any, n_operands: int) -> None:
+    """Accept what numpy accepts for ``optimize``; an explicit path must contract to one."""
+    if isinstance(optimize, (bool, str)) or optimize is None:
+        return
+    if not isinstance(optimize, (list, tuple)) or not optimize or optimize[0] != "einsum_path":
+        raise ArgumentTypeError(
+            f"optimize must be a bool, a strategy name or an einsum path, not {optimize!r}",
+            hint="e.g. optimize='greedy', or the path that numpy.einsum_path returns",
+        )
+    remaining = n_operands
+    for contraction in optimize[1:]:
+        remaining -= len(contraction) - 1
+    if remaining != 1:
+        raise PathError(
+            f"the einsum path leaves {remaining} operands, not one",
+            details=[f"path: {list(optimize)}"],
+            hint="each contraction (i, j, ...) joins its operands into one; the last leaves one",
+        )
