@@ -1,13 +1,14 @@
 """einviz: see what an einsum does.
 
-Parse einsum subscripts, plan the loops, run them as an exact reference einsum, and (in
-later stages) trace and draw every multiply-and-sum step.
+Parse einsum subscripts, plan the loops, run them as an exact reference einsum, trace every
+multiply-and-sum step, and draw them.
 
 >>> import numpy as np, einviz
 >>> einviz.einsum("ij->i", np.arange(6).reshape(2, 3))
 array([ 3, 12])
 """
 
+from .capture import Call, CallGroup, Calls, capture, run_script
 from .errors import (
     ArgumentTypeError,
     EinvizError,
@@ -24,6 +25,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ArgumentTypeError",
+    "Call",
+    "CallGroup",
+    "Calls",
     "Cell",
     "EinvizError",
     "Equation",
@@ -36,10 +40,12 @@ __all__ = [
     "SubscriptError",
     "Trace",
     "__version__",
+    "capture",
     "einsum",
     "get_limits",
     "limits",
     "parse",
     "plan",
+    "run_script",
     "trace",
 ]
