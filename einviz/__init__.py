@@ -17,6 +17,7 @@ from .errors import (
     ShapeError,
     SubscriptError,
 )
+from .explain import PATTERNS, Explanation, explain
 from .plan import Limits, LoopPlan, einsum, get_limits, limits, plan
 from .subscripts import Equation, parse
 from .trace import Cell, Step, Trace, trace
@@ -31,9 +32,11 @@ __all__ = [
     "Cell",
     "EinvizError",
     "Equation",
+    "Explanation",
     "LimitError",
     "Limits",
     "LoopPlan",
+    "PATTERNS",
     "PathError",
     "ShapeError",
     "Step",
@@ -42,6 +45,7 @@ __all__ = [
     "__version__",
     "capture",
     "einsum",
+    "explain",
     "get_limits",
     "limits",
     "parse",
