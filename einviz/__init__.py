@@ -8,6 +8,7 @@ multiply-and-sum step, and draw them.
 array([ 3, 12])
 """
 
+from .backends import BackendNotInstalledError, CheckReport, CheckRow, check
 from .capture import Call, CallGroup, Calls, capture, run_script
 from .errors import (
     ArgumentTypeError,
@@ -26,10 +27,13 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ArgumentTypeError",
+    "BackendNotInstalledError",
     "Call",
     "CallGroup",
     "Calls",
     "Cell",
+    "CheckReport",
+    "CheckRow",
     "EinvizError",
     "Equation",
     "Explanation",
@@ -44,6 +48,7 @@ __all__ = [
     "Trace",
     "__version__",
     "capture",
+    "check",
     "einsum",
     "explain",
     "get_limits",
