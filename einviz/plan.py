@@ -75,7 +75,7 @@ def limits(**changes: int) -> Iterator[Limits]:
         **changes: fields of :class:`Limits` to change, e.g. ``max_steps=10**12``.
 
     >>> with limits(max_steps=10):
-    ...     plan("ij,jk->ik", shapes=[(3, 3), (3, 3)])
+    ...     plan("ij,jk->ik", shapes=[(3, 3), (3, 3)]).check_limits()
     Traceback (most recent call last):
     ...
     einviz.errors.LimitError: the einsum needs 27 steps, more than the limit of 10
