@@ -25,7 +25,26 @@ from .trace import Cell, Step, Trace, trace
 
 __version__ = "0.1.0"
 
+# The pictures need svgwrite; they load on first use so that `import einviz` stays light.
+_LAZY = {"Animation": "einviz.animation", "animate": "einviz.animation"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'einviz' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
 __all__ = [
+    "Animation",
     "ArgumentTypeError",
     "BackendNotInstalledError",
     "Call",
@@ -47,6 +66,7 @@ __all__ = [
     "SubscriptError",
     "Trace",
     "__version__",
+    "animate",
     "capture",
     "check",
     "einsum",

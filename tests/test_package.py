@@ -43,8 +43,8 @@ def test_all_equals_the_public_names():
     # In a fresh interpreter: tests that import submodules (einviz.testing) add attributes.
     code = (
         "import json, types, einviz\n"
-        "names = [n for n, v in vars(einviz).items()\n"
-        "         if not n.startswith('_') and not isinstance(v, types.ModuleType)]\n"
+        "names = [n for n in dir(einviz)\n"
+        "         if not n.startswith('_') and not isinstance(getattr(einviz, n), types.ModuleType)]\n"
         "print(json.dumps({'public': sorted(names + ['__version__']), 'all': einviz.__all__}))"
     )
     found = json.loads(python(code))

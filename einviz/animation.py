@@ -1,0 +1,271 @@
+"""Animate an einsum: :func:`animate` and the :class:`Animation` it returns.
+
+An animation is one laid-out :class:`~einviz.render.scene.Scene` and its frames; the
+animated SVG, a single frame, the PNG hero image and the notebook display are all drawn
+from it by :mod:`einviz.render.svg`.
+
+>>> import numpy as np
+>>> anim = animate("ij,jk->ik", np.eye(2), np.arange(4).reshape(2, 2))
+>>> anim.n_frames, anim.granularity
+(12, 'step')
+>>> anim.to_svg().startswith("<svg")
+True
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import zlib
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from .errors import EinvizError, ShapeError
+from .plan import plan as make_plan
+from .render import Frame, Scene, build_scene, render
+from .subscripts import ELLIPSIS, Equation, parse
+from .trace import Trace, trace
+
+__all__ = ["Animation", "animate", "default_operands"]
+
+#: Sizes given to labels when neither operands nor shapes are: small and all different.
+DEFAULT_SIZES = (2, 3, 4)
+_counter = itertools.count(1)
+
+
+class Animation:
+    """The frames of one einsum's animation, and every way to show them.
+
+    Attributes:
+        trace: the traced einsum the pictures show.
+        scene: the laid-out picture and its frames.
+        id: the figure's id prefix (distinct for every animation made in a process).
+    """
+
+    def __init__(self, scene: Scene, trace: Trace) -> None:
+        self.scene = scene
+        self.trace = trace
+        self.id = _prefix(scene)
+
+    @property
+    def n_frames(self) -> int:
+        """How many frames the animation has (opening and final frames included)."""
+        return self.scene.n_frames
+
+    @property
+    def frames(self) -> list[Frame]:
+        """The frames (see :class:`~einviz.render.scene.Frame`)."""
+        return self.scene.frames
+
+    @property
+    def granularity(self) -> str:
+        """What a frame shows: ``"step"``, ``"cell"`` or ``"sample"`` (a stated sample of cells)."""
+        return self.scene.granularity
+
+    @property
+    def duration(self) -> float:
+        """One loop of the animation, in seconds."""
+        return self.scene.duration
+
+    def __repr__(self) -> str:
+        kinds = [f.kind for f in self.frames]
+        parts = [f"{kinds.count(k)} {k}" for k in ("intro", "step", "cell") if kinds.count(k)]
+        return (f"<Animation {self.trace.plan.equation}: {self.n_frames} frames "
+                f"({', '.join(parts + ['final'])}), {self.granularity}, {self.duration:.1f} s>")
+
+    # -- SVG ----------------------------------------------------------------------------------
+    def to_svg(self, path: str | os.PathLike[str] | None = None) -> str | None:
+        """The animated SVG: self-contained, no script, looping; plays inside an ``<img>``.
+
+        Args:
+            path: where to write it; without a path the text is returned.
+
+        Returns:
+            The SVG text, or ``None`` when it was written to ``path``.
+        """
+        return _deliver(render(self.scene, "animated", prefix=self.id), path)
+
+    def frame_svg(self, frame: int = -1) -> str:
+        """A static SVG of one frame (``-1``: the final frame, everything done).
+
+        >>> import numpy as np
+        >>> animate("i->", np.arange(3)).frame_svg(0).count('class="einviz-frame')
+        1
+        """
+        return render(self.scene, "frame", frame, prefix=self.id)
+
+    def to_png(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        frame: int | None = None,
+        scale: float = 1.0,
+    ) -> bytes | None:
+        """Rasterise the hero image (the final state, with formula and loop code) or a frame.
+
+        Args:
+            path: where to write the PNG; without a path its bytes are returned.
+            frame: the frame to draw (default: the final frame).
+            scale: pixels per SVG unit (2 for a sharp picture on a high-density screen).
+
+        Returns:
+            The PNG bytes, or ``None`` when they were written to ``path``.
+        """
+        png = rasterise(self.frame_svg(-1 if frame is None else frame), scale)
+        if path is None:
+            return png
+        with open(path, "wb") as handle:
+            handle.write(png)
+        return None
+
+    # -- notebooks ------------------------------------------------------------------------------
+    def _repr_svg_(self) -> str:
+        return render(self.scene, "animated", prefix=f"{self.id}-{next(_counter)}")
+
+    def _repr_html_(self) -> str:
+        return f'<div class="einviz-figure">{self._repr_svg_()}</div>'
+
+
+def rasterise(svg: str, scale: float = 1.0) -> bytes:
+    """Draw SVG text to PNG bytes with resvg (system fonts: DejaVu backs the families used)."""
+    try:
+        import resvg_py
+    except ImportError as e:
+        raise EinvizError(
+            "PNG output needs the resvg-py package",
+            hint="pip install resvg-py",
+        ) from e
+    return bytes(resvg_py.svg_to_bytes(svg_string=svg, zoom=scale if scale != 1.0 else None))
+
+
+def _deliver(text: str, path: str | os.PathLike[str] | None) -> str | None:
+    if path is None:
+        return text
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    return None
+
+
+def _prefix(scene: Scene) -> str:
+    digest = zlib.crc32(
+        f"{scene.plan.equation}|{scene.plan.shapes}|{scene.plan.names}|{scene.granularity}|"
+        f"{scene.n_frames}".encode()
+    )
+    return f"e{digest & 0xFFFF:04x}{next(_counter)}"
+
+
+# -- operands ------------------------------------------------------------------------------------
+def default_operands(
+    subscripts: str | Equation,
+    shapes: Sequence[Sequence[int]] | Mapping[str, Sequence[int]] | None = None,
+    sizes: Mapping[str, int | Sequence[int]] | None = None,
+    names: Sequence[str] | None = None,
+    seed: int = 0,
+) -> list[np.ndarray]:
+    """Small integer operands for subscripts, when only shapes or label sizes are known.
+
+    Args:
+        subscripts: the subscripts.
+        shapes: the operands' shapes, as a list or as a dict from operand name to shape.
+        sizes: the size of some labels (``{"i": 2}``); ``"..."`` may map to the ellipsis'
+            sizes. Labels not given get 2, 3, 4 in order of first appearance, then 2.
+        names: the operands' names (for ``shapes`` given as a dict).
+        seed: the random seed of the values.
+
+    Returns:
+        One array per operand, integers from -3 to 5.
+
+    >>> [a.shape for a in default_operands("ij,jk->ik")]
+    [(2, 3), (3, 4)]
+    >>> [a.shape for a in default_operands("ij,jk->ik", sizes={"j": 5})]
+    [(2, 5), (5, 3)]
+    """
+    equation = subscripts if isinstance(subscripts, Equation) else parse(subscripts)
+    n = equation.n_operands
+    if shapes is not None:
+        if isinstance(shapes, Mapping):
+            order = list(names) if names is not None else [chr(ord("A") + k) for k in range(n)]
+            missing = [name for name in order if name not in shapes]
+            if missing or len(shapes) != n:
+                raise ShapeError(
+                    f"shapes= names {sorted(shapes)} but the operands are {order}",
+                    subscripts=str(equation),
+                    hint="give one shape per operand, keyed by the operands' names",
+                )
+            shape_list = [tuple(shapes[name]) for name in order]
+        else:
+            shape_list = [tuple(s) if not isinstance(s, int) else (s,) for s in shapes]
+    else:
+        given = dict(sizes or {})
+        ellipsis = given.pop(ELLIPSIS, (2,))
+        ellipsis = (ellipsis,) if isinstance(ellipsis, int) else tuple(ellipsis)
+        label_sizes: dict[str, int] = {}
+        for k, label in enumerate(label for label in equation.labels if label not in given):
+            label_sizes[label] = DEFAULT_SIZES[k] if k < len(DEFAULT_SIZES) else 2
+        label_sizes.update({label: int(size) for label, size in given.items()})  # type: ignore[arg-type]
+        shape_list = []
+        for term in equation.terms:
+            shape: list[int] = []
+            for label in term:
+                shape.extend(ellipsis if label == ELLIPSIS else [label_sizes[label]])
+            shape_list.append(tuple(shape))
+    make_plan(equation, shapes=shape_list, names=names)  # checks the shapes, with einviz's messages
+    rng = np.random.default_rng(seed)
+    return [rng.integers(-3, 6, size=shape).astype(np.int64) for shape in shape_list]
+
+
+def animate(
+    subscripts: Any,
+    *operands: Any,
+    granularity: str = "auto",
+    max_frames: int = 120,
+    names: Sequence[str] | None = None,
+    shapes: Sequence[Sequence[int]] | Mapping[str, Sequence[int]] | None = None,
+    sizes: Mapping[str, int | Sequence[int]] | None = None,
+    frame_ms: float | None = None,
+    max_axis: int = 8,
+    seed: int = 0,
+) -> Animation:
+    """Animate an einsum: every multiply-add (or every output cell) as a frame.
+
+    Args:
+        subscripts: the subscripts (or, in numpy's sublist form, the first operand).
+        *operands: the operands; leave them out to animate small integer operands made from
+            ``shapes`` or ``sizes`` (see :func:`default_operands`).
+        granularity: ``"step"`` (one multiply-add a frame), ``"cell"`` (one output element a
+            frame, its whole sum shown) or ``"auto"`` (the finest that fits ``max_frames``;
+            when even cells do not fit, a stated sample of cells and the final state).
+        max_frames: the most frames, the opening narrative and the final frame included.
+        names: the operands' names (default ``A``, ``B``, …).
+        shapes: the operands' shapes (a list, or a dict keyed by name), without operands.
+        sizes: label sizes, without operands, e.g. ``{"i": 2, "j": 3}``.
+        frame_ms: how long a step (or cell) frame shows, in milliseconds.
+        max_axis: axes longer than this are cut with an ellipsis cell.
+        seed: the seed of the default operands' values.
+
+    Returns:
+        The :class:`Animation`.
+
+    Raises:
+        EinvizError: bad subscripts, shapes or options (a subclass says which).
+
+    >>> anim = animate("ij->i", shapes=[(2, 3)], granularity="cell")
+    >>> anim.n_frames, [f.kind for f in anim.frames][-3:]
+    (6, ['cell', 'cell', 'final'])
+    """
+    if operands and (shapes is not None or sizes is not None):
+        raise EinvizError("give either operands or shapes=/sizes=, not both",
+                          hint="shapes= and sizes= make small integer operands for you")
+    if not operands and not isinstance(subscripts, (str, Equation)):
+        raise EinvizError("the sublist form needs its operands",
+                          hint="e.g. einviz.animate(A, [0, 1], B, [1, 2], [0, 2])")
+    if not operands:
+        operands = tuple(default_operands(subscripts, shapes, sizes, names, seed))
+    if isinstance(subscripts, Equation):
+        subscripts = str(subscripts)
+
+    traced = trace(subscripts, *operands, names=list(names) if names is not None else None)
+    scene = build_scene(traced, granularity=granularity, max_frames=max_frames,
+                        frame_ms=frame_ms, max_axis=max_axis)
+    return Animation(scene, traced)

@@ -1,0 +1,404 @@
+"""The pictures: scene layout, frames, the SVG as data, and the Animation API.
+
+The SVG is read back as data, the way the HTML player and any program would: every frame's
+lit cells (``data-operand``/``data-index`` inside ``g.einviz-frame``) must be exactly the
+cells its trace steps touch, and the output values shown must equal ``numpy.einsum``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+from einviz.animation import Animation, animate, default_operands
+from einviz.errors import EinvizError, ShapeError
+from einviz.render import format_factor, format_value, label_colours
+from einviz.render.palette import PALETTE
+from einviz.render.svg import render
+
+from corpus import CORPUS, IDS, operands
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+#: Cases beyond the shared corpus: cut axes (summed, free, leading) and a sampled output.
+EXTRA = {
+    "cut-summed-axis": ("ij,jk->ik", [(3, 20), (20, 2)]),
+    "cut-free-axes": ("ij,jk->ik", [(12, 3), (3, 10)]),
+    "cut-leading-axis": ("bij->bj", [(7, 2, 3)]),
+    "cut-trace": ("ii->", [(11, 11)]),
+    "cut-diagonal": ("ii->i", [(11, 11)]),
+    "broadcast-cut": ("ij,jk->ik", [(2, 1), (12, 2)]),
+}
+CASES = {**CORPUS, **EXTRA}
+
+
+def make(case: str, **options) -> Animation:
+    subscripts, shapes = CASES[case]
+    return animate(subscripts, *operands(shapes), **options)
+
+
+def parse(svg: str) -> ET.Element:
+    return ET.fromstring(svg)
+
+
+def frames_of(root: ET.Element) -> list[ET.Element]:
+    return [g for g in root.iter(f"{SVG}g") if "einviz-frame" in g.get("class", "").split()]
+
+
+def lit_cells(group: ET.Element, anim: Animation) -> set[tuple[str, tuple[int, ...]]]:
+    """The cells a frame group marks, expanded (a mark may stand for several hidden cells)."""
+    plan = anim.trace.plan
+    cells = set()
+    for element in group.iter():
+        operand = element.get("data-operand")
+        if operand is None:
+            continue
+        if element.get("data-index") is not None:
+            text = element.get("data-index")
+            cells.add((operand, tuple(int(i) for i in text.split(",")) if text else ()))
+            continue
+        k = plan.names.index(operand)
+        values = {}
+        for part in element.get("data-values").split(";"):
+            label, runs = part.split("=")
+            vals = []
+            for run in runs.split("+"):
+                first, _, last = run.partition(":")
+                vals.extend(range(int(first), int(last or first) + 1))
+            values[label] = vals
+        term = plan.terms[k]
+        names = list(values)
+        for combo in itertools.product(*values.values()):
+            value = dict(zip(names, combo))
+            cells.add((operand, tuple(0 if plan.is_broadcast(k, a) else value[label]
+                                      for a, label in enumerate(term))))
+    return cells
+
+
+def step_cells(anim: Animation, first: int, last: int) -> set[tuple[str, tuple[int, ...]]]:
+    plan = anim.trace.plan
+    cells = set()
+    for step in anim.trace.steps(first, last + 1):
+        for name, index in zip(plan.names, step.indices):
+            if 0 not in plan.shapes[plan.names.index(name)]:
+                cells.add((name, index))
+        cells.add(("out", step.out_index))
+    return cells
+
+
+# -- the SVG as data, for every corpus case and granularity ---------------------------------------
+@pytest.mark.parametrize("granularity", ["step", "cell", "auto"])
+@pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
+def test_frames_light_exactly_their_steps_cells(case: str, granularity: str) -> None:
+    anim = make(case, granularity=granularity)
+    root = parse(anim.to_svg())
+    groups = frames_of(root)
+    assert len(groups) == anim.n_frames == int(root.get("data-frames"))
+    for number, group in enumerate(groups):
+        assert int(group.get("data-frame")) == number
+        steps = group.get("data-steps")
+        lit = lit_cells(group, anim)
+        if not steps:
+            assert anim.frames[number].kind in ("intro", "final")
+            assert lit == set()
+            continue
+        first, last = (int(s) for s in steps.split("-"))
+        assert lit == step_cells(anim, first, last), f"frame {number} ({steps})"
+        kind = anim.frames[number].kind
+        if kind == "step":
+            assert first == last
+        else:
+            per_cell = anim.trace.steps_per_cell
+            assert first % per_cell == 0 and last - first + 1 == per_cell
+
+
+@pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
+def test_output_values_shown_equal_numpy(case: str) -> None:
+    subscripts, shapes = CASES[case]
+    arrays = operands(shapes)
+    anim = animate(subscripts, *arrays)
+    expected = np.einsum(subscripts, *arrays)
+    root = parse(anim.to_svg())
+    out_cells = {el.get("data-index") for el in root.iter(f"{SVG}use")
+                 if el.get("data-operand") == "out" and not _in_frame(root, el)}
+    finals = {}
+    for el in root.iter(f"{SVG}text"):
+        if el.get("data-from") is not None:
+            finals[el.get("data-index")] = el.text
+    assert set(finals) == out_cells, "every drawn output cell gets its final value"
+    for text, shown in finals.items():
+        index = tuple(int(i) for i in text.split(",")) if text else ()
+        assert shown == format_value(expected[index])
+
+
+def _in_frame(root: ET.Element, target: ET.Element) -> bool:
+    return any(target in list(group.iter()) for group in frames_of(root))
+
+
+@pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
+def test_every_grid_cell_carries_its_operand_and_index(case: str) -> None:
+    subscripts, shapes = CASES[case]
+    arrays = operands(shapes)
+    anim = animate(subscripts, *arrays)
+    plan = anim.trace.plan
+    children = list(parse(anim.frame_svg(-1)).find(f".//{SVG}g[@class='v einviz-cells']"))
+    seen = set()
+    for position, el in enumerate(children):
+        operand, index = el.get("data-operand"), el.get("data-index")
+        if operand is None:
+            continue
+        shape = plan.out_shape if operand == "out" else plan.shapes[plan.names.index(operand)]
+        parsed = tuple(int(i) for i in index.split(",")) if index else ()
+        assert len(parsed) == len(shape) and all(0 <= i < n for i, n in zip(parsed, shape))
+        seen.add((operand, parsed))
+        if operand != "out":  # an input cell shows its value
+            assert children[position + 1].text == format_value(arrays[plan.names.index(operand)][parsed])
+    assert len(seen) == sum(el.get("data-operand") is not None for el in children)
+    if all(0 not in s for s in (*plan.shapes, plan.out_shape)):
+        assert {o for o, _ in seen} == {*plan.names, "out"}
+
+
+@pytest.mark.parametrize("mode", ["animated", "frame", "base", "overlay", "player"])
+def test_every_mode_parses_as_xml(mode: str) -> None:
+    anim = make("matmul")
+    svg = render(anim.scene, mode, 5 if mode in ("frame", "overlay") else None, prefix="t1")
+    root = parse(svg)
+    assert root.get("id") == "t1"
+    shown = frames_of(root)
+    assert len(shown) == {"animated": anim.n_frames, "player": anim.n_frames, "base": 0}.get(mode, 1)
+
+
+def test_frame_svg_shows_one_frame_and_the_values_done_by_then() -> None:
+    anim = make("matmul", granularity="step")
+    k = next(f.number for f in anim.frames if f.kind == "step") + 4  # step 4: cell 1 done
+    root = parse(anim.frame_svg(k))
+    (group,) = frames_of(root)
+    assert group.get("data-steps") == "4-4"
+    finals = [el.get("data-index") for el in root.iter(f"{SVG}text") if el.get("data-from")]
+    assert finals == ["0,0"]
+    assert root.find(f".//{SVG}g[@class='einviz-codeline']") is not None
+
+
+def test_animated_svg_is_self_contained_and_loops() -> None:
+    svg = make("matmul").to_svg()
+    assert "<script" not in svg and "http://" not in svg.replace("http://www.w3.org", "")
+    assert "@keyframes" in svg and "infinite" in svg
+    assert "DejaVu Sans" in svg
+
+
+def test_id_prefixes_are_distinct_per_figure() -> None:
+    one, two = make("matmul"), make("matmul")
+    ids = {parse(one.to_svg()).get("id"), parse(two.to_svg()).get("id"),
+           parse(one._repr_svg_()).get("id"), parse(one._repr_svg_()).get("id")}
+    assert len(ids) == 4
+    html = one._repr_html_()
+    assert html.startswith("<div") and "<svg" in html
+    # every id and animation in a document carries its prefix
+    svg = one.to_svg()
+    prefix = parse(svg).get("id")
+    assert all(i.startswith(prefix) for i in re.findall(r'id="([^"]+)"', svg))
+    assert all(n.startswith(prefix) for n in re.findall(r"@keyframes ([\w-]+)", svg))
+
+
+def test_step_frames_at_most_600_bytes_each_for_8x8_matmul() -> None:
+    rng = np.random.default_rng(0)
+    a, b = rng.integers(-3, 6, (8, 8)), rng.integers(-3, 6, (8, 8))
+    anim = animate("ij,jk->ik", a, b, granularity="step", max_frames=1000)
+    assert sum(f.kind == "step" for f in anim.frames) == 512
+    assert len(anim.to_svg().encode()) / 512 <= 600
+
+
+# -- granularity ----------------------------------------------------------------------------------
+def test_auto_picks_the_finest_that_fits() -> None:
+    assert make("matmul", max_frames=100).granularity == "step"
+    assert make("matmul", max_frames=15).granularity == "cell"
+    anim = make("matmul", max_frames=8)
+    assert anim.granularity == "sample" and anim.n_frames <= 8
+    assert anim.frames[-1].kind == "final"
+    assert "of 8 cells" in " ".join(anim.frames[-2].caption_text())
+
+
+def test_explicit_step_over_budget_shows_the_first_steps_and_says_so() -> None:
+    anim = make("matmul", granularity="step", max_frames=10)
+    steps = [f for f in anim.frames if f.kind == "step"]
+    assert anim.n_frames == 10 and [f.steps[0] for f in steps] == list(range(len(steps)))
+    assert "first" in " ".join(anim.frames[-1].caption_text())
+
+
+def test_zero_steps_make_an_opening_and_a_final_frame() -> None:
+    anim = make("zero-size")
+    assert [f.kind for f in anim.frames][-1] == "final"
+    assert all(f.kind in ("intro", "final") for f in anim.frames)
+    assert "size 0" in " ".join(anim.frames[-1].caption_text())
+
+
+def test_opening_frames_tell_the_narrative() -> None:
+    anim = make("matmul")
+    intro = [f for f in anim.frames if f.kind == "intro"]
+    assert intro and all(f.duration >= 3 for f in intro)
+    text = " ".join(" ".join(f.caption_text()) for f in intro)
+    assert "j" in text and "summed" in text
+
+
+def test_step_caption_reads_as_arithmetic() -> None:
+    a = np.array([[1, 2, 3], [4, 5, 6]])
+    b = np.array([[1, 0], [0, 1], [-1, 2]])
+    anim = animate("ij,jk->ik", a, b, granularity="step")
+    step = next(f for f in anim.frames if f.kind == "step" and f.steps[0] == 4)  # out[0,1], j=1
+    assert step.caption_text()[0] == "out[0,1] += A[0,1] × B[1,1] = 2 × 1  →  2"
+    step = next(f for f in anim.frames if f.kind == "step" and f.steps[0] == 2)
+    assert step.caption_text()[0] == "out[0,0] += A[0,2] × B[2,0] = 3 × (−1)  →  −2"
+
+
+def test_cell_caption_writes_the_whole_sum() -> None:
+    a = np.array([[1, 2, 3]])
+    b = np.array([[1], [-1], [2]])
+    anim = animate("ij,jk->ik", a, b, granularity="cell")
+    cell = next(f for f in anim.frames if f.kind == "cell")
+    assert cell.caption_text()[:2] == ["out[0,0] = Σ_j A[0,j] × B[j,0]",
+                                       "= 1 × 1 + 2 × (−1) + 3 × 2 = 5"]
+
+
+def test_layout_aligns_matmul_rows_and_columns() -> None:
+    anim = make("matmul")
+    scene = anim.scene
+    where = {(b.operand, b.index): (b.x, b.y) for b in scene.boxes if b.index is not None}
+    for i, j, k in itertools.product(range(2), range(3), range(4)):
+        assert where[("out", (i, k))][1] == where[("A", (i, j))][1]  # rows line up with A's
+        assert where[("out", (i, k))][0] == where[("B", (j, k))][0]  # columns with B's
+    row_sums = make("row-sums").scene
+    where = {(b.operand, b.index): (b.x, b.y) for b in row_sums.boxes if b.index is not None}
+    assert where[("out", (1,))][1] == where[("A", (1, 0))][1]
+    assert where[("out", (1,))][0] > where[("A", (1, 2))][0]
+    column_sums = make("column-sums").scene
+    where = {(b.operand, b.index): (b.x, b.y) for b in column_sums.boxes if b.index is not None}
+    assert where[("out", (2,))][0] == where[("A", (1, 2))][0]
+    assert where[("out", (2,))][1] > where[("A", (1, 2))][1]
+
+
+def test_long_axes_are_cut_and_steps_still_counted() -> None:
+    anim = make("cut-summed-axis", granularity="cell")
+    drawn = {b.index for b in anim.scene.boxes if b.operand == "A"}
+    assert (0, 19) in drawn and (0, 10) not in drawn
+    assert any(b.role == "gap" for b in anim.scene.boxes)
+    assert len(anim.trace) == 3 * 20 * 2
+    assert "hidden" in " ".join(anim.frames[-1].caption_text()) or \
+        any("hidden" in " ".join(f.caption_text()) for f in anim.frames)
+
+
+def test_slices_titled_by_leading_indices() -> None:
+    anim = make("batched-matmul")
+    titles = [t.plain for t in anim.scene.texts if t.role == "slice"]
+    assert "b=0" in titles and "b=1" in titles
+
+
+def test_ellipsis_and_broadcast_axes_say_so() -> None:
+    axes = " ".join(t.plain for t in make("ellipsis-broadcast").scene.texts if t.role == "axis")
+    legend = " ".join(t.plain for t in make("ellipsis-broadcast").scene.texts if t.role == "legend")
+    assert "(…)" in legend
+    broadcast = " ".join(t.plain for t in make("broadcast-size-1").scene.texts if t.role == "axis")
+    assert "reused" in broadcast
+    assert axes
+
+
+# -- API --------------------------------------------------------------------------------------------
+def test_animate_without_operands_takes_shapes_or_sizes() -> None:
+    assert [a.shape for a in default_operands("ij,jk->ik")] == [(2, 3), (3, 4)]
+    anim = animate("ij,jk->ik", shapes={"A": (2, 2), "B": (2, 5)})
+    assert anim.trace.plan.shapes == ((2, 2), (2, 5))
+    anim = animate("ij,jk->ik", sizes={"i": 1, "j": 2, "k": 3}, names=["P", "Q"])
+    assert anim.trace.plan.shapes == ((1, 2), (2, 3)) and anim.trace.plan.names == ("P", "Q")
+    anim = animate("...i->...", sizes={"...": (2, 2), "i": 3})
+    assert anim.trace.plan.shapes == ((2, 2, 3),)
+
+
+def test_animate_rejects_bad_input_with_einviz_errors() -> None:
+    with pytest.raises(EinvizError, match="granularity must be one of"):
+        make("matmul", granularity="pixel")
+    with pytest.raises(EinvizError, match="max_frames must be at least 1"):
+        make("matmul", max_frames=0)
+    with pytest.raises(EinvizError, match="either operands or shapes"):
+        animate("ij->i", np.ones((2, 2)), shapes=[(2, 2)])
+    with pytest.raises(ShapeError, match="label 'j' has size"):
+        animate("ij,jk->ik", shapes=[(2, 3), (4, 5)])
+
+
+def test_to_svg_and_to_png_write_files(tmp_path) -> None:
+    anim = make("row-sums")
+    assert anim.to_svg(tmp_path / "a.svg") is None
+    parse((tmp_path / "a.svg").read_text(encoding="utf-8"))
+    png = anim.to_png()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert anim.to_png(tmp_path / "a.png", frame=3) is None
+    assert (tmp_path / "a.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_frame_table_is_json_ready() -> None:
+    import json
+
+    table = make("matmul").scene.frame_table()
+    assert json.loads(json.dumps(table))[5]["kind"] in ("intro", "step")
+
+
+# -- numbers and colours -----------------------------------------------------------------------------
+@pytest.mark.parametrize("value, text", [
+    (3, "3"), (-12, "−12"), (np.int8(-5), "−5"), (0.5, "0.5"), (2 / 3, "0.667"),
+    (123456.0, "1.23e5"), (-1e-7, "−1e−7"), (0.0, "0"), (True, "1"), (float("nan"), "nan"),
+    (1254.3, "1250"), (-98765.0, "−98800"), (4.567e-4, "4.57e−4"),
+    (float("-inf"), "−∞"), (1 + 2j, "1+2j"), (np.float32(1.5), "1.5"),
+])
+def test_numbers_are_compact(value, text) -> None:
+    assert format_value(value) == text
+
+
+def test_negative_factors_take_parentheses() -> None:
+    assert format_factor(-1) == "(−1)" and format_factor(4) == "4"
+
+
+def test_label_colours_are_stable_and_distinct() -> None:
+    colours = label_colours("ijk")
+    assert list(colours.values()) == list(PALETTE[:3])
+    assert label_colours("kji")["k"] == PALETTE[0]
+    assert len(set(label_colours("abcdefgh").values())) == 8
+    assert all(re.fullmatch(r"#[0-9A-F]{6}", c) for c in PALETTE)
+
+
+@pytest.mark.parametrize("case", IDS[:3], ids=IDS[:3])
+def test_corpus_ids_still_render(case: str) -> None:
+    assert make(case).frame_svg(0).startswith("<svg")
+
+
+def test_each_frame_shows_for_exactly_its_duration() -> None:
+    anim = make("matmul")
+    svg = anim.to_svg()
+    prefix = parse(svg).get("id")
+    share = {name: float(pct) for name, pct in
+             re.findall(rf"@keyframes {prefix}-(\w+)\{{0%\{{opacity:1\}}([\d.]+)%", svg)}
+    total = anim.duration
+    for group, frame in zip(frames_of(parse(svg)), anim.frames):
+        names = [c for c in group.get("class").split() if re.fullmatch(r"t\d+", c)]
+        shown = share[names[0] if names else "s"] / 100 * total
+        assert abs(shown - frame.duration) < 0.01 * total / 100 + 1e-3
+    # and each starts when the previous one ends
+    delays = [float(g.get("style").removeprefix("--d:").removesuffix("s")) for g in frames_of(parse(svg))]
+    assert [round(d + total, 3) for d in delays] == [round(t, 3) for t in anim.scene.starts()]
+
+
+def test_overlay_on_base_is_the_frame_pixel_for_pixel() -> None:
+    Image = pytest.importorskip("PIL.Image")
+    import io
+
+    from einviz.animation import rasterise
+
+    anim = make("matmul", granularity="step")
+    base = Image.open(io.BytesIO(rasterise(render(anim.scene, "base", prefix="x")))).convert("RGBA")
+    for k in (1, 8):
+        over = Image.open(io.BytesIO(rasterise(render(anim.scene, "overlay", k, prefix="x")))).convert("RGBA")
+        full = Image.open(io.BytesIO(rasterise(render(anim.scene, "frame", k, prefix="x")))).convert("RGBA")
+        difference = np.abs(np.asarray(Image.alpha_composite(base, over), dtype=int)
+                            - np.asarray(full, dtype=int))
+        assert difference.max() <= 8
