@@ -19,6 +19,7 @@ from .errors import (
     SubscriptError,
 )
 from .explain import PATTERNS, Explanation, explain
+from .paths import ContractionPath, PathStep, contraction_path
 from .plan import Limits, LoopPlan, einsum, get_limits, limits, plan
 from .subscripts import Equation, parse
 from .trace import Cell, Step, Trace, trace
@@ -53,6 +54,7 @@ __all__ = [
     "Cell",
     "CheckReport",
     "CheckRow",
+    "ContractionPath",
     "EinvizError",
     "Equation",
     "Explanation",
@@ -61,6 +63,7 @@ __all__ = [
     "LoopPlan",
     "PATTERNS",
     "PathError",
+    "PathStep",
     "ShapeError",
     "Step",
     "SubscriptError",
@@ -69,6 +72,7 @@ __all__ = [
     "animate",
     "capture",
     "check",
+    "contraction_path",
     "einsum",
     "explain",
     "get_limits",
