@@ -482,7 +482,7 @@ class _Block:
         keys = list(itertools.product(*lead_slots)) if self.lead else [()]
         if len(self.lead) <= 1:
             return keys, len(keys), 1
-        columns = len(lead_slots[-1])
+        columns = max(1, len(lead_slots[-1]))  # a zero-size leading axis has no slices
         return keys, len(keys) // columns, columns
 
     def _slice_gaps(self) -> tuple[float, float]:
@@ -497,8 +497,9 @@ class _Block:
         """The widest slice title, e.g. ``b=0, h=1``."""
         if not self.lead:
             return 0.0
-        chars = sum(len(self.labels[a]) + 1 + max(len(str(v)) if v is not None else 1
-                                                  for v in self.slots[a]) for a in self.lead)
+        chars = sum(len(self.labels[a]) + 1 + max((len(str(v)) if v is not None else 1
+                                                   for v in self.slots[a]), default=1)
+                    for a in self.lead)
         return mono_width("x" * (chars + 2 * (len(self.lead) - 1)), SLICE_SIZE)
 
     def _tick_width(self) -> float:
@@ -1169,6 +1170,8 @@ def _pack(sentences: Sequence[str], chars: int, lines: int, frames: int) -> list
             groups[-1].append(sentence)
         else:
             groups.append([sentence])
+    if frames < 1:
+        return []
     while len(groups) > frames:
         # Merge the pair of neighbours that makes the shortest caption.
         k = min(range(len(groups) - 1), key=lambda i: len(" ".join(groups[i] + groups[i + 1])))
