@@ -1,75 +1,575 @@
-"""The ``einviz`` command as a user runs it: output, exit codes, no traceback for bad input."""
+"""The ``einviz`` command as a user runs it: output, files, exit codes, messages, colour.
+
+Most cases call ``main(argv)`` in-process (it returns the exit status and prints to the
+captured stdout and stderr); a few end-to-end ones start ``python -m einviz`` and the
+installed console script, as a shell would. Every case runs in its own empty folder, since
+the command writes its figure into the current folder.
+"""
 
 from __future__ import annotations
 
+import io
+import os
+import re
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import numpy as np
 import pytest
+from corpus import CORPUS, IDS
 
 import einviz
-from einviz.cli import example_operands, main
+from einviz.cli import figure_name, main
+from einviz.render.palette import label_colours
+
+ESCAPE = "\x1b["
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "einviz", *args], capture_output=True, text=True, timeout=60
-    )
+@pytest.fixture(autouse=True)
+def in_empty_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    return tmp_path
 
 
-def test_prints_plan_code_formula_and_result():
-    done = run("ij,jk->ik")
-    assert done.returncode == 0, done.stderr
-    assert "LoopPlan  ij,jk->ik" in done.stdout
-    assert "out[i,k] = Σ_j A[i,j]·B[j,k]" in done.stdout
-    assert "for j in range(3):" in done.stdout
-    assert "[[20 23 26 29]" in done.stdout  # arange(6).reshape(2, 3) @ arange(12).reshape(3, 4)
-    assert done.stderr == ""
+def einviz_command(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    environment = {name: value for name, value in os.environ.items() if name != "NO_COLOR"}
+    return subprocess.run([sys.executable, "-m", "einviz", *args], check=False,
+                          capture_output=True, text=True, timeout=120, cwd=cwd, env=environment)
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    status = main(list(args))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def shapes_option(shapes: list[tuple[int, ...]]) -> str:
+    return ",".join("x".join(map(str, shape)) if shape else "scalar" for shape in shapes)
+
+
+# --------------------------------------------------------------------------------------------
+# The text
+# --------------------------------------------------------------------------------------------
+
+
+def test_prints_the_narrative_sizes_formula_loop_code_operands_and_result(capsys):
+    status, out, err = run(capsys, "ij,jk->ik", "--no-figure")
+    assert (status, err) == (0, "")
+    sections = ["ij,jk->ik  —  matrix multiplication",
+                "einsum sees that A has two dimensions (i: 2, j: 3).",
+                "\nsizes\n", "\nformula\n", "\nloop code\n",
+                "\noperands (arange: 1, 2, 3, … in each operand)\n", "\nresult\n"]
+    positions = [out.index(section) for section in sections]
+    assert positions == sorted(positions)
+    assert re.search(r"^  j +3  summed  A axis 1, B axis 0$", out, re.MULTILINE)
+    assert "  out[i,k] = Σ_j A[i,j]·B[j,k]" in out
+    assert "              out[i, k] += A[i, j] * B[j, k]" in out
+    assert "In plain numpy: A @ B" in out
+    # 1..6 as 2x3 times 1..12 as 3x4
+    assert "[[ 38  44  50  56]\n     [ 83  98 113 128]]" in out
+    assert os.listdir() == []
+
+
+def test_default_operands_have_sizes_2_3_4_by_label_and_ellipsis_dims(capsys):
+    status, out, _ = run(capsys, "...ij,jkl->...il", "--no-figure")
+    assert status == 0
+    assert "  A (2, 2, 3) int64" in out  # '...' is one dimension of size 2; i=2, j=3
+    assert "  B (3, 4, 2) int64" in out  # j=3, k=4, l=2 (the sizes cycle)
+    assert "(a dimension of '...')" in out
+
+
+@pytest.mark.parametrize("values, first", [("arange", "[[1 2 3]"), ("ones", "[[1 1 1]")])
+def test_values(capsys, values, first):
+    status, out, _ = run(capsys, "ij->i", "--values", values, "--no-figure")
+    assert status == 0
+    assert first in out
+
+
+def test_random_values_follow_the_seed(capsys):
+    outputs = [run(capsys, "ij,jk->ik", "--values", "random", "--seed", seed, "--no-figure")[1]
+               for seed in ("1", "1", "2")]
+    assert outputs[0] == outputs[1] != outputs[2]
+    assert "random integers from -3 to 5, seed 1" in outputs[0]
+
+
+def test_shapes_and_sizes_set_the_operands(capsys):
+    _, out, _ = run(capsys, "bij,bjk->bik", "--sizes", "b=5,j=1", "--no-figure")
+    assert "  A (5, 2, 1) int64" in out and "  B (5, 1, 3) int64" in out
+    _, out, _ = run(capsys, ",ij->ij", "--shapes", "scalar,2x2", "--no-figure")
+    assert "  A () int64" in out and "  B (2, 2) int64" in out
+    _, out, _ = run(capsys, "...ij->...ji", "--sizes", "...=3x4,i=1", "--no-figure")
+    assert "  A (3, 4, 1, 2) int64" in out
+
+
+def test_names_name_the_operands_everywhere(capsys):
+    status, out, _ = run(capsys, "bhqd,bhkd->bhqk", "--names", "Q,K", "--no-figure")
+    assert status == 0
+    assert "attention scores" in out
+    assert "Q[b,h,q,d]·K[b,h,k,d]" in out
+    assert "  Q (2, 3, 4, 2) int64" in out
+
+
+@pytest.mark.parametrize("case", IDS)
+def test_every_corpus_case_prints_and_its_code_agrees_with_numpy(capsys, case):
+    subscripts, shapes = CORPUS[case]
+    status, out, err = run(capsys, subscripts, "--shapes", shapes_option(shapes), "--no-figure")
+    assert (status, err) == (0, "")
+    assert "result\n  out " in out
+    status, script, err = run(capsys, subscripts, "--shapes", shapes_option(shapes), "--code",
+                              "--values", "random")
+    assert (status, err) == (0, "")
+    namespace: dict[str, object] = {}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sys, "stdout", io.StringIO())
+        exec(compile(script, f"<einviz --code {case}>", "exec"), namespace)  # noqa: S102 - it asserts itself
+    operands = [namespace[name] for name in "ABCD"[: len(shapes)]]
+    np.testing.assert_array_equal(namespace["out"], np.einsum(subscripts, *operands))
+
+
+def test_path_prints_the_contraction_path_after_the_text(capsys):
+    status, out, _ = run(capsys, "ab,bc,cd->ad", "--path", "--no-figure")
+    assert status == 0
+    assert out.index("\nresult\n") < out.index("\nContraction path  ab,bc,cd->ad   (opt_einsum, auto)\n")
+    assert re.search(r"^ +1  T1 = C · B +cd,bc->db +\(2, 3\)", out, re.MULTILINE)
+    status, out, _ = run(capsys, "ab,bc,cd->ad", "--path", "--path-source", "numpy",
+                         "--optimize", "optimal", "--no-figure", "-q")
+    assert status == 0
+    assert out.startswith("Contraction path  ab,bc,cd->ad   (numpy, optimal)\n")
+
+
+def test_code_prints_only_a_runnable_script_and_writes_no_figure(capsys):
+    status, out, err = run(capsys, "ij->i", "--code")
+    assert (status, err) == (0, "")
+    assert out.startswith("# ij->i: row sums (written by einviz ")
+    assert "A = np.arange(1, 7).reshape((2, 3))" in out
+    assert "assert np.array_equal(out, A.sum(axis=1))  # without einsum" in out
+    assert os.listdir() == []
+    # With -o the figure is written, and its path goes to stderr: stdout stays a script.
+    status, out, err = run(capsys, "ij->i", "--code", "-o", "rows.svg")
+    assert status == 0 and out.startswith("# ij->i") and "rows.svg" not in out
+    assert "figure: rows.svg" in err
+
+
+def test_quiet_prints_only_the_path_of_the_figure(capsys):
+    status, out, err = run(capsys, "ij->i", "-q")
+    assert (status, out, err) == (0, "einsum_ij_to_i.svg\n", "")
+    assert run(capsys, "ij->i", "-q", "--no-figure") == (0, "", "")
+
+
+def test_subscripts_that_start_with_an_arrow_are_not_options(capsys):
+    status, out, err = run(capsys, "->", "--shapes", "scalar", "--no-figure")
+    assert (status, err) == (0, "")
+    assert out.startswith("->  —  identity")
+    assert run(capsys, "--no-figure", "-q", "->")[0] == 0
+
+
+def test_version_and_help(capsys):
+    status, out, _ = run(capsys, "--version")
+    assert (status, out) == (0, f"einviz {einviz.__version__}\n")
+    status, out, _ = run(capsys, "--help")
+    assert status == 0
+    for option in ("--shapes", "--sizes", "--values", "--seed", "--check", "--code", "-o",
+                   "--force", "--no-figure", "--granularity", "--max-frames", "--frame-ms",
+                   "--names", "--max-steps", "--quiet", "--color", "--path", "--path-source",
+                   "--optimize", "--backends", "examples:", "einviz run"):
+        assert option in out, option
+    status, out, _ = run(capsys, "run", "--help")
+    assert status == 0 and "usage: einviz run" in out
+
+
+# --------------------------------------------------------------------------------------------
+# Colour
+# --------------------------------------------------------------------------------------------
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_colour_is_off_when_captured_and_on_with_color_always(capsys):
+    assert ESCAPE not in run(capsys, "ij,jk->ik", "--no-figure")[1]
+    _, out, _ = run(capsys, "ij,jk->ik", "--no-figure", "--color=always")
+    colours = label_colours("ijk")
+    red, green, blue = (int(colours["j"][k : k + 2], 16) for k in (1, 3, 5))
+    j = f"\x1b[1;38;2;{red};{green};{blue}mj\x1b[0m"
+    # The label j in its colour: in the subscripts, the formula's Σ_j and index lists, the loops.
+    assert out.startswith(f"{ESCAPE}")
+    assert f"Σ_{j} A[" in out
+    assert f"for {j} in range(3):" in out
+    assert f"A[{ESCAPE}" in out and "out[" in out
+    # Operand names are not labels: never coloured, even when a label has the same letter.
+    _, out, _ = run(capsys, "Ab,bC->AC", "--no-figure", "--color=always")
+    assert "·B[" in out and " A[" in out
 
 
 @pytest.mark.parametrize(
-    "subscripts, message",
-    [
-        ("ij,j%", r"'%' is not a valid label"),
-        ("ij->k", r"'k'"),
-        ("i.j", r"\.\.\."),
-    ],
-    ids=["bad-label", "output-label-not-in-inputs", "broken-ellipsis"],
+    "env, option, coloured",
+    [({}, [], True), ({"NO_COLOR": "1"}, [], False), ({"TERM": "dumb"}, [], False),
+     ({}, ["--no-color"], False), ({"NO_COLOR": "1"}, ["--color=always"], True)],
+    ids=["terminal", "NO_COLOR", "TERM=dumb", "--no-color", "always-beats-NO_COLOR"],
 )
-def test_bad_subscripts_exit_2_with_the_message_and_no_traceback(subscripts, message):
-    done = run(subscripts)
+def test_colour_on_a_terminal(monkeypatch, env, option, coloured):
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stdout", terminal)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert main(["ij->i", "--no-figure", *option]) == 0
+    assert (ESCAPE in terminal.getvalue()) is coloured
+
+
+# --------------------------------------------------------------------------------------------
+# Bad input: exit 2, einviz's message on stderr, nothing on stdout, no traceback
+# --------------------------------------------------------------------------------------------
+
+BAD_INPUT = {
+    "bad-label": (["ij,j%"], r"'%' is not a valid label\n    ij,j%\n        \^"),
+    "output-label-not-in-inputs": (["ij->k"], r"output label 'k' does not appear in any input"),
+    "broken-ellipsis": (["i..j"], r"an ellipsis is three dots, not 2"),
+    "size-clash": (["ij,jk->ik", "--shapes", "2x3,4x5"],
+                   (r"label 'j' has size 3 in A \(axis 1\) but size 4 in B \(axis 0\)\n"
+                    r"    ij,jk->ik\n     \^ \^")),
+    "too-few-shapes": (["ij,jk->ik", "--shapes", "2x3"],
+                       r"the subscripts name 2 operands but 1 was given"),
+    "rank-mismatch": (["ij->i", "--shapes", "2x3x4"], r"term 'ij' has 2 labels but A has 3 dimensions"),
+    "shapes-nonsense": (["ij->i", "--shapes", "2xa"],
+                        r"--shapes: 'a' is not a size\n    --shapes 2xa\n               \^"),
+    "shapes-missing-size": (["ij->i", "--shapes", "2x"], r"--shapes: a size is missing"),
+    "shapes-empty": (["ij,jk", "--shapes", "2x3,,3x4"],
+                     r"--shapes has an empty shape\n    --shapes 2x3,,3x4\n                 \^"),
+    "shapes-negative": (["ij->i", "--shapes", "2x-3"], r"--shapes: '-3' is not a size"),
+    "sizes-unknown-label": (["ij->i", "--sizes", "i=2,q=3"],
+                            (r"--sizes gives a size to 'q', which is not a label of the subscripts\n"
+                             r"    --sizes i=2,q=3\n                \^\n"
+                             r"  subscripts: ij->i   labels: i, j")),
+    "sizes-twice": (["ij->i", "--sizes", "i=2,j=3,i=4"],
+                    r"--sizes gives 'i' a size twice\n    --sizes i=2,j=3,i=4\n            \^       \^"),
+    "sizes-not-a-number": (["ij->i", "--sizes", "i=two"],
+                           r"--sizes: the size of 'i' is 'two', not a whole number"),
+    "sizes-no-equals": (["ij->i", "--sizes", "i2"], r"--sizes: 'i2' is not label=size"),
+    "sizes-ellipsis-absent": (["ij->i", "--sizes", "...=2"],
+                              r"--sizes sizes '\.\.\.' but the subscripts have no '\.\.\.'"),
+    "shapes-and-sizes": (["ij->i", "--shapes", "2x3", "--sizes", "i=2"],
+                         r"give --shapes or --sizes, not both"),
+    "names-count": (["ij,jk->ik", "--names", "A"], r"names must be 2 distinct Python identifiers"),
+    "names-empty": (["ij,jk->ik", "--names", "A,,B"], r"--names has an empty name"),
+    "over-the-limit": (["ij,jk->ik", "--sizes", "i=1000,j=1000,k=1000"],
+                       (r"the einsum needs 1,000,000,000 steps \(multiply-adds\), more than the "
+                        r"limit of 10,000,000\n.*\n  sizes: i=1000, k=1000, j=1000\n"
+                        r"  hint: raise the limit with --max-steps 1000000000")),
+    "operand-over-the-limit": (["i,j->", "--sizes", "i=0,j=100000", "--max-steps", "1000"],
+                               (r"B would have 100,000 elements, more than the limit of 1,000\n"
+                                r"(.*\n)*  hint: raise the limit with --max-steps 100000")),
+    "figure-suffix": (["ij->i", "-o", "out.jpg"],
+                      r"cannot write 'out.jpg': einviz writes \.svg, \.png, \.gif or \.html files"),
+    "figure-folder": (["ij->i", "-o", "missing/out.svg"], r"there is no folder 'missing'"),
+    "figure-and-no-figure": (["ij->i", "-o", "out.svg", "--no-figure"], r"-o and --no-figure"),
+    "backends-without-check": (["ij->i", "--backends", "numpy"], r"--backends goes with --check"),
+    "optimize-without-path": (["ij->i", "--optimize", "greedy"],
+                              r"--optimize and --path-source go with --path"),
+    "unknown-strategy": (["ij,jk->ik", "--path", "--optimize", "fastest"],
+                         r"optimize='fastest' is not a strategy opt_einsum knows"),
+    "unknown-backend": (["ij->i", "--check", "--backends", "nump"], r"unknown backend 'nump'"),
+    "no-subscripts": ([], r"the following arguments are required: SUBSCRIPTS\nusage: einviz"),
+    "bad-choice": (["ij->i", "--granularity", "frames"],
+                   r"argument --granularity: invalid choice: 'frames'"),
+    "bad-number": (["ij->i", "--max-frames", "many"], r"argument --max-frames: 'many' is not a whole"),
+    "bad-frame-ms": (["ij->i", "--frame-ms", "0"], r"argument --frame-ms: '0' is not a positive"),
+    "no-frames": (["ij->i", "--max-frames", "0"], r"argument --max-frames: '0' is not positive"),
+    "bad-colour": (["ij->i", "--color", "sometimes"], r"argument --color: invalid choice"),
+    "run-missing-script": (["run", "missing.py"], r"cannot run 'missing.py': there is no such file"),
+}
+
+
+@pytest.mark.parametrize("args, message", list(BAD_INPUT.values()), ids=list(BAD_INPUT))
+def test_bad_input_exits_2_with_the_message_on_stderr(capsys, args, message):
+    status, out, err = run(capsys, *args)
+    assert status == 2
+    assert out == ""
+    assert err.startswith("einviz: ")
+    assert re.search(message, err), err
+    assert "Traceback" not in err
+    assert os.listdir() == []  # nothing written
+
+
+def test_raising_the_limit_lets_the_einsum_run(capsys):
+    assert run(capsys, "ij,jk->ik", "--max-steps", "23", "-q", "--no-figure")[0] == 2
+    assert run(capsys, "ij,jk->ik", "--max-steps", "24", "-q", "--no-figure")[0] == 0
+    assert run(capsys, "ij->i", "--sizes", "i=10,j=10", "--max-steps", "1e2", "-q",
+               "--no-figure")[0] == 0
+
+
+def test_bad_input_end_to_end_has_the_carets_and_no_traceback():
+    done = einviz_command("ij,jk->ik", "--shapes", "2x3,4x5")
     assert done.returncode == 2
     assert done.stdout == ""
-    assert done.stderr.startswith("einviz: ")
-    assert "^" in done.stderr
-    assert "Traceback" not in done.stderr
-    with pytest.raises(einviz.EinvizError, match=message):
-        einviz.parse(subscripts)
+    assert done.stderr == (
+        "einviz: label 'j' has size 3 in A (axis 1) but size 4 in B (axis 0)\n"
+        "    ij,jk->ik\n"
+        "     ^ ^\n"
+        "  A: shape (2, 3)   B: shape (4, 5)\n"
+        "  hint: the sizes of a shared label must match (or one of them must be 1)\n"
+    )
 
 
-def test_version_and_help():
-    assert run("--version").stdout.strip() == f"einviz {einviz.__version__}"
-    done = run("--help")
-    assert done.returncode == 0
-    assert "subscripts" in done.stdout
+# --------------------------------------------------------------------------------------------
+# The figure
+# --------------------------------------------------------------------------------------------
 
 
-def test_missing_argument_is_a_usage_error():
-    done = run()
-    assert done.returncode == 2
-    assert "usage: einviz" in done.stderr
+@pytest.mark.parametrize(
+    "subscripts, name",
+    [("ij,jk->ik", "einsum_ij_jk_to_ik"), ("ij, jk", "einsum_ij_jk"),
+     ("...ij,...jk->...ik", "einsum_dotsij_dotsjk_to_dotsik"), ("ij->", "einsum_ij_to_scalar"),
+     (",ij->ij", "einsum_scalar_ij_to_ij"), ("Ab,bC", "einsum_Ab_bC")],
+)
+def test_figure_name(subscripts, name):
+    assert figure_name(einviz.parse(subscripts)) == name
 
 
-@pytest.mark.parametrize("subscripts", ["ij->i", "ii->i", "...ij,...jk", "i,i", "->", "Ab,bC"])
-def test_main_in_process_matches_numpy(subscripts, capsys):
-    assert main([subscripts]) == 0
-    operands = example_operands(subscripts)
-    expected = np.asarray(np.einsum(subscripts, *operands))
-    assert f"out {expected.shape} =" in capsys.readouterr().out
+def test_writes_the_animated_svg_to_a_new_file_and_never_overwrites(capsys, in_empty_folder):
+    (in_empty_folder / "einsum_ij_jk_to_ik.svg").write_text("mine")
+    written = []
+    for _ in range(2):
+        status, out, _ = run(capsys, "ij,jk->ik")
+        assert status == 0
+        written.append(out.splitlines()[-1])
+    pattern = r"figure: einsum_ij_jk_to_ik-{}\.svg \(animated SVG, \d+ frames, granularity step\)"
+    assert re.fullmatch(pattern.format(1), written[0]) and re.fullmatch(pattern.format(2), written[1])
+    assert (in_empty_folder / "einsum_ij_jk_to_ik.svg").read_text() == "mine"
+    svg = ET.parse(in_empty_folder / "einsum_ij_jk_to_ik-1.svg").getroot()
+    frames = [g for g in svg.iter() if "einviz-frame" in (g.get("class") or "").split()]
+    assert len(frames) >= 24
 
 
-def test_example_operands_give_labels_sizes_2_3_4_in_order():
-    a, b, c = example_operands("ij,jk,kl")
-    assert (a.shape, b.shape, c.shape) == ((2, 3), (3, 4), (4, 2))
-    np.testing.assert_array_equal(a, np.arange(6).reshape(2, 3))
+def test_output_onto_an_existing_file_needs_force(capsys, in_empty_folder):
+    target = in_empty_folder / "mine.svg"
+    target.write_text("keep me")
+    status, out, err = run(capsys, "ij->i", "-o", "mine.svg")
+    assert (status, out) == (2, "")
+    assert "'mine.svg' already exists" in err and "--force" in err
+    assert target.read_text() == "keep me"
+    status, out, _ = run(capsys, "ij->i", "-o", "mine.svg", "--force", "-q")
+    assert (status, out) == (0, "mine.svg\n")
+    assert target.read_text().startswith("<svg")
+
+
+def test_output_into_a_folder_uses_the_default_name(capsys, in_empty_folder):
+    (in_empty_folder / "figures").mkdir()
+    assert run(capsys, "ij->i", "-o", "figures", "-q")[1] == os.path.join("figures", "einsum_ij_to_i.svg") + "\n"
+    assert run(capsys, "ij->i", "-o", "figures", "-q")[1] == os.path.join("figures", "einsum_ij_to_i-1.svg") + "\n"
+
+
+def test_figure_options_reach_the_animation(capsys, in_empty_folder):
+    status, out, _ = run(capsys, "ij,jk->ik", "--granularity", "cell", "--names", "P,Q",
+                         "--frame-ms", "250", "-o", "cells.svg")
+    assert status == 0
+    assert out.splitlines()[-1].startswith("figure: cells.svg (animated SVG, ")
+    assert "granularity cell" in out.splitlines()[-1]
+    assert 'data-operand="P"' in (in_empty_folder / "cells.svg").read_text()
+    status, out, _ = run(capsys, "ij,jk->ik", "--max-frames", "12", "-o", "few.svg")
+    frames = int(re.search(r"(\d+) frames", out.splitlines()[-1]).group(1))
+    assert status == 0 and frames <= 12
+
+
+def test_png_is_the_final_state(capsys, in_empty_folder):
+    pytest.importorskip("resvg_py")
+    status, out, _ = run(capsys, "ij->i", "-o", "rows.png")
+    assert status == 0
+    assert out.splitlines()[-1] == "figure: rows.png (PNG (the final state))"
+    assert (in_empty_folder / "rows.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("suffix, method, magic", [(".gif", "to_gif", b"GIF8"), (".html", "to_html", b"<")])
+def test_gif_and_html_follow_the_suffix(capsys, in_empty_folder, suffix, method, magic):
+    from einviz.animation import Animation
+
+    status, out, err = run(capsys, "ij->i", "-o", f"rows{suffix}")
+    if hasattr(Animation, method):
+        assert status == 0, err
+        assert (in_empty_folder / f"rows{suffix}").read_bytes().lstrip()[: len(magic)] == magic
+    else:
+        assert (status, out) == (2, "")
+        assert f"cannot write {suffix} files yet (Animation.{method} is missing)" in err
+        assert os.listdir() == []
+
+
+# --------------------------------------------------------------------------------------------
+# --check
+# --------------------------------------------------------------------------------------------
+
+
+def test_check_prints_the_table_and_exits_0_when_the_backends_agree(capsys):
+    status, out, err = run(capsys, "ij,jk->ik", "--check", "--backends", "numpy,opt_einsum",
+                           "--no-figure")
+    assert (status, err) == (0, "")
+    assert "backend     version" in out
+    assert re.search(r"^numpy +\S+ +ok ", out, re.MULTILINE)
+    assert "ok: every installed backend agrees with the reference" in out
+
+
+def test_check_exits_1_when_a_backend_disagrees(capsys):
+    from einviz.backends import register_backend, unregister_backend
+
+    register_backend("off-by-one", lambda subscripts, *ops: np.einsum(subscripts, *ops) + 1)
+    try:
+        status, out, _ = run(capsys, "ij,jk->ik", "--check", "--backends", "numpy,off-by-one",
+                             "--no-figure", "-q")
+    finally:
+        unregister_backend("off-by-one")
+    assert status == 1
+    assert re.search(r"^off-by-one +\S* +mismatch", out, re.MULTILINE)
+
+
+@pytest.fixture(scope="module")
+def full_check(tmp_path_factory) -> subprocess.CompletedProcess[str]:
+    """One end-to-end ``--check`` with every installed backend, shared by the tests below."""
+    return einviz_command("bij,bjk->bik", "--check", "--no-figure", "-q",
+                          cwd=tmp_path_factory.mktemp("check"))
+
+
+@pytest.mark.backend
+@pytest.mark.parametrize("library", ["torch", "jax"])
+def test_check_runs_the_installed_heavy_backends_end_to_end(full_check, library):
+    pytest.importorskip(library)
+    assert full_check.returncode == 0, full_check.stdout + full_check.stderr
+    assert re.search(rf"^{library} +\S+ +ok ", full_check.stdout, re.MULTILINE)
+
+
+# --------------------------------------------------------------------------------------------
+# einviz run SCRIPT.py
+# --------------------------------------------------------------------------------------------
+
+SCRIPT = """\
+import sys
+import numpy as np
+print("script got", sys.argv[1:])
+a = np.arange(6.0).reshape(2, 3)
+for _ in range(3):
+    np.einsum("ij->i", a)
+np.einsum("ij,jk->ik", a, a.T)
+if "--fail" in sys.argv:
+    raise RuntimeError("the script failed")
+if "--exit" in sys.argv:
+    sys.exit(3)
+"""
+
+
+@pytest.fixture
+def script(in_empty_folder):
+    path = in_empty_folder / "model.py"
+    path.write_text(SCRIPT)
+    return path
+
+
+def test_run_prints_a_summary_line_per_distinct_einsum(capsys, script):
+    status, out, err = run(capsys, "run", "--no-report", "model.py", "--lr", "0.1")
+    assert (status, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0] == "script got ['--lr', '0.1']"
+    assert "einviz: 4 einsum calls, 2 distinct" in lines
+    assert re.search(r"^ +3x  ij->i  \(2, 3\)  float64  numpy\.einsum  .*model\.py:6$", out, re.MULTILINE)
+    assert re.search(r"^ +1x  ij,jk->ik  \(2, 3\) \(3, 2\)  float64", out, re.MULTILINE)
+    assert sorted(os.listdir()) == ["model.py"]
+
+
+def test_run_passes_on_the_scripts_exit_status_and_its_traceback(capsys, script):
+    assert run(capsys, "run", "--no-report", "-q", "model.py", "--exit") == (3, "script got ['--exit']\n", "")
+    status, _, err = run(capsys, "run", "--no-report", "model.py", "--fail")
+    assert status == 1
+    assert err.startswith("Traceback (most recent call last):\n  File \"model.py\", line 9")
+    assert err.endswith("RuntimeError: the script failed\n")
+    assert "einviz" not in err and "runpy" not in err
+
+
+def test_run_is_the_subcommand_only_before_a_script(capsys, script):
+    # "run" is valid implicit subscripts (output "nru"): without a script it is read as such.
+    status, out, _ = run(capsys, "run", "--no-figure")
+    assert status == 0 and out.startswith("run->nru")
+    assert run(capsys, "run", "-o", "figure.svg", "-q")[1] == "figure.svg\n"
+
+
+def test_run_writes_the_report_to_a_new_file_end_to_end(script, in_empty_folder):
+    (in_empty_folder / "einviz_report_model.html").write_text("mine")
+    done = einviz_command("run", "model.py", cwd=in_empty_folder)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "report: einviz_report_model-1.html"
+    assert (in_empty_folder / "einviz_report_model.html").read_text() == "mine"
+    page = (in_empty_folder / "einviz_report_model-1.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and "ij-&gt;i" in page
+    refused = einviz_command("run", "-o", "einviz_report_model.html", "model.py", cwd=in_empty_folder)
+    assert refused.returncode == 2
+    assert "already exists" in refused.stderr and refused.stdout == ""
+
+
+# --------------------------------------------------------------------------------------------
+# End to end, as a shell runs it
+# --------------------------------------------------------------------------------------------
+
+
+def test_end_to_end_text_is_plain_when_piped_and_the_figure_is_written(in_empty_folder):
+    done = einviz_command("ij,jk->ik", cwd=in_empty_folder)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert ESCAPE not in done.stdout
+    assert done.stdout.startswith("ij,jk->ik  —  matrix multiplication\n")
+    assert re.search(r"\n\nfigure: einsum_ij_jk_to_ik\.svg \(animated SVG, \d+ frames, granularity step\)\n\Z",
+                     done.stdout)
+    assert (in_empty_folder / "einsum_ij_jk_to_ik.svg").is_file()
+    coloured = einviz_command("ij,jk->ik", "--color=always", "--no-figure", cwd=in_empty_folder)
+    assert ESCAPE in coloured.stdout
+
+
+def test_the_console_script(in_empty_folder):
+    script = Path(sys.executable).with_name("einviz")
+    if not script.is_file():
+        pytest.skip(f"no console script next to {sys.executable}")
+    done = subprocess.run([str(script), "ij->i", "--no-figure", "-q"], check=False,
+                          capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+    done = subprocess.run([str(script), "ij->k"], check=False, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 2 and done.stderr.startswith("einviz: output label 'k'")
+
+
+# --------------------------------------------------------------------------------------------
+# docs/cli.md
+# --------------------------------------------------------------------------------------------
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "cli.md"
+
+
+def documented_runs() -> list[tuple[str, str]]:
+    """The ``$ einviz ...`` commands of docs/cli.md shown with their output."""
+    runs = []
+    for block in re.findall(r"```console\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.DOTALL):
+        for command, output in re.findall(r"^\$ (einviz .*)\n((?:(?!\$ ).*\n)*)", block, re.MULTILINE):
+            if output.strip() and not command.startswith("einviz run"):
+                runs.append((command, output.strip("\n")))
+    return runs
+
+
+@pytest.mark.parametrize("command, shown", documented_runs(), ids=lambda value: value.split("\n")[0])
+def test_docs_show_what_the_command_prints(capsys, command, shown):
+    import shlex
+
+    status, out, err = run(capsys, *shlex.split(command, comments=True)[1:])
+    frames = re.compile(r"\d+ frames")
+    assert frames.sub("N frames", (out + err).strip("\n")) == frames.sub("N frames", shown)
+    assert status == (2 if shown.startswith("einviz: ") else 0)
+
+
+def test_docs_describe_every_option(capsys):
+    docs = DOCS.read_text(encoding="utf-8")
+    helps = run(capsys, "--help")[1] + run(capsys, "run", "--help")[1]
+    # argparse lists each option on a line of its own: "  -o FILE, --output FILE  help…"
+    listed = re.findall(r"^  (-\S.*?)(?:  |$)", helps, re.MULTILINE)
+    options = {name for line in listed for name in re.findall(r"--?[a-z][a-z-]*", line)}
+    assert {"--shapes", "--output", "-o", "--no-report"} <= options
+    missing = sorted(option for option in options
+                     if not re.search(rf"(?<![\w-]){re.escape(option)}(?![\w-])", docs))
+    assert missing == []

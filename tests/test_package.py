@@ -33,7 +33,7 @@ def test_the_command_does_not_import_torch_or_jax():
         "import contextlib, io, sys, json\n"
         "from einviz.cli import main\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
-        "    main(['bij,bjk->bik'])\n"
+        "    main(['bij,bjk->bik', '--no-figure'])\n"
         f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
     )
     assert json.loads(python(code)) == []

@@ -1,11 +1,12 @@
 """The pictures: lay an einsum out once (:mod:`.scene`), draw it as SVG (:mod:`.svg`).
 
-:mod:`.palette` gives every label its colour, for the pictures and for the terminal.
+:mod:`.palette` gives every label its colour, for the pictures and for the terminal; it loads
+without the drawing modules (and svgwrite), so the command's colours cost nothing.
 """
 
+from importlib import import_module
+
 from .palette import label_colours
-from .scene import Frame, Mark, Scene, build_scene, format_factor, format_value
-from .svg import render
 
 __all__ = [
     "Frame",
@@ -17,3 +18,20 @@ __all__ = [
     "label_colours",
     "render",
 ]
+
+_LAZY = {
+    "Frame": ".scene", "Mark": ".scene", "Scene": ".scene", "build_scene": ".scene",
+    "format_factor": ".scene", "format_value": ".scene", "render": ".svg",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
