@@ -1035,6 +1035,9 @@ def _section(
     if explain is not None:
         parts.append("<h3>What it does</h3>")
         parts.append(_explanation(explain, group, operands))
+    if len(group.shapes) >= 3:
+        parts.append("<h3>Contraction path</h3>")
+        parts.append(_path(group))
     if succeeded and (animate is not None or check is not None):
         shown, shown_note = _figure_operands(group)
         if animate is not None:
@@ -1102,6 +1105,16 @@ def _figure_operands(group: CallGroup) -> tuple[list[np.ndarray], str]:
         f"The operands were not kept ({why}): shown on operands of the recorded shapes cut to at "
         f"most {_FIGURE_CUT} cells per axis, filled with small integers."
     )
+
+
+def _path(group: CallGroup) -> str:
+    """The order in which opt_einsum contracts three or more operands, as a fragment."""
+    try:
+        from .paths import contraction_path
+
+        return contraction_path(group.subscripts, shapes=group.shapes).to_html()
+    except Exception as exc:
+        return f'<pre class="error">{_e(exc)}</pre>'
 
 
 def _explanation(

@@ -795,3 +795,12 @@ def test_benchmark_runs():
     )
     assert done.returncode == 0, done.stderr
     assert "overhead" in done.stdout and "us/call" in done.stdout
+
+
+def test_report_shows_the_contraction_path_of_three_operands(tmp_path):
+    a, b, c = np.ones((2, 3)), np.ones((3, 4)), np.ones((4, 5))
+    with capture() as calls:
+        np.einsum("ij,jk,kl->il", a, b, c)
+    page = calls.report(tmp_path / "report.html")
+    assert "Contraction path" in page
+    assert "ij,jk,kl-&gt;il" in page or "ij,jk,kl->il" in page
