@@ -119,12 +119,61 @@ class Animation:
             handle.write(png)
         return None
 
+    # -- GIF and the HTML player -------------------------------------------------------------
+    def to_gif(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        fps: float | None = None,
+        loop: bool = True,
+        progress: bool | None = None,
+    ) -> bytes | None:
+        """The animation as a GIF: the SVG's frames rasterised with resvg, one palette.
+
+        Args:
+            path: where to write the GIF; without a path its bytes are returned.
+            fps: step (or cell) frames per second (default: the animation's own timing);
+                the opening narrative frames and the final frame are held longer.
+            loop: loop forever (``False``: play once).
+            progress: show a progress bar on the terminal (default: when stderr is a
+                terminal and the render takes longer than a second).
+
+        Returns:
+            The GIF bytes, or ``None`` when they were written to ``path``.
+        """
+        from .render.gif import write_gif
+
+        data = write_gif(self.scene, fps=fps, loop=loop, progress=progress, prefix=self.id)
+        if path is None:
+            return data
+        with open(path, "wb") as handle:
+            handle.write(data)
+        return None
+
+    def to_html(self, path: str | os.PathLike[str] | None = None) -> str | None:
+        """The interactive player as one self-contained HTML page (works offline).
+
+        Args:
+            path: where to write it; without a path the text is returned.
+
+        Returns:
+            The HTML text, or ``None`` when it was written to ``path``.
+        """
+        from .render.html import page
+
+        return _deliver(page(self), path)
+
+    def player_html(self) -> str:
+        """The player as an HTML fragment (its own ids, script and style), to embed in a page."""
+        from .render.html import player
+
+        return player(self, prefix=f"{self.id}-{next(_counter)}")
+
     # -- notebooks ------------------------------------------------------------------------------
     def _repr_svg_(self) -> str:
         return render(self.scene, "animated", prefix=f"{self.id}-{next(_counter)}")
 
     def _repr_html_(self) -> str:
-        return f'<div class="einviz-figure">{self._repr_svg_()}</div>'
+        return self.player_html()
 
 
 def rasterise(svg: str, scale: float = 1.0) -> bytes:

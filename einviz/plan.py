@@ -519,8 +519,27 @@ def plan(
             "give either operands or shapes=, not both",
             hint="shapes= is for planning without arrays",
         )
-    given = tuple(np.shape(a) for a in operands) if shapes is None else _as_shapes(shapes)
+    given = tuple(as_operand(a, k).shape for k, a in enumerate(operands)) if shapes is None \
+        else _as_shapes(shapes)
     return bind(equation, given, names)
+
+
+def as_operand(value: Any, position: int) -> np.ndarray:
+    """An operand as an array; a ragged nested list is refused with einviz's words, not numpy's.
+
+    >>> as_operand([[1, 2], [3]], 0)
+    Traceback (most recent call last):
+    ...
+    einviz.errors.ShapeError: operand 0 is not an array: its nested lists have different lengths
+      hint: give each operand as an array, or as nested lists of equal lengths
+    """
+    try:
+        return np.asarray(value)
+    except ValueError:
+        raise ShapeError(
+            f"operand {position} is not an array: its nested lists have different lengths",
+            hint="give each operand as an array, or as nested lists of equal lengths",
+        ) from None
 
 
 def _as_shapes(shapes: Any) -> tuple[tuple[int, ...], ...]:
@@ -773,7 +792,7 @@ def einsum(
             subscripts=equation.text_for_carets(),
             hint="e.g. einsum('ij->i', A)",
         )
-    arrays = [np.asarray(a) for a in arrays]
+    arrays = [as_operand(a, k) for k, a in enumerate(arrays)]
     _check_optimize(optimize, len(arrays))
     loop_plan = bind(equation, tuple(a.shape for a in arrays))
     result = loop_plan.einsum(*arrays, out=out, dtype=dtype, order=order, casting=casting)

@@ -227,3 +227,12 @@ def test_reference_never_calls_numpy_einsum(monkeypatch):
     monkeypatch.setattr(np, "einsum", forbidden)
     a = np.arange(6).reshape(2, 3)
     assert einsum("ij,jk->ik", a, a.T).tolist() == (a @ a.T).tolist()
+
+
+@pytest.mark.parametrize("call", [
+    lambda: einviz.einsum("ij->i", [[1], [2, 3]]),
+    lambda: einviz.plan("ij->i", [[1], [2, 3]]),
+], ids=["einsum", "plan"])
+def test_a_ragged_nested_list_is_refused_with_einviz_words(call):
+    with pytest.raises(einviz.ShapeError, match=r"operand 0 is not an array: its nested lists"):
+        call()

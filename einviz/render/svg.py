@@ -13,10 +13,11 @@ One drawing code serves every view; ``mode`` picks what it emits:
     The unchanging base alone, and one frame's changes alone on a transparent canvas of the
     same size: a rasteriser draws the base once and composites each overlay on it.
 ``"player"``
-    Like ``"animated"`` but nothing moves by itself: a frame group shows when it has the
-    class ``einviz-on``; so do the output values (``.einviz-finals text``, shown from
-    frame ``data-from`` on) and the lit code line (``.einviz-codeline``, lit in frames whose
-    record in :meth:`Scene.frame_table` has a ``code_line``).
+    Like ``"animated"`` but nothing moves by itself: once a script gives the ``<svg>`` the
+    class ``einviz-live``, a frame group shows when it has the class ``einviz-on``; so do
+    the output values (``.einviz-finals text``, shown from frame ``data-from`` on) and the
+    lit code line (``.einviz-codeline``, lit in frames whose record in
+    :meth:`Scene.frame_table` has a ``code_line``). Without the script the final frame shows.
 
 The SVG carries its data: every grid cell is a ``<use>`` in ``g.einviz-cells`` with
 ``data-operand`` (a name, or ``out``) and ``data-index`` (``"0,2"``); every frame is a
@@ -154,9 +155,14 @@ class _Writer:
         if self.mode == "animated":
             rules += self.animation_css()
         elif self.mode == "player":
+            # Until a script takes over (the class einviz-live) the final frame shows, so a
+            # page whose scripts never run still shows the finished picture.
+            rules.append(f"#{p}:not(.einviz-live) .einviz-frame:not(.f),"
+                         f"#{p}:not(.einviz-live) .einviz-codeline{{visibility:hidden}}")
             shown = (".einviz-frame", ".einviz-finals text", ".einviz-codeline")
-            rules.append(",".join(f"#{p} {c}" for c in shown) + "{visibility:hidden}")
-            rules.append(",".join(f"#{p} {c}.einviz-on" for c in shown) + "{visibility:visible}")
+            rules.append(",".join(f"#{p}.einviz-live {c}" for c in shown) + "{visibility:hidden}")
+            rules.append(",".join(f"#{p}.einviz-live {c}.einviz-on" for c in shown)
+                         + "{visibility:visible}")
         return "".join(rules)
 
     def animation_css(self) -> list[str]:

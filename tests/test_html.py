@@ -1,0 +1,315 @@
+"""The HTML player: the page as text, and the page driven in a real browser.
+
+The browser tests run headless Chromium (Debian's package) through Playwright; on a machine
+without either they skip with the reason. What the page shows is checked against the trace,
+never against the scene the page was drawn from.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from einviz.animation import animate
+from einviz.render.html import MAX_TERMS, _sum_text
+from einviz.render.scene import format_value
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+#: name -> (subscripts, operands): small problems with the features the player must handle.
+PROBLEMS = {
+    "matmul": ("ij,jk->ik", [np.arange(6).reshape(2, 3) - 2, np.arange(12).reshape(3, 4) - 5]),
+    "row-sums": ("ij->i", [np.array([[1, 2, 3], [4, 5, 6]])]),
+    "diagonal": ("ii->i", [np.arange(9).reshape(3, 3)]),
+    "trace": ("ii->", [np.arange(9).reshape(3, 3)]),
+    "broadcast": ("ij,jk->ik", [np.array([[2], [3]]), np.arange(12).reshape(3, 4)]),
+    "batched": ("bij,bjk->bik", [np.arange(12).reshape(2, 2, 3), np.arange(12).reshape(2, 3, 2)]),
+    "long-axis": ("ij,jk->ik", [np.ones((2, 20), int), np.arange(40).reshape(20, 2)]),
+    "outer": ("i,j->ij", [np.array([1, -2]), np.array([3, 4, 5])]),
+}
+
+
+def make(name: str, **options):
+    subscripts, operands = PROBLEMS[name]
+    return animate(subscripts, *operands, **options)
+
+
+# -- the page as text ---------------------------------------------------------------------------
+def test_the_page_is_self_contained(tmp_path):
+    html = make("matmul").to_html()
+    assert html.startswith("<!DOCTYPE html>")
+    for outside in ("<link", "src=", "@import", "url(", "//cdn", "https:"):
+        assert outside not in html
+    assert re.findall(r"http://[^\"' ]+", html) and all(
+        url.startswith("http://www.w3.org/") for url in re.findall(r"http://[^\"' ]+", html))
+    assert make("matmul").to_html(tmp_path / "p.html") is None
+    assert (tmp_path / "p.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_two_players_have_their_own_ids():
+    anim = make("row-sums")
+    first, second = anim._repr_html_(), anim._repr_html_()
+    ids = [re.search(r'class="einviz-player" id="([^"]+)"', h).group(1) for h in (first, second)]
+    assert ids[0] != ids[1]
+    for fragment, own in zip((first, second), ids):
+        for other in re.findall(r'\bid="([^"]+)"', fragment):
+            assert other.startswith(own)
+
+
+@pytest.mark.parametrize("name", ["matmul", "row-sums", "trace", "long-axis"])
+def test_each_output_cell_has_its_whole_sum_written_out(name):
+    subscripts, operands = PROBLEMS[name]
+    anim = animate(subscripts, *operands)
+    result = np.einsum(subscripts, *operands)
+    for index in anim.scene.finals:
+        text = _sum_text(anim, index)
+        lines = text.splitlines()
+        assert lines[-1].strip() == "= " + format_value(result[index])
+        terms = lines[0].split(" = ", 1)[1]
+        written = min(len(anim.trace.cell_steps(index)), MAX_TERMS)
+        assert terms.count(" + ") + 1 == written + (1 if "more terms" in terms else 0)
+
+
+def test_an_empty_sum_says_so():
+    anim = animate("ij->i", np.zeros((2, 0)))
+    assert "empty sum" in _sum_text(anim, (0,))
+
+
+def test_the_command_writes_the_player(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "einviz", "ij,jk->ik", "-o", "mm.html", "-q"],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert done.returncode == 0, done.stderr
+    page = (tmp_path / "mm.html").read_text(encoding="utf-8")
+    assert 'class="einviz-player"' in page and "<svg" in page
+
+
+def test_the_page_shows_the_numpy_equivalent_and_a_path_for_three_operands():
+    assert "A @ B" in make("matmul").to_html()
+    page = animate("ij,jk,kl->il", shapes=[(2, 3), (3, 2), (2, 2)]).to_html()
+    assert "Contraction path" in page
+
+
+# -- in the browser -------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield launched
+        launched.close()
+
+
+class Page:
+    """A browser tab on one file, collecting console errors."""
+
+    def __init__(self, browser, path: Path) -> None:
+        self.tab = browser.new_page(viewport={"width": 1000, "height": 900})
+        self.errors: list[str] = []
+        self.tab.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.tab.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.tab.goto(path.as_uri())
+
+    def visible_frames(self, root: str = ".einviz-player") -> list[int]:
+        return self.tab.eval_on_selector_all(
+            f"{root} .einviz-frame",
+            "gs => gs.filter(g => getComputedStyle(g).visibility === 'visible')"
+            ".map(g => +g.getAttribute('data-frame'))")
+
+    def lit(self, selector: str) -> set[tuple[str, str]]:
+        cells = self.tab.eval_on_selector_all(
+            selector, "us => us.map(u => [u.getAttribute('data-operand'), u.getAttribute('data-index')])")
+        return {tuple(cell) for cell in cells}
+
+    def close(self) -> None:
+        self.tab.close()
+
+
+def written(tmp_path: Path, name: str, **options) -> tuple[Path, object]:
+    anim = make(name, **options)
+    path = tmp_path / f"{name}.html"
+    anim.to_html(path)
+    return path, anim
+
+
+def index_text(index) -> str:
+    return ",".join(str(i) for i in index)
+
+
+def drawn_cells(page: Page) -> set[tuple[str, str]]:
+    return page.lit(".einviz-cells use[data-operand]")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("granularity", ["step", "cell", "auto"])
+@pytest.mark.parametrize("name", ["matmul", "batched", "long-axis"])
+def test_the_page_loads_without_console_errors(browser, tmp_path, name, granularity):
+    path, anim = written(tmp_path, name, granularity=granularity, max_frames=40)
+    page = Page(browser, path)
+    assert page.visible_frames() == [0]
+    page.tab.keyboard.press("End")
+    assert page.visible_frames() == [anim.n_frames - 1]
+    assert page.errors == []
+    page.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("name", ["matmul", "diagonal", "broadcast", "outer"])
+def test_arrow_keys_step_through_frames_that_match_the_trace(browser, tmp_path, name):
+    path, anim = written(tmp_path, name, granularity="step", max_frames=200)
+    names = anim.trace.plan.names
+    page = Page(browser, path)
+    first_step = next(f.number for f in anim.frames if f.kind == "step")
+    for _ in range(first_step):
+        page.tab.keyboard.press("ArrowRight")
+    drawn = drawn_cells(page)
+    for number in range(first_step, anim.n_frames - 1):
+        assert page.visible_frames() == [number]
+        frame = page.tab.locator(f'.einviz-frame[data-frame="{number}"]')
+        first, last = map(int, frame.get_attribute("data-steps").split("-"))
+        assert first == last
+        step = anim.trace[first]
+        expected = {(n, index_text(i)) for n, i in zip(names, step.indices)}
+        expected.add(("out", index_text(step.out_index)))
+        assert page.lit(f'.einviz-frame[data-frame="{number}"] use[data-operand]') == expected & drawn
+        caption = page.tab.locator(".ez-info").inner_text()
+        out_ref = f"out[{index_text(step.out_index)}]" if step.out_index else "out"
+        assert caption.startswith(f"{out_ref} += ")
+        assert caption.rstrip().endswith(format_value(step.running_sum))
+        page.tab.keyboard.press("ArrowRight")
+    page.tab.keyboard.press("ArrowLeft")
+    assert page.visible_frames() == [anim.n_frames - 2]
+    page.tab.keyboard.press("Home")
+    assert page.visible_frames() == [0]
+    assert page.errors == []
+    page.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("name", ["matmul", "row-sums", "diagonal", "trace", "broadcast", "batched",
+                                  "long-axis"])
+def test_hovering_an_output_cell_lights_exactly_its_contributing_cells(browser, tmp_path, name):
+    path, anim = written(tmp_path, name)
+    names = anim.trace.plan.names
+    page = Page(browser, path)
+    drawn = drawn_cells(page)
+    for index in anim.scene.finals:
+        cell = f'.einviz-cells use[data-operand="out"][data-index="{index_text(index)}"]'
+        page.tab.hover(cell)
+        steps = anim.trace.cell_steps(index)
+        expected = {(n, index_text(i)) for s in anim.trace.steps(steps.start, steps.stop)
+                    for n, i in zip(names, s.indices)}
+        lit = page.lit(".einviz-hover use")
+        assert lit == (expected & drawn) | {("out", index_text(index))}
+        info = page.tab.locator(".ez-info").inner_text()
+        assert info.rstrip().endswith("= " + format_value(anim.trace.result[index]))
+    assert page.errors == []
+    page.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("name", ["matmul", "diagonal", "broadcast", "outer"])
+def test_hovering_an_input_cell_lights_the_output_cells_it_feeds(browser, tmp_path, name):
+    path, anim = written(tmp_path, name)
+    names = anim.trace.plan.names
+    feeds: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    for step in anim.trace:
+        for n, i in zip(names, step.indices):
+            feeds.setdefault((n, index_text(i)), set()).add(("out", index_text(step.out_index)))
+    page = Page(browser, path)
+    for operand, index in sorted(drawn_cells(page)):
+        if operand == "out":
+            continue
+        page.tab.hover(f'.einviz-cells use[data-operand="{operand}"][data-index="{index}"]')
+        assert page.lit(".einviz-hover use[data-operand=out]") == feeds.get((operand, index), set())
+    page.close()
+
+
+@pytest.mark.browser
+def test_focus_shows_a_sum_and_the_controls_have_names(browser, tmp_path):
+    path, anim = written(tmp_path, "matmul")
+    page = Page(browser, path)
+    page.tab.focus('.einviz-cells use[data-operand="out"][data-index="1,2"]')
+    assert page.tab.locator(".ez-info").inner_text().startswith("out[1,2] = ")
+    for control in page.tab.locator(".ez-bar button, .ez-bar input, .ez-bar select").all():
+        assert control.get_attribute("aria-label")
+    page.tab.locator(".ez-last").click()
+    assert page.visible_frames() == [anim.n_frames - 1]
+    page.tab.locator(".ez-first").click()
+    page.tab.locator(".ez-next").click()
+    assert page.visible_frames() == [1]
+    page.tab.locator(".ez-scrub").fill("5")
+    assert page.visible_frames() == [5]
+    page.tab.locator(".ez-speed").select_option("4")
+    page.tab.locator(".ez-scrub").fill(str(anim.n_frames - 4))  # past the long opening frames
+    page.tab.locator(".ez-play").click()
+    assert page.tab.locator(".einviz-player").get_attribute("data-playing") == "true"
+    page.tab.wait_for_function("document.querySelector('.einviz-player').dataset.playing === 'false'",
+                               timeout=10_000)
+    assert page.visible_frames() == [anim.n_frames - 1]
+    assert page.errors == []
+    page.close()
+
+
+@pytest.mark.browser
+def test_two_players_on_one_page_never_interfere(browser, tmp_path):
+    first, second = make("matmul"), make("matmul")
+    path = tmp_path / "two.html"
+    path.write_text(f"<!DOCTYPE html><html><body>{first._repr_html_()}{second._repr_html_()}"
+                    "</body></html>", encoding="utf-8")
+    page = Page(browser, path)
+    players = page.tab.locator(".einviz-player")
+    one, two = (f"#{players.nth(k).get_attribute('id')}" for k in (0, 1))
+    page.tab.focus(one)
+    for _ in range(3):
+        page.tab.keyboard.press("ArrowRight")
+    assert page.visible_frames(one) == [3] and page.visible_frames(two) == [0]
+    page.tab.hover(f'{two} .einviz-cells use[data-operand="out"][data-index="0,0"]')
+    assert page.lit(f"{one} .einviz-hover use") == set()
+    assert page.lit(f"{two} .einviz-hover use")
+    assert page.errors == []
+    page.close()
+
+
+@pytest.mark.browser
+def test_the_animated_svg_plays_alone_and_inside_an_img(browser, tmp_path):
+    anim = make("row-sums", granularity="step")
+    svg = anim.to_svg()
+    (tmp_path / "a.svg").write_text(svg, encoding="utf-8")
+    data = base64.b64encode(svg.encode()).decode()
+    (tmp_path / "img.html").write_text(
+        f'<!DOCTYPE html><html><body style="margin:0"><img src="data:image/svg+xml;base64,{data}">'
+        "</body></html>", encoding="utf-8")
+    pages = [Page(browser, tmp_path / "a.svg"), Page(browser, tmp_path / "img.html")]
+    seen: list[set[bytes]] = [set(), set()]
+    # The opening frame holds for seconds; watch until each view has changed its picture.
+    opening = anim.frames[0].duration
+    for _ in range(int(opening / 0.4) + 6):
+        for view, page in zip(seen, pages):
+            view.add(page.tab.screenshot(clip={"x": 0, "y": 0, "width": 700, "height": 460}))
+        if all(len(view) >= 2 for view in seen):
+            break
+        pages[0].tab.wait_for_timeout(400)
+    assert [len(view) >= 2 for view in seen] == [True, True]
+    for page in pages:
+        assert page.errors == []
+        page.close()
+
+
+def test_player_data_is_valid_json():
+    html = make("batched").player_html()
+    block = re.search(r'<script type="application/json" class="ez-data">(.*?)</script>', html, re.S)
+    data = json.loads(block.group(1))
+    assert len(data["frames"]) == make("batched").n_frames
+    assert [o["term"] for o in data["operands"]] == [list("bij"), list("bjk")]
