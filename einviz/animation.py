@@ -162,11 +162,16 @@ class Animation:
 
         return _deliver(page(self), path)
 
-    def player_html(self) -> str:
-        """The player as an HTML fragment (its own ids, script and style), to embed in a page."""
+    def player_html(self, details: bool = True) -> str:
+        """The player as an HTML fragment (its own ids, script and style), to embed in a page.
+
+        Args:
+            details: add the explanation, the numpy equivalent and (three operands or more)
+                the contraction path under the player.
+        """
         from .render.html import player
 
-        return player(self, prefix=f"{self.id}-{next(_counter)}")
+        return player(self, prefix=f"{self.id}-{next(_counter)}", details=details)
 
     # -- notebooks ------------------------------------------------------------------------------
     def _repr_svg_(self) -> str:

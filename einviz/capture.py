@@ -1136,7 +1136,12 @@ def _figure(
     animate: Callable[..., Any], subscripts: str, operands: list[np.ndarray], note: str
 ) -> str:
     try:
-        svg = animate(subscripts, *operands).to_svg()
+        animation = animate(subscripts, *operands)
+        if hasattr(animation, "player_html"):
+            # The interactive player; the section above already explains the einsum.
+            player = animation.player_html(details=False)
+            return f'<figure>{player}<figcaption class="note">{_e(note)}</figcaption></figure>'
+        svg = animation.to_svg()
     except Exception as exc:
         return f'<p class="note">No figure: {_e(type(exc).__name__)}: {_e(exc)}</p>'
     if isinstance(svg, bytes):

@@ -599,7 +599,10 @@ def fake_parts(monkeypatch):
 def assert_self_contained(page: str) -> None:
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", page, re.I)
-    assert "<link" not in page.lower() and "<script" not in page.lower() and "@import" not in page
+    assert "<link" not in page.lower() and "@import" not in page
+    # The only scripts are the players' own: inline, nothing fetched.
+    assert not re.search(r"<script[^>]*\bsrc\s*=", page, re.I)
+    assert page.lower().count("<script") == 2 * page.count('class="einviz-player"')
 
 
 def test_report_sections_with_all_parts(tmp_path, fake_parts):
@@ -661,6 +664,8 @@ def test_report_with_the_parts_this_einviz_has(tmp_path):
     page = calls.report(tmp_path / "report.html")
     assert_self_contained(page)
     assert page.count("<section") == 2
+    assert page.count('class="einviz-player"') == 2  # the interactive player in each section
+    assert "In words:" not in page  # the section explains; the player does not repeat it
 
 
 def test_report_escapes_what_comes_from_the_program(tmp_path, fake_parts):

@@ -216,13 +216,15 @@ _SCRIPT = r"""
 """
 
 
-def player(animation: Animation, prefix: str) -> str:
+def player(animation: Animation, prefix: str, details: bool = True) -> str:
     """The player as an HTML fragment: figure, controls, explanation, data and script.
 
     Args:
         animation: the animation to play.
         prefix: the fragment's id (its SVG takes ``prefix + "-svg"``); distinct for every
             fragment on a page.
+        details: add the explanation, the numpy equivalent and (three operands or more) the
+            contraction path under the player.
 
     Returns:
         The fragment's HTML.
@@ -260,7 +262,7 @@ def player(animation: Animation, prefix: str) -> str:
         '<div class="ez-info" aria-live="polite"></div>'
         '<p class="ez-hint">Keys: space plays or pauses, ← → step, Home and End jump. '
         "Point at an output cell to see its whole sum, at an input cell to see what it feeds.</p>"
-        f"{_details(animation)}"
+        f"{_details(animation) if details else ''}"
         f'<script type="application/json" class="ez-data">{data}</script>'
         f"<script>{_SCRIPT % json.dumps(prefix)}</script>"
         "</div>"
