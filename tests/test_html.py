@@ -123,7 +123,7 @@ class Page:
 
     def visible_frames(self, root: str = ".einviz-player") -> list[int]:
         return self.tab.eval_on_selector_all(
-            f"{root} .einviz-frame",
+            f"{root} .ez-fig .einviz-frame",
             "gs => gs.filter(g => getComputedStyle(g).visibility === 'visible')"
             ".map(g => +g.getAttribute('data-frame'))")
 
@@ -313,3 +313,29 @@ def test_player_data_is_valid_json():
     data = json.loads(block.group(1))
     assert len(data["frames"]) == make("batched").n_frames
     assert [o["term"] for o in data["operands"]] == [list("bij"), list("bjk")]
+
+
+@pytest.mark.browser
+def test_every_corpus_expression_plays_without_errors_on_one_page(browser, tmp_path):
+    from corpus import CORPUS
+
+    rng = np.random.default_rng(0)
+    fragments = []
+    for subscripts, shapes in CORPUS.values():
+        operands = [rng.integers(-3, 6, size=shape) for shape in shapes]
+        fragments.append(animate(subscripts, *operands, max_frames=30).player_html())
+    path = tmp_path / "corpus.html"
+    path.write_text(f"<!DOCTYPE html><html><body>{''.join(fragments)}</body></html>", encoding="utf-8")
+    page = Page(browser, path)
+    ids = page.tab.eval_on_selector_all(".einviz-player", "ps => ps.map(p => p.id)")
+    assert len(ids) == len(CORPUS)
+    for own in ids:
+        page.tab.focus(f"#{own}")
+        page.tab.keyboard.press("End")
+        last = page.tab.locator(f"#{own}").get_attribute("data-frame")
+        assert page.visible_frames(f"#{own}") == [int(last)]
+        cells = page.tab.locator(f"#{own} .einviz-cells use[data-operand]")
+        if cells.count():
+            cells.first.hover()
+    assert page.errors == []
+    page.close()

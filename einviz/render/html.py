@@ -67,7 +67,7 @@ _STYLE = """
 _SCRIPT = r"""
 (function (root) {
   var data = JSON.parse(root.querySelector('script.ez-data').textContent);
-  var svg = root.querySelector('svg'), svgns = 'http://www.w3.org/2000/svg';
+  var svg = root.querySelector('.ez-fig svg'), svgns = 'http://www.w3.org/2000/svg';
   var frames = svg.querySelectorAll('.einviz-frame'), finals = svg.querySelectorAll('.einviz-finals text');
   var codeline = svg.querySelector('.einviz-codeline');
   var scrub = root.querySelector('.ez-scrub'), count = root.querySelector('.ez-count');
