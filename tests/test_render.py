@@ -402,3 +402,15 @@ def test_overlay_on_base_is_the_frame_pixel_for_pixel() -> None:
         difference = np.abs(np.asarray(Image.alpha_composite(base, over), dtype=int)
                             - np.asarray(full, dtype=int))
         assert difference.max() <= 8
+
+
+@pytest.mark.parametrize("width", range(8, 40))
+def test_a_word_a_at_a_line_break_is_not_taken_for_a_label(width):
+    from einviz.plan import plan
+    from einviz.render.scene import _prose_lines
+
+    sentence = "each output cell is a column of T1 times a row, summed over b and a"
+    lines = _prose_lines(sentence, plan("ab,bc->ac", shapes=[(2, 2), (2, 2)]), width)
+    assert " ".join("".join(span.text for span in line) for line in lines) == sentence
+    coloured = [span.text for line in lines for span in line if span.label]
+    assert coloured == ["b", "a"]

@@ -1020,6 +1020,29 @@ def _prose_spans(text: str, plan: LoopPlan) -> tuple[Span, ...]:
     return tuple(spans)
 
 
+def _prose_lines(text: str, plan: LoopPlan, width: int) -> list[tuple[Span, ...]]:
+    """A sentence wrapped to ``width`` characters, its labels coloured as in the whole sentence
+    (a word at a line's end is read with the words after it)."""
+    spans = list(_prose_spans(text, plan))
+    lines: list[tuple[Span, ...]] = []
+    for line in _wrap(text, width):
+        taken: list[Span] = []
+        left = len(line)
+        while left > 0:
+            span = spans.pop(0)
+            if len(span.text) > left:
+                spans.insert(0, span._replace(text=span.text[left:]))
+                span = span._replace(text=span.text[:left])
+            taken.append(span)
+            left -= len(span.text)
+        lines.append(tuple(taken))
+        if spans:  # the space the line was broken at
+            spans[0] = spans[0]._replace(text=spans[0].text[1:])
+            if not spans[0].text:
+                spans.pop(0)
+    return lines
+
+
 def _call_spans(plan: LoopPlan) -> tuple[Span, ...]:
     source = plan.equation.source.strip() if plan.equation.source else str(plan.equation)
     spans = [Span("np.einsum(\"")]
@@ -1286,9 +1309,8 @@ class _Frames:
         n_steps, n_cells = len(trace), trace.n_cells
         for group in groups:
             text = " ".join(group)
-            lines = _wrap(text, self.chars)
             frames.append(Frame(len(frames), "intro", range(0), self.seconds("intro", len(text)),
-                                caption=tuple(_prose_spans(line, plan) for line in lines),
+                                caption=tuple(_prose_lines(text, plan, self.chars)),
                                 labels=next((found for found in map(lambda t: _mentioned(t, plan), group)
                                              if found), ())))
         mode = granularity
@@ -1479,7 +1501,7 @@ class _Frames:
             lines.append((Span(f"Long axes ({', '.join(cut)}) are cut: … stands for the hidden "
                                "indices.", tone="muted"),))
         for sentence in self.closing:
-            lines.extend(_prose_spans(line, plan) for line in _wrap(sentence, self.chars))
+            lines.extend(_prose_lines(sentence, plan, self.chars))
         return Frame(number, "final", range(0), self.seconds("final"), finished=finished,
                      caption=tuple(lines[:5]))
 
