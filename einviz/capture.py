@@ -1064,7 +1064,8 @@ def _sites_table(group: CallGroup) -> str:
         filename, lineno, caller = callers[where]
         source = linecache.getline(filename, lineno).strip()
         rows.append(
-            f"<tr><td><code>{_e(where)}</code></td><td><code>{_e(caller)}</code></td>"
+            f'<tr><td><code title="{_e(where)}">{_e(_short_path(where))}</code></td>'
+            f"<td><code>{_e(caller)}</code></td>"
             f'<td class="n">{count}</td><td><code>{_e(source)}</code></td></tr>'
         )
     rows.append("</tbody></table>")
@@ -1075,7 +1076,7 @@ def _real_operands(group: CallGroup) -> tuple[list[np.ndarray] | None, str | Non
     example = group.example
     if example is None or example.operands is None:
         return None, None
-    return list(example.operands), f"Checked on the operands recorded at {example.where}."
+    return list(example.operands), f"Checked on the operands recorded at {_short_path(example.where)}."
 
 
 def _figure_operands(group: CallGroup) -> tuple[list[np.ndarray], str]:
@@ -1084,7 +1085,7 @@ def _figure_operands(group: CallGroup) -> tuple[list[np.ndarray], str]:
     large = any(size > _FIGURE_MAX_AXIS for shape in group.shapes for size in shape)
     if example is not None and example.operands is not None:
         if not large:
-            return list(example.operands), f"The recorded operands (from {example.where})."
+            return list(example.operands), f"The recorded operands (from {_short_path(example.where)})."
         # Cutting every axis to its first cells keeps shared labels the same size and
         # broadcast axes at size 1, so the cut problem is still a valid einsum.
         cut = [
@@ -1093,7 +1094,7 @@ def _figure_operands(group: CallGroup) -> tuple[list[np.ndarray], str]:
         ]
         return cut, (
             f"The recorded operands are large: shown cut to their first {_FIGURE_CUT} cells "
-            f"along every axis (from {example.where})."
+            f"along every axis (from {_short_path(example.where)})."
         )
     shapes = [tuple(min(size, _FIGURE_CUT) for size in shape) for shape in group.shapes]
     synthetic = [
