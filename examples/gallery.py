@@ -1,23 +1,29 @@
-"""Regenerate the gallery in docs/gallery/: one figure per einsum pattern.
+"""Regenerate the gallery in docs/gallery/: every example script, and one figure per pattern.
 
-Each pattern gets its animated SVG (plays inside an ``<img>``), its hero PNG (the final
-state, with formula and loop code) and a PNG of one step frame; ``index.md`` shows them all.
+Each script in examples/ runs with ``--out docs/gallery/examples/<name>``; each pattern gets
+its animated SVG (plays inside an ``<img>``), its hero PNG (the final state, with formula and
+loop code) and a PNG of one step frame; ``index.md`` shows them all.
 
 Run from the repository's root:
 
     python examples/gallery.py            # writes docs/gallery/
     python examples/gallery.py -o /tmp/g  # somewhere else
+    python examples/gallery.py --only matmul --examples matmul   # a part of it
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 try:
     import einviz
 except ImportError:  # run from a checkout, not installed
@@ -53,18 +59,84 @@ PATTERNS: dict[str, tuple[str, list[tuple[int, ...]], str]] = {
 }
 
 
+#: The order the gallery shows the examples in, simplest first; any other script comes after.
+EXAMPLE_ORDER = ["row_sums", "trace_and_diagonal", "matmul", "batched_matmul", "bilinear",
+                 "covariance", "attention", "four_operands"]
+
+
 def operands(shapes: list[tuple[int, ...]], seed: int) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     return [rng.integers(-3, 6, size=shape) for shape in shapes]
+
+
+def example_scripts() -> list[Path]:
+    """The example scripts: every examples/*.py but this one and the helpers (``_*.py``)."""
+    scripts = [p for p in HERE.glob("*.py")
+               if p.name != Path(__file__).name and not p.name.startswith("_")]
+    rank = {name: k for k, name in enumerate(EXAMPLE_ORDER)}
+    return sorted(scripts, key=lambda p: (rank.get(p.stem, len(rank)), p.name))
+
+
+def description(script: Path) -> str:
+    """The first line of a script's docstring."""
+    doc = ast.get_docstring(ast.parse(script.read_text(encoding="utf-8")))
+    return doc.strip().splitlines()[0] if doc else script.stem
+
+
+def run_example(script: Path, folder: Path) -> list[Path]:
+    """Run one example with ``--out folder`` (emptied first); return the files it wrote."""
+    shutil.rmtree(folder, ignore_errors=True)
+    done = subprocess.run([sys.executable, str(script), "--out", str(folder)],
+                          cwd=ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"{script.name} failed (exit status {done.returncode}):\n{done.stderr}")
+    return sorted(p for p in folder.rglob("*") if p.is_file())
+
+
+def example_lines(folder: Path, examples: dict[Path, list[Path]]) -> list[str]:
+    """The "Examples" part of index.md: per script, its animations, then its other files."""
+    lines = [
+        "## Examples",
+        "",
+        "The scripts in `examples/`, each a short worked example that prints what it shows;",
+        "run one on its own with `python examples/<name>.py` (figures in `examples/out/<name>/`).",
+        "",
+    ]
+    for script, files in examples.items():
+        lines += [f"### {script.name}", "", f"{description(script)}", ""]
+        shown = set()
+        for svg in (f for f in files if f.suffix == ".svg" and f.with_suffix(".png") in files):
+            png = svg.with_suffix(".png")
+            lines += [f"![{svg.stem}, animated]({svg.relative_to(folder).as_posix()})", "",
+                      f"[hero PNG]({png.relative_to(folder).as_posix()})", ""]
+            shown |= {svg, png}
+        others = [f for f in files if f not in shown]
+        if others:
+            links = " · ".join(f"[{f.name}]({f.relative_to(folder).as_posix()})" for f in others)
+            lines += [f"Also: {links}", ""]
+    return lines
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-o", "--out", default=str(ROOT / "docs" / "gallery"))
     parser.add_argument("--only", nargs="*", help="pattern names to draw (default: all)")
+    parser.add_argument("--examples", nargs="*", metavar="NAME",
+                        help="example scripts to run, by name without .py (default: all; "
+                             "none with an empty list)")
     args = parser.parse_args(argv)
     folder = Path(args.out)
     folder.mkdir(parents=True, exist_ok=True)
+    scripts = example_scripts()
+    unknown = set(args.examples or ()) - {script.stem for script in scripts}
+    if unknown:
+        parser.error(f"no example named {', '.join(sorted(unknown))}")
+    examples = {}
+    for script in scripts:
+        if args.examples is not None and script.stem not in args.examples:
+            continue
+        examples[script] = run_example(script, folder / "examples" / script.stem)
+        print(f"{script.name:<24} {len(examples[script])} files")
     rows = []
     for seed, (name, (subscripts, shapes, note)) in enumerate(PATTERNS.items()):
         if args.only and name not in args.only:
@@ -81,13 +153,16 @@ def main(argv: list[str] | None = None) -> None:
     lines = [
         "# Gallery",
         "",
-        "Regenerate with `python examples/gallery.py`. Each row: the animated SVG (it plays",
-        "right here, as an image), then the hero PNG (the final state) and one frame as PNG.",
+        "Regenerate with `python examples/gallery.py`. Each animated SVG plays right here, as an",
+        "image; beside it are the hero PNG (the final state) and, for the patterns, one frame.",
         "",
     ]
+    if examples:
+        lines += example_lines(folder, examples)
+    lines += ["## Patterns", "", "One figure per einsum pattern, on small integer operands.", ""]
     for name, subscripts, note, anim in rows:
         lines += [
-            f"## {name}: `{subscripts}`",
+            f"### {name}: `{subscripts}`",
             "",
             f"{note}. {anim.n_frames} frames ({anim.granularity}).",
             "",
@@ -97,7 +172,8 @@ def main(argv: list[str] | None = None) -> None:
             "",
         ]
     (folder / "index.md").write_text("\n".join(lines), encoding="utf-8")
-    print(f"wrote {len(rows)} figures to {folder} (einviz {einviz.__version__})")
+    print(f"wrote {len(examples)} examples and {len(rows)} patterns to {folder} "
+          f"(einviz {einviz.__version__})")
 
 
 if __name__ == "__main__":
