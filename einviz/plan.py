@@ -81,7 +81,15 @@ def limits(**changes: int) -> Iterator[Limits]:
     einviz.errors.LimitError: the einsum needs 27 steps, more than the limit of 10
     ...
     """
-    token = _LIMITS.set(replace(_LIMITS.get(), **changes))
+    known = Limits.__dataclass_fields__
+    for name, value in changes.items():
+        if name not in known:
+            raise ArgumentTypeError(f"limits() has no limit {name!r}",
+                                    hint=f"the limits are {', '.join(known)}")
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise EinvizError(f"limits({name}=...) must be a positive whole number, not {value!r}",
+                              hint=f"e.g. limits({name}=10**12)")
+    token = _LIMITS.set(replace(_LIMITS.get(), **{k: int(v) for k, v in changes.items()}))
     try:
         yield _LIMITS.get()
     finally:
@@ -628,7 +636,8 @@ def _operand_names(names: Sequence[str] | None, count: int) -> tuple[str, ...]:
     bad = [n for n in result if not (isinstance(n, str) and n.isidentifier()) or n in ("out", "np")]
     if len(result) != count or bad or len(set(result)) != len(result):
         raise EinvizError(
-            f"names must be {count} distinct Python identifiers (not 'out' or 'np')",
+            (f"names must be {count} distinct Python identifiers (not 'out' or 'np')" if count != 1
+             else "names must be one Python identifier (not 'out' or 'np')"),
             details=[f"given: {', '.join(map(repr, result))}"],
             hint="e.g. names=['Q', 'K']",
         )
@@ -645,7 +654,7 @@ def _raise_count(equation: Equation, shapes: tuple, names: tuple[str, ...]) -> N
         f"{n_given} {'were' if n_given != 1 else 'was'} given",
         subscripts=text,
         positions=[p for term in missing for p in term],
-        details=[f"expected: {n_terms} operands", f"given:    {given}"],
+        details=[f"expected: {n_terms} operand{'s' * (n_terms != 1)}", f"given:    {given}"],
         hint="give one operand per comma-separated term",
     )
 

@@ -236,3 +236,18 @@ def test_reference_never_calls_numpy_einsum(monkeypatch):
 def test_a_ragged_nested_list_is_refused_with_einviz_words(call):
     with pytest.raises(einviz.ShapeError, match=r"operand 0 is not an array: its nested lists"):
         call()
+
+
+@pytest.mark.parametrize(("changes", "error", "message"), [
+    ({"foo": 1}, einviz.errors.ArgumentTypeError, r"limits\(\) has no limit 'foo'"),
+    ({"max_steps": "x"}, einviz.EinvizError, r"limits\(max_steps=...\) must be a positive whole"),
+    ({"max_elements": -5}, einviz.EinvizError, r"limits\(max_elements=...\) must be a positive"),
+], ids=["unknown", "text", "negative"])
+def test_limits_checks_its_arguments(changes, error, message):
+    with pytest.raises(error, match=message), einviz.limits(**changes):
+        pass
+
+
+def test_one_operand_is_counted_in_the_singular():
+    with pytest.raises(einviz.ShapeError, match=r"expected: 1 operand\n"):
+        einviz.einsum("ij->i", np.ones((2, 2)), np.ones((2, 2)))
