@@ -779,6 +779,10 @@ def _figure_target(output: str | None, equation: Equation, force: bool) -> _Targ
     """Check where the figure will go before any work is done (exit 2 when it cannot)."""
     if output is None or os.path.isdir(output):
         return _Target(".svg", folder=output or ".", stem=figure_name(equation))
+    if output.endswith(("/", os.sep)):
+        missing = output.rstrip("/" + os.sep)
+        raise EinvizError(f"cannot write into {output!r}: there is no folder {missing!r}",
+                          hint="create the folder first, or choose another path")
     suffix = os.path.splitext(output)[1].lower()
     if suffix == ".htm":
         suffix = ".html"

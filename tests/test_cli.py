@@ -267,6 +267,8 @@ BAD_INPUT = {
     "figure-suffix": (["ij->i", "-o", "out.jpg"],
                       r"cannot write 'out.jpg': einviz writes \.svg, \.png, \.gif or \.html files"),
     "figure-folder": (["ij->i", "-o", "missing/out.svg"], r"there is no folder 'missing'"),
+    "figure-missing-folder": (["ij->i", "-o", "missing/"],
+                              r"cannot write into 'missing/': there is no folder 'missing'"),
     "figure-and-no-figure": (["ij->i", "-o", "out.svg", "--no-figure"], r"-o and --no-figure"),
     "backends-without-check": (["ij->i", "--backends", "numpy"], r"--backends goes with --check"),
     "optimize-without-path": (["ij->i", "--optimize", "greedy"],
