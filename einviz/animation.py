@@ -126,6 +126,7 @@ class Animation:
         fps: float | None = None,
         loop: bool = True,
         progress: bool | None = None,
+        scale: float = 1.0,
     ) -> bytes | None:
         """The animation as a GIF: the SVG's frames rasterised with resvg, one palette.
 
@@ -136,13 +137,15 @@ class Animation:
             loop: loop forever (``False``: play once).
             progress: show a progress bar on the terminal (default: when stderr is a
                 terminal and the render takes longer than a second).
+            scale: pixels per SVG unit (``640 / animation.scene.width`` for a GIF 640 px wide).
 
         Returns:
             The GIF bytes, or ``None`` when they were written to ``path``.
         """
         from .render.gif import write_gif
 
-        data = write_gif(self.scene, fps=fps, loop=loop, progress=progress, prefix=self.id)
+        data = write_gif(self.scene, fps=fps, loop=loop, progress=progress, prefix=self.id,
+                         scale=scale)
         if path is None:
             return data
         with open(path, "wb") as handle:

@@ -1,0 +1,113 @@
+"""GIF speed (issue 5), measured side by side in one run.
+
+einviz writes ``ij,jk->ik`` with 4x4 operands in step mode as a GIF about 640 px wide
+(``animate(...).to_gif(scale=640 / width)``): 64 step frames plus the opening narrative and the final frame. The peer is
+matplotlib (Agg backend) drawing an 8x8 grid of numbered cells, one highlighted cell moving
+each frame, in a 6.4x4 in figure at 100 dpi (640x400 px), written by ``FuncAnimation`` with
+``PillowWriter``: 64 frames. Both are timed from the figure's making to the file written;
+frames per second count every frame each writes. Rounds alternate the two so drift in the
+machine's load hits both alike, and the best round of each is kept.
+
+Requirement: einviz at least 10x matplotlib's frames per second.
+
+Run: python benchmarks/bench_gif.py [--size N] [--repeat N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from einviz.animation import animate
+
+RATIO = 10
+WIDTH = 640
+
+
+def einviz_gif(path: str, size: int) -> int:
+    """Write the einviz GIF; returns its frame count."""
+    rng = np.random.default_rng(0)
+    a, b = rng.integers(-3, 6, (size, size)), rng.integers(-3, 6, (size, size))
+    anim = animate("ij,jk->ik", a, b, granularity="step", max_frames=10_000)
+    anim.to_gif(path, scale=WIDTH / anim.scene.width, progress=False)
+    return anim.n_frames
+
+
+def matplotlib_gif(path: str, frames: int) -> int:
+    """Write the matplotlib GIF: an 8x8 grid of numbers, one lit cell moving; returns frames."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.animation import FuncAnimation, PillowWriter
+
+    values = np.random.default_rng(0).integers(-3, 6, (8, 8))
+    fig, ax = plt.subplots(figsize=(6.4, 4), dpi=100)
+    ax.imshow(np.zeros((8, 8)), cmap="Greys", vmin=0, vmax=1)
+    ax.set_xticks(range(8))
+    ax.set_yticks(range(8))
+    for (i, j), value in np.ndenumerate(values):
+        ax.text(j, i, str(value), ha="center", va="center", fontsize=10)
+    lit = plt.Rectangle((-0.5, -0.5), 1, 1, facecolor="#FFC233", alpha=0.5, edgecolor="#8A5A00",
+                        linewidth=2)
+    ax.add_patch(lit)
+
+    def update(k: int) -> tuple:
+        i, j = divmod(k % 64, 8)
+        lit.set_xy((j - 0.5, i - 0.5))
+        return (lit,)
+
+    FuncAnimation(fig, update, frames=frames, blit=False).save(path, writer=PillowWriter(fps=10))
+    plt.close(fig)
+    return frames
+
+
+def _pixels(path: str) -> str:
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return f"{image.width}x{image.height} px"
+
+
+def timed(write, *args) -> tuple[float, int]:
+    start = time.perf_counter()
+    frames = write(*args)
+    return time.perf_counter() - start, frames
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=4,
+                        help="operand side for einviz (size**3 step frames; matplotlib draws as many)")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds (the best is kept)")
+    args = parser.parse_args(argv)
+    steps = args.size ** 3
+    with tempfile.TemporaryDirectory() as folder:
+        ours_path, theirs_path = os.path.join(folder, "einviz.gif"), os.path.join(folder, "mpl.gif")
+        ours, theirs = [], []
+        for _ in range(args.repeat):
+            ours.append(timed(einviz_gif, ours_path, args.size))
+            theirs.append(timed(matplotlib_gif, theirs_path, steps))
+        ours_size, theirs_size = os.path.getsize(ours_path), os.path.getsize(theirs_path)
+        ours_px, theirs_px = (_pixels(p) for p in (ours_path, theirs_path))
+    (o, o_frames), (t, t_frames) = min(ours), min(theirs)
+    o_fps, t_fps = o_frames / o, t_frames / t
+    print(f"GIF, best of {args.repeat} rounds (figure made and file written):")
+    print(f"  einviz ij,jk->ik {args.size}x{args.size} step  {o_frames:4d} frames ({steps} steps + "
+          f"opening and final) {o:6.2f} s  {o_fps:6.1f} frames/s  {ours_size:>9,} bytes  {ours_px}")
+    print(f"  matplotlib FuncAnimation+PillowWriter {t_frames:4d} frames {t:6.2f} s  "
+          f"{t_fps:6.1f} frames/s  {theirs_size:>9,} bytes  {theirs_px}")
+    print(f"  frames/s ratio {o_fps / t_fps:.1f}x   (requirement: >= {RATIO}x)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
