@@ -1002,7 +1002,7 @@ def _contents_table(groups: list[CallGroup]) -> str:
             f"<td><code>{_e(group.subscripts)}</code></td><td>{_e(_shapes_text(group.shapes))}</td>"
             f"<td>{_e(', '.join(group.dtypes))}</td><td class=\"n\">{group.count}</td>"
             f'<td class="n">{_e(_duration(group.seconds))}</td>'
-            f"<td><code>{_e(next(iter(group.sites)))}</code></td></tr>"
+            f"<td><code>{_e(_short_path(next(iter(group.sites))))}</code></td></tr>"
         )
     rows.append("</tbody></table></nav>")
     return "\n".join(rows)
