@@ -36,6 +36,7 @@ except ImportError as e:  # pragma: no cover - only without hypothesis
         "einviz.testing needs hypothesis: pip install 'einviz[testing]'"
     ) from e
 
+from .errors import ArgumentTypeError, EinvizError
 from .subscripts import ELLIPSIS, parse
 
 __all__ = [
@@ -96,14 +97,14 @@ class _Equation(NamedTuple):
 
 def _check_count(name: str, value: int, low: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+        raise ArgumentTypeError(f"{name} must be an int, not {type(value).__name__}")
     if value < low:
-        raise ValueError(f"{name} must be at least {low}, not {value}")
+        raise EinvizError(f"{name} must be at least {low}, not {value}")
 
 
 def _check_bounds(name_low: str, low: int, name_high: str, high: int) -> None:
     if low > high:
-        raise ValueError(f"{name_low}={low} is more than {name_high}={high}")
+        raise EinvizError(f"{name_low}={low} is more than {name_high}={high}")
 
 
 @st.composite
@@ -183,7 +184,7 @@ def _equation_strategy(
     _check_count("max_rank", max_rank, 0 if scalars else 1)
     _check_count("max_labels", max_labels, 1)
     if max_labels > 52 or (max_labels > 26 and not uppercase):
-        raise ValueError(f"max_labels={max_labels} is more labels than the letters "
+        raise EinvizError(f"max_labels={max_labels} is more labels than the letters "
                          f"{'a-z and A-Z' if uppercase else 'a-z'}")
     return _equations(
         min_operands=min_operands, max_operands=max_operands, max_rank=max_rank,
@@ -237,7 +238,7 @@ def subscripts(
 def _check_values(min_value: int, max_value: int, min_size: int, max_size: int) -> None:
     for name, value in (("min_value", min_value), ("max_value", max_value)):
         if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+            raise ArgumentTypeError(f"{name} must be an int, not {type(value).__name__}")
     _check_bounds("min_value", min_value, "max_value", max_value)
     _check_count("min_size", min_size, 0)
     _check_count("max_size", max_size, 0)
@@ -249,10 +250,10 @@ def _dtype_list(dtypes: Sequence[Any] | None, complex_dtypes: bool) -> list[np.d
     if complex_dtypes:
         chosen += [np.dtype(d) for d in _COMPLEX_DTYPES if np.dtype(d) not in chosen]
     if not chosen:
-        raise ValueError("dtypes must name at least one dtype")
+        raise EinvizError("dtypes must name at least one dtype")
     for dtype in chosen:
         if dtype.kind not in "biufc":
-            raise ValueError(f"dtype {dtype} is not a bool, integer, float or complex dtype")
+            raise EinvizError(f"dtype {dtype} is not a bool, integer, float or complex dtype")
     return list(dict.fromkeys(chosen))
 
 

@@ -145,23 +145,25 @@ def test_no_complex_unless_asked(problem):
 
 
 @pytest.mark.parametrize(
-    "kwargs, error",
+    "kwargs, message",
     [
-        ({"max_operands": 0}, ValueError),
-        ({"min_operands": 3, "max_operands": 2}, ValueError),
-        ({"min_size": 3, "max_size": 2}, ValueError),
-        ({"max_labels": 27, "uppercase": False}, ValueError),
-        ({"max_labels": 53}, ValueError),
-        ({"max_steps": 0}, ValueError),
-        ({"dtypes": []}, ValueError),
-        ({"dtypes": ["U3"]}, ValueError),
-        ({"max_operands": 2.5}, TypeError),
-        ({"min_value": 1.5}, TypeError),
+        ({"max_operands": 0}, "max_operands must be at least 1, not 0"),
+        ({"min_operands": 3, "max_operands": 2}, "min_operands=3 is more than max_operands=2"),
+        ({"min_size": 3, "max_size": 2}, "min_size=3 is more than max_size=2"),
+        ({"max_labels": 27, "uppercase": False}, "max_labels=27 is more labels than the letters a-z"),
+        ({"max_labels": 53}, "max_labels=53 is more labels than the letters a-z and A-Z"),
+        ({"max_steps": 0}, "max_steps must be at least 1, not 0"),
+        ({"dtypes": []}, "dtypes must name at least one dtype"),
+        ({"dtypes": ["U3"]}, "dtype <U3 is not a bool, integer, float or complex dtype"),
+        ({"max_operands": 2.5}, "max_operands must be an int, not float"),
+        ({"min_value": 1.5}, "min_value must be an int, not float"),
     ],
-    ids=lambda value: value.__name__ if isinstance(value, type) else ",".join(map(str, value)),
+    ids=lambda value: ",".join(f"{k}={v}" for k, v in value.items()) if isinstance(value, dict) else "",
 )
-def test_bad_knobs_raise_at_once(kwargs, error):
-    with pytest.raises(error):
+def test_bad_knobs_raise_at_once(kwargs, message):
+    # An EinvizError (a ValueError), or for a wrong type one that is also a TypeError.
+    error = einviz.errors.ArgumentTypeError if "must be an int" in message else einviz.EinvizError
+    with pytest.raises(error, match=re.escape(message)):
         einsum_problems(**kwargs)
 
 
