@@ -59,6 +59,8 @@ EXACT_COLOURS = 48
 Rect = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels
 Area = tuple[float, float, float, float]  # x, y, w, h in scene units
 Bounds = tuple[float, float, float, float]  # x0, y0, x1, y1 in scene units
+#: A layer: where it is, its colours times its alpha, and 255 less its alpha (uint16).
+Layer = tuple[Rect, np.ndarray, np.ndarray]
 
 
 def frame_delays(scene: Scene, fps: float | None = None) -> list[int]:
@@ -222,7 +224,10 @@ class _Raster:
         # so across and down scale a little differently.
         self.sx, self.sy = base.width / scene.width, base.height / scene.height
         self.defs = ""
-        self.layers: dict[str, tuple[Rect, np.ndarray]] = {}
+        self.layers: dict[str, Layer] = {}
+        # Each element seen, by a cheap key (its groups, tree and font size), as its markup
+        # and box: frames repeat most of their elements, and serialising them is slow.
+        self.seen: dict[Any, tuple[str, Rect | None]] = {}
 
     def rasterise(self, svg: str, zoom: float = 1.0) -> Any:
         png = self.resvg.svg_to_bytes(svg_string=svg, zoom=None if zoom == 1 else zoom)
@@ -248,6 +253,7 @@ class _Raster:
         if not self.defs:
             self.defs = svg[svg.index("<defs>"):svg.index("</defs>") + len("</defs>")]
         cell = (self.scene.cell_w, self.scene.cell_h)
+        seen = self.seen
         found: list[tuple[str, Rect | None]] = []
 
         def walk(group: etree.Element, opened: str, depth: int, size: float) -> None:
@@ -260,11 +266,19 @@ class _Raster:
                                          if not name.startswith("data-"))
                     walk(child, f"{opened}<g{attributes}>", depth + 1, own)
                 elif tag not in ("defs", "title"):
-                    for part in child.iter():
-                        part.tag = part.tag.rpartition("}")[2]
-                    markup = opened + etree.tostring(child, encoding="unicode") + "</g>" * depth
-                    bounds = _bounds(child, cell, own)
-                    found.append((markup, None if bounds is None else self.box(bounds)))
+                    key = (opened, own, _key(child))
+                    known = seen.get(key)
+                    if known is None:
+                        for part in child.iter():
+                            part.tag = part.tag.rpartition("}")[2]
+                        if any(name.startswith("{") for part in child.iter() for name in part.keys()):
+                            markup = etree.tostring(child, encoding="unicode")  # rare: namespaces
+                        else:
+                            markup = _markup(child)
+                        markup = opened + markup + "</g>" * depth
+                        bounds = _bounds(child, cell, own)
+                        known = seen[key] = (markup, None if bounds is None else self.box(bounds))
+                    found.append(known)
 
         walk(etree.fromstring(svg), "", 0, 16.0)
         return found
@@ -308,11 +322,11 @@ class _Raster:
                 self.layers = {markup: layer for markup, layer in self.layers.items() if markup in recent}
                 atlas, pending = _Atlas(self.base.shape[1]), []
 
-    def alone(self, markup: str) -> tuple[Rect, np.ndarray]:
+    def alone(self, markup: str) -> Layer:
         """An element of unknown extent, rasterised alone on a canvas the picture's size."""
         height, width = self.base.shape[:2]
         layer = self.rasterise(self.document(markup, width, height))
-        return (0, 0, width, height), np.asarray(layer.convert("RGBA"))
+        return _layer((0, 0, width, height), _rgba(layer))
 
     def document(self, body: str, width: int, height: int) -> str:
         """An SVG document ``width`` x ``height`` pixels drawing ``body`` (in scene units) at
@@ -324,16 +338,25 @@ class _Raster:
     def composite(self, rect: Rect, used: list[str]) -> np.ndarray:
         """A rectangle of the base with the layers of the elements that reach it on top."""
         x0, y0, x1, y1 = rect
-        out = self.base[y0:y1, x0:x1].astype(np.uint32)
+        out = None
         for markup in used:
-            (bx0, by0, bx1, by1), layer = self.layers[markup]
+            (bx0, by0, bx1, by1), pre, inv = self.layers[markup]
             left, top, right, bottom = max(x0, bx0), max(y0, by0), min(x1, bx1), min(y1, by1)
             if left >= right or top >= bottom:
                 continue
-            over = layer[top - by0:bottom - by0, left - bx0:right - bx0].astype(np.uint32)
-            alpha = over[..., 3:]
+            if out is None:
+                out = self.base[y0:y1, x0:x1].astype(np.uint16)
             under = out[top - y0:bottom - y0, left - x0:right - x0]
-            under[...] = (over[..., :3] * alpha + under * (255 - alpha) + 127) // 255
+            # (colour * alpha + under * (255 - alpha) + 127) // 255, exactly, in 16 bits:
+            # for 0 <= v < 65281, v // 255 == (v + 1 + ((v + 1) >> 8)) >> 8.
+            mixed = under * inv[top - by0:bottom - by0, left - bx0:right - bx0]
+            mixed += pre[top - by0:bottom - by0, left - bx0:right - bx0]
+            mixed += 128
+            mixed += mixed >> 8
+            mixed >>= 8
+            under[...] = mixed
+        if out is None:
+            return self.base[y0:y1, x0:x1].copy()
         return out.astype(np.uint8)
 
 
@@ -363,7 +386,7 @@ class _Atlas:
         self.boxes[markup] = (left, box[1], right, box[3])
         self.area += (right - left) * (box[3] - box[1])
 
-    def rasterise(self, raster: _Raster) -> dict[str, tuple[Rect, np.ndarray]]:
+    def rasterise(self, raster: _Raster) -> dict[str, Layer]:
         """Rasterise every element; returns each one's box and layer (RGBA)."""
         skyline = np.zeros(self.width, dtype=np.int64)
         moving = sorted(set(self.boxes) - self.fixed, key=lambda m: self.boxes[m][1] - self.boxes[m][3])
@@ -378,12 +401,70 @@ class _Atlas:
         body = "".join(f'<g transform="translate({dx / raster.sx!r} {dy / raster.sy!r})">{markup}</g>'
                        for markup, (dx, dy) in moves.items())
         canvas = raster.rasterise(raster.document(body, self.width, max(1, int(skyline.max()))))
-        pixels = np.asarray(canvas.convert("RGBA"))
+        pixels = _rgba(canvas)
         layers = {}
         for markup, (dx, dy) in moves.items():
             x0, y0, x1, y1 = self.boxes[markup]
-            layers[markup] = ((x0, y0, x1, y1), pixels[y0 + dy:y1 + dy, x0 + dx:x1 + dx].copy())
+            layers[markup] = _layer((x0, y0, x1, y1), pixels[y0 + dy:y1 + dy, x0 + dx:x1 + dx])
         return layers
+
+
+def _rgba(image: Any) -> np.ndarray:
+    return np.asarray(image if image.mode == "RGBA" else image.convert("RGBA"))
+
+
+def _layer(rect: Rect, rgba: np.ndarray) -> Layer:
+    """A layer ready to composite, cut down to the pixels it draws (elsewhere its alpha is 0,
+    which leaves what is under it as it was)."""
+    alpha = rgba[..., 3]
+    rows, columns = np.flatnonzero(alpha.any(axis=1)), np.flatnonzero(alpha.any(axis=0))
+    x0, y0 = rect[:2]
+    if not len(rows):
+        return (x0, y0, x0, y0), np.zeros((0, 0, 3), np.uint16), np.zeros((0, 0, 1), np.uint16)
+    top, bottom, left, right = rows[0], rows[-1] + 1, columns[0], columns[-1] + 1
+    drawn = rgba[top:bottom, left:right].astype(np.uint16)
+    alpha = drawn[..., 3:]
+    return ((x0 + int(left), y0 + int(top), x0 + int(right), y0 + int(bottom)),
+            drawn[..., :3] * alpha, 255 - alpha)
+
+
+def _key(element: etree.Element) -> tuple:
+    """What an element's markup is made of (its tail too, as ``tostring`` writes it)."""
+    return (element.tag, tuple(element.items()), element.text, element.tail,
+            tuple(_key(child) for child in element) if len(element) else ())
+
+
+def _markup(element: etree.Element) -> str:
+    """An element as ``etree.tostring`` writes it with its namespaces left out (and faster)."""
+    tag = element.tag.rpartition("}")[2]
+    parts = [f"<{tag}"]
+    for name, value in element.items():
+        parts.append(f" {name}={_attribute(value)}")
+    if element.text or len(element):
+        parts.append(">")
+        if element.text:
+            parts.append(_text(element.text))
+        parts += [_markup(child) for child in element]
+        parts.append(f"</{tag}>")
+    else:
+        parts.append(" />")
+    if element.tail:
+        parts.append(_text(element.tail))
+    return "".join(parts)
+
+
+def _text(text: str) -> str:
+    if "&" in text or "<" in text or ">" in text:
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text
+
+
+def _attribute(value: str) -> str:
+    value = _text(value)
+    for raw, escaped in (('"', "&quot;"), ("\r", "&#13;"), ("\n", "&#10;"), ("\t", "&#09;")):
+        if raw in value:
+            value = value.replace(raw, escaped)
+    return f'"{value}"'
 
 
 def _meets(a: Rect, b: Rect) -> bool:
@@ -454,20 +535,22 @@ class _Indexer:
 
     def __init__(self, palette: np.ndarray) -> None:
         self.palette = palette.astype(np.int64)
-        self.lut = np.zeros(1 << 24, dtype=np.uint16)  # index + 1; 0: not looked up yet
+        # Each colour's index (at most 254: the palette has at most 255 colours); 255: not
+        # looked up yet.
+        self.lut = np.full(1 << 24, 255, dtype=np.uint8)
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
         keys = _pack(rgb)
         found = self.lut[keys]
-        missing = found == 0
+        missing = found == 255
         if missing.any():
             new = np.unique(keys[missing])
             for start in range(0, len(new), 4096):
                 chunk = new[start:start + 4096]
                 distance = ((_unpack(chunk)[:, None, :].astype(np.int64) - self.palette) ** 2).sum(axis=2)
-                self.lut[chunk] = distance.argmin(axis=1) + 1
+                self.lut[chunk] = distance.argmin(axis=1)
             found = self.lut[keys]
-        return (found - 1).astype(np.uint8)
+        return found
 
 
 def _patches(base: np.ndarray, changes: list[list[tuple[Rect, np.ndarray]]], indexer: _Indexer,
@@ -525,8 +608,12 @@ def _encode(image: Any, palette: np.ndarray, patches: Iterator[tuple[np.ndarray,
 
 
 def _pack(rgb: np.ndarray) -> np.ndarray:
-    rgb = rgb.astype(np.uint32)
-    return (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
+    keys = rgb[..., 0].astype(np.uint32)
+    keys <<= 8
+    keys |= rgb[..., 1]
+    keys <<= 8
+    keys |= rgb[..., 2]
+    return keys
 
 
 def _unpack(keys: np.ndarray) -> np.ndarray:
