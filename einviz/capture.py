@@ -46,6 +46,7 @@ import runpy
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -266,6 +267,8 @@ class Calls(Sequence[Call]):
             (``None``: no limit).
         exit_status: for :func:`run_script`, the status the script exited with (``0`` when
             it ran to its end); ``None`` for a ``with capture()`` block.
+        error: for :func:`run_script` with ``catch=True``, the exception that ended the
+            script (``None`` when it ended normally).
 
     >>> import numpy as np
     >>> with capture() as calls:
@@ -286,6 +289,7 @@ class Calls(Sequence[Call]):
         self.max_copies = max_copies
         self.internal = internal
         self.exit_status: int | None = None
+        self.error: BaseException | None = None
         # The recorder appends plain tuples (the arguments of Call), which the garbage
         # collector stops tracking after one pass; Call objects are made when first asked
         # for, so a long capture does not slow every later collection.
@@ -854,6 +858,8 @@ def run_script(
     path: str | os.PathLike[str],
     argv: Sequence[str] = (),
     report_path: str | os.PathLike[str] | None = None,
+    *,
+    catch: bool = False,
     **options: Any,
 ) -> Calls:
     """Run a Python script under :func:`capture`, as ``python -m cProfile script.py`` does.
@@ -862,12 +868,14 @@ def run_script(
     ``sys.path``; both are put back afterwards. ``sys.exit()`` in the script ends it normally:
     its status is kept in :attr:`Calls.exit_status` (a message given to ``sys.exit`` is
     printed to stderr, as Python does, and counts as status 1). Any other exception from the
-    script propagates after the report is written.
+    script propagates after the report is written, unless ``catch`` is true: then it is kept
+    in :attr:`Calls.error`, the status is 1, and the calls made before it are returned.
 
     Args:
         path: the script.
         argv: the script's arguments.
         report_path: where to write :meth:`Calls.report`, if anywhere.
+        catch: keep an exception the script raises instead of raising it.
         **options: passed to :func:`capture` (``max_elements``, ``max_copies``, ``internal``).
 
     Returns:
@@ -900,6 +908,11 @@ def run_script(
                 runpy.run_path(script, run_name="__main__")
             except SystemExit as stop:
                 status = _exit_status(stop.code)
+            except Exception as error:  # noqa: BLE001 - the script's own error, kept when asked
+                if not catch:
+                    calls.exit_status = 1
+                    raise
+                calls.error, status = error, 1
             calls.exit_status = status
     finally:
         sys.argv = saved_argv
@@ -977,7 +990,10 @@ def _report_html(calls: Calls, title: str) -> str:
         f"<p>{len(calls)} einsum call{'s' if len(calls) != 1 else ''}, {len(groups)} distinct "
         f"(subscripts, shapes), {_e(_duration(total))} in einsum.</p>",
     ]
-    if calls.exit_status:
+    if calls.error is not None:
+        stopped = "".join(traceback.format_exception_only(type(calls.error), calls.error)).strip()
+        parts.append(f'<p class="error">The script stopped with an error: {_e(stopped)}</p>')
+    elif calls.exit_status:
         parts.append(f'<p class="error">The script exited with status {calls.exit_status}.</p>')
     parts.extend(f'<p class="note">{_e(line)}</p>' for line in missing)
     parts.append("</header>")

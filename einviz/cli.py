@@ -937,15 +937,9 @@ def _run_command(argv: list[str]) -> int:
     if args.no_report and args.output is not None:
         raise EinvizError("-o and --no-report ask for opposite things", hint="drop one of them")
     report = None if args.no_report else _reserve_report(args.output, script, args.force)
-    try:
-        calls = run_script(script, args.script_args, report_path=report)
-    except Exception as error:  # noqa: BLE001 - the script's own error: show it as Python does
-        _print_script_error(error)
-        if report is not None:
-            _drop_if_empty(report)
-            if os.path.exists(report):
-                print(f"report: {report}")
-        return 1
+    calls = run_script(script, args.script_args, report_path=report, catch=True)
+    if calls.error is not None:  # the script's own error: shown as Python shows it
+        _print_script_error(calls.error)
     sys.stdout.flush()
     if not args.quiet:
         groups = calls.distinct()
@@ -978,14 +972,6 @@ def _reserve_report(output: str | None, script: str, force: bool) -> str:
             continue
         return path
     raise AssertionError("unreachable: the candidates never end")
-
-
-def _drop_if_empty(path: str) -> None:
-    try:
-        if os.path.getsize(path) == 0:
-            os.remove(path)
-    except OSError:
-        pass
 
 
 def _print_script_error(error: BaseException) -> None:

@@ -76,7 +76,7 @@ class EinvizError(ValueError):
 
     def _layout(self) -> str:
         lines = [self.problem]
-        if self.subscripts is not None:
+        if self.subscripts:  # an empty text has nothing to point at
             lines.append("    " + self.subscripts)
             carets = caret_line(self.positions)
             if carets:

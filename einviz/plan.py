@@ -78,7 +78,7 @@ def limits(**changes: int) -> Iterator[Limits]:
     ...     plan("ij,jk->ik", shapes=[(3, 3), (3, 3)]).check_limits()
     Traceback (most recent call last):
     ...
-    einviz.errors.LimitError: the einsum needs 27 steps, more than the limit of 10
+    einviz.errors.LimitError: the einsum needs 27 steps (multiply-adds), more than the limit of 10
     ...
     """
     known = Limits.__dataclass_fields__
@@ -280,7 +280,7 @@ class LoopPlan:
         bounds = get_limits()
         if self.n_steps > bounds.max_steps:
             raise LimitError(
-                f"the einsum needs {self.n_steps:,} steps, more than the limit of "
+                f"the einsum needs {self.n_steps:,} steps (multiply-adds), more than the limit of "
                 f"{bounds.max_steps:,}",
                 subscripts=str(self.equation),
                 details=[_sizes_line(self)],

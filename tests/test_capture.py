@@ -775,6 +775,11 @@ def test_run_script_writes_the_report_when_the_script_raises(tmp_path, fake_part
     assert np.einsum is original and sys.argv is argv
     assert "<section" in report.read_text(encoding="utf-8")
 
+    calls = run_script(script, report_path=report, catch=True)
+    assert [call.subscripts for call in calls] == ["i->"] and calls.exit_status == 1
+    assert isinstance(calls.error, RuntimeError) and str(calls.error) == "the script failed"
+    assert "stopped with an error: RuntimeError: the script failed" in report.read_text(encoding="utf-8")
+
 
 def test_run_script_of_a_missing_file(tmp_path):
     with pytest.raises(EinvizError, match=r"cannot run '.*nothing\.py': there is no such file"):

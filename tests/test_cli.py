@@ -486,6 +486,10 @@ def test_run_passes_on_the_scripts_exit_status_and_its_traceback(capsys, script)
     assert err.startswith("Traceback (most recent call last):\n  File \"model.py\", line 9")
     assert err.endswith("RuntimeError: the script failed\n")
     assert "einviz" not in err and "runpy" not in err
+    status, out, err = run(capsys, "run", "model.py", "--fail")  # the summary and report are kept
+    assert status == 1 and "einviz: 4 einsum calls, 2 distinct" in out
+    report = re.search(r"^report: (.+)$", out, re.MULTILINE).group(1)
+    assert "RuntimeError: the script failed" in (Path(report).read_text(encoding="utf-8"))
 
 
 def test_run_is_the_subcommand_only_before_a_script(capsys, script):

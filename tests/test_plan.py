@@ -163,6 +163,10 @@ def test_einsum_argument_errors():
         einsum()
     with pytest.raises(ShapeError, match="einsum needs at least one operand"):
         einsum("ij")
+    with pytest.raises(ShapeError) as empty:
+        einsum("", np.ones(2))
+    assert str(empty.value).splitlines()[:2] == [
+        "term '' has 0 labels but A has 1 dimension", "  expected: 0 dimensions"]  # no blank line
     with pytest.raises(ArgumentTypeError, match="cannot cast operand 0 from float64 to int64"):
         einsum("i->i", np.ones(3), dtype=np.int64)
     with pytest.raises(ArgumentTypeError, match="out must be a numpy array, not list"):
@@ -197,7 +201,7 @@ def test_single_operand_without_sums_is_a_view_like_numpy():
 
 def test_limits_refuse_before_allocating():
     with einviz.limits(max_steps=100):
-        with pytest.raises(LimitError, match=r"the einsum needs 1,000,000 steps, more than the limit of 100"):
+        with pytest.raises(LimitError, match=r"the einsum needs 1,000,000 steps \(multiply-adds\), more than the limit of 100"):
             plan("ij,jk->ik", shapes=[(100, 100), (100, 100)]).check_limits()
     with pytest.raises(LimitError, match=r"the output would have 10,000,000,000 elements"):
         plan("i,j->ij", shapes=[(10**5,), (10**5,)]).check_limits()
