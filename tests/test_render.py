@@ -19,6 +19,7 @@ from einviz.errors import EinvizError, ShapeError
 from einviz.render import format_factor, format_value, label_colours
 from einviz.render.palette import PALETTE
 from einviz.render.svg import render
+from einviz.render.scene import VALUE_BASELINE
 
 from corpus import CORPUS, IDS, operands
 
@@ -145,9 +146,14 @@ def test_every_grid_cell_carries_its_operand_and_index(case: str) -> None:
     arrays = operands(shapes)
     anim = animate(subscripts, *arrays)
     plan = anim.trace.plan
-    children = list(parse(anim.frame_svg(-1)).find(f".//{SVG}g[@class='v einviz-cells']"))
+    root = parse(anim.frame_svg(-1))
+    children = list(root.find(f".//{SVG}g[@class='einviz-cells']"))
+    # The values are drawn over the frames' marks, each centred on its cell's baseline.
+    scene = anim.scene
+    values = {(round(float(t.get("x")), 1), round(float(t.get("y")), 1)): t.text
+              for t in root.find(f".//{SVG}g[@class='einviz-top']/{SVG}g[@class='v']")}
     seen = set()
-    for position, el in enumerate(children):
+    for el in children:
         operand, index = el.get("data-operand"), el.get("data-index")
         if operand is None:
             continue
@@ -156,7 +162,9 @@ def test_every_grid_cell_carries_its_operand_and_index(case: str) -> None:
         assert len(parsed) == len(shape) and all(0 <= i < n for i, n in zip(parsed, shape))
         seen.add((operand, parsed))
         if operand != "out":  # an input cell shows its value
-            assert children[position + 1].text == format_value(arrays[plan.names.index(operand)][parsed])
+            spot = (round(float(el.get("x")) + scene.cell_w / 2, 1),
+                    round(float(el.get("y")) + VALUE_BASELINE, 1))
+            assert values[spot] == format_value(arrays[plan.names.index(operand)][parsed])
     assert len(seen) == sum(el.get("data-operand") is not None for el in children)
     if all(0 not in s for s in (*plan.shapes, plan.out_shape)):
         assert {o for o, _ in seen} == {*plan.names, "out"}
@@ -249,9 +257,9 @@ def test_step_caption_reads_as_arithmetic() -> None:
     b = np.array([[1, 0], [0, 1], [-1, 2]])
     anim = animate("ij,jk->ik", a, b, granularity="step")
     step = next(f for f in anim.frames if f.kind == "step" and f.steps[0] == 4)  # out[0,1], j=1
-    assert step.caption_text()[0] == "out[0,1] += A[0,1] × B[1,1] = 2 × 1  →  2"
+    assert step.caption_text()[0] == "out[0,1] += A[0,1] × B[1,1] = 2 × 1 = 2  →  2"
     step = next(f for f in anim.frames if f.kind == "step" and f.steps[0] == 2)
-    assert step.caption_text()[0] == "out[0,0] += A[0,2] × B[2,0] = 3 × (−1)  →  −2"
+    assert step.caption_text()[0] == "out[0,0] += A[0,2] × B[2,0] = 3 × (−1) = −3  →  −2"
 
 
 def test_cell_caption_writes_the_whole_sum() -> None:
@@ -388,20 +396,28 @@ def test_each_frame_shows_for_exactly_its_duration() -> None:
     assert [round(d + total, 3) for d in delays] == [round(t, 3) for t in anim.scene.starts()]
 
 
-def test_overlay_on_base_is_the_frame_pixel_for_pixel() -> None:
+def test_base_overlay_and_top_make_the_frame_pixel_for_pixel() -> None:
     Image = pytest.importorskip("PIL.Image")
     import io
 
     from einviz.animation import rasterise
 
+    def picture(mode: str, k: int | None = None):
+        return Image.open(io.BytesIO(rasterise(render(anim.scene, mode, k, prefix="x")))).convert("RGBA")
+
     anim = make("matmul", granularity="step")
-    base = Image.open(io.BytesIO(rasterise(render(anim.scene, "base", prefix="x")))).convert("RGBA")
-    for k in (1, 8):
-        over = Image.open(io.BytesIO(rasterise(render(anim.scene, "overlay", k, prefix="x")))).convert("RGBA")
-        full = Image.open(io.BytesIO(rasterise(render(anim.scene, "frame", k, prefix="x")))).convert("RGBA")
-        difference = np.abs(np.asarray(Image.alpha_composite(base, over), dtype=int)
-                            - np.asarray(full, dtype=int))
-        assert difference.max() <= 8
+    base, top = picture("base"), picture("top")
+    for k in (0, 1, 8):
+        full = np.asarray(picture("frame", k), dtype=int)
+        layered = Image.alpha_composite(Image.alpha_composite(base, picture("overlay", k)), top)
+        assert np.abs(np.asarray(layered, dtype=int) - full).max() <= 8
+        # the lit cells' values are drawn over their marks: darker than the marks' fill
+        if k == 8:
+            frame = anim.frames[k]
+            for mark in frame.marks:
+                x, y = round(mark.x + anim.scene.cell_w / 2), round(mark.y + anim.scene.cell_h / 2)
+                patch = full[y - 6:y + 6, x - 8:x + 8, :3].sum(axis=2)
+                assert patch.min() < 200, (mark, patch.min())
 
 
 @pytest.mark.parametrize("width", range(8, 40))

@@ -3,12 +3,13 @@
 Every pixel comes from resvg drawing the SVG of :mod:`einviz.render.svg`; this module only
 moves, composites and encodes what resvg drew. It is fast because a frame changes little:
 
-- The unchanging base (``render(scene, "base")``) is rasterised once.
+- The unchanging picture is rasterised once, as two layers: the shapes under the frames'
+  marks (``render(scene, "base")``) and the text over them (``render(scene, "top")``).
 - A frame differs from the one before only in a few rectangles (:func:`changed`): the cells
   lit in either frame, output values that appear, the running sum, the loop values, the
-  caption. There the frame is redrawn as the base with the elements of its overlay
-  (``render(scene, "overlay", k)``: its changes on a transparent canvas) composited on it;
-  everywhere else it is the frame before.
+  caption. There the frame is redrawn as the shapes, the elements of its overlay
+  (``render(scene, "overlay", k)``: its changes on a transparent canvas) and the text,
+  composited in that order; everywhere else it is the frame before.
 - Each distinct overlay element is rasterised once, and kept while it comes back: the
   caption and the loop values are new in every frame, but lit cells, output values and
   the loops' names return. resvg's time goes on pixels, on glyphs and on a fixed cost a
@@ -180,6 +181,7 @@ def changed(scene: Scene, before: Frame | None, frame: Frame) -> list[Area]:
             rects.append((f.running.x - w / 2, f.running.y - VALUE_BASELINE, w, h))
         for label in f.labels:
             rects += scene.label_spots.get(label, [])
+        rects += [spot[:4] for spot in f.spots]
     for index in frame.finished:
         text = scene.finals[index]
         rects.append((text.x - w / 2, text.y - VALUE_BASELINE, w, h))
@@ -218,11 +220,18 @@ class _Raster:
         self.prefix = prefix
         self.image = image
         self.resvg = resvg
-        base = self.rasterise(render(scene, "base", prefix=prefix), scale)
-        self.base = np.asarray(base.convert("RGB"))
+        # The frames' marks lie between the unchanging shapes (under) and the unchanging
+        # text (top): each is rasterised once, and the picture without any frame is kept.
+        under = self.rasterise(render(scene, "base", prefix=prefix), scale)
+        self.under = np.asarray(under.convert("RGB"))
+        height, width = self.under.shape[:2]
+        top = self.rasterise(render(scene, "top", prefix=prefix), scale)
+        self.top = _layer((0, 0, width, height), _rgba(top))
+        self.base = self.under
+        self.base = self.composite((0, 0, width, height), [], force=True)
         # resvg rounds the canvas up to whole pixels and stretches the picture to fill it,
         # so across and down scale a little differently.
-        self.sx, self.sy = base.width / scene.width, base.height / scene.height
+        self.sx, self.sy = under.width / scene.width, under.height / scene.height
         self.defs = ""
         self.layers: dict[str, Layer] = {}
         # Each element seen, by a cheap key (its groups, tree and font size), as its markup
@@ -335,17 +344,18 @@ class _Raster:
                 f'height="{height}">{self.defs}<g id="{self.prefix}">'
                 f'<g transform="scale({self.sx!r} {self.sy!r})">{body}</g></g></svg>')
 
-    def composite(self, rect: Rect, used: list[str]) -> np.ndarray:
-        """A rectangle of the base with the layers of the elements that reach it on top."""
+    def composite(self, rect: Rect, used: list[str], force: bool = False) -> np.ndarray:
+        """A rectangle of the picture: the shapes, the layers of the elements that reach it,
+        and the text on top (where no element reaches, the picture without a frame)."""
         x0, y0, x1, y1 = rect
         out = None
-        for markup in used:
-            (bx0, by0, bx1, by1), pre, inv = self.layers[markup]
+        for layer in [*(self.layers[markup] for markup in used), self.top]:
+            (bx0, by0, bx1, by1), pre, inv = layer
             left, top, right, bottom = max(x0, bx0), max(y0, by0), min(x1, bx1), min(y1, by1)
-            if left >= right or top >= bottom:
+            if left >= right or top >= bottom or (out is None and layer is self.top and not force):
                 continue
             if out is None:
-                out = self.base[y0:y1, x0:x1].astype(np.uint16)
+                out = self.under[y0:y1, x0:x1].astype(np.uint16)
             under = out[top - y0:bottom - y0, left - x0:right - x0]
             # (colour * alpha + under * (255 - alpha) + 127) // 255, exactly, in 16 bits:
             # for 0 <= v < 65281, v // 255 == (v + 1 + ((v + 1) >> 8)) >> 8.

@@ -75,7 +75,7 @@ _SCRIPT = r"""
   var info = root.querySelector('.ez-info'), n = data.frames.length, current = 0, timer = null;
   var hover = document.createElementNS(svgns, 'g');
   hover.setAttribute('class', 'v einviz-hover');
-  svg.appendChild(hover);
+  svg.insertBefore(hover, svg.querySelector('.einviz-finals'));  // under the values: they stay legible
   svg.classList.add('einviz-live');
 
   function status() {
@@ -158,8 +158,6 @@ _SCRIPT = r"""
     m.setAttribute('data-operand', cell.getAttribute('data-operand'));
     m.setAttribute('data-index', cell.getAttribute('data-index'));
     hover.appendChild(m);
-    var value = cell.nextElementSibling;  // the cell's value, kept legible over its mark
-    if (value && value.tagName === 'text') hover.appendChild(value.cloneNode(true));
   }
   function clear() {
     while (hover.firstChild) hover.removeChild(hover.firstChild);

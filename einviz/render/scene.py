@@ -22,6 +22,7 @@ view computes einsum: the numbers all come from the :class:`~einviz.trace.Trace`
 
 from __future__ import annotations
 
+import re
 import itertools
 import math
 from collections.abc import Iterable, Sequence
@@ -233,6 +234,8 @@ class Frame(NamedTuple):
         code_line: the lit line of the scene's code panel (``None``: none).
         loop_values: ``(label, text)`` shown beside each loop's line.
         labels: labels whose axes and letters are highlighted (intro frames).
+        spots: cells tinted in a label's colour to point at them, not lit: ``(x, y, w, h,
+            label)``; the diagonal a repeated label walks, in the opening frame that says so.
     """
 
     number: int
@@ -246,6 +249,7 @@ class Frame(NamedTuple):
     code_line: int | None = None
     loop_values: tuple[tuple[str, str], ...] = ()
     labels: tuple[str, ...] = ()
+    spots: tuple[tuple[float, float, float, float, str], ...] = ()
 
     @property
     def data_steps(self) -> str:
@@ -1203,22 +1207,37 @@ def _pack(sentences: Sequence[str], chars: int, lines: int, frames: int) -> list
 
 
 def _mentioned(sentence: str, plan: LoopPlan) -> tuple[str, ...]:
-    """The labels a sentence names: quoted, or standing alone as a word (not an operand name)."""
+    """The labels a sentence names: quoted, or standing alone as a word (not an operand name;
+    ``a``, ``A`` and ``I`` only where no English word can be meant: before ``,:;)`` or a verb)."""
     found = []
     for label in plan.labels:
         quoted = any(q + label + q in sentence for q in ("'", '"', "`"))
         alone = False
-        if label not in plan.names and label not in ("a", "A", "I"):
+        if label not in plan.names:
             for k, char in enumerate(sentence):
                 if char == label:
                     before = sentence[k - 1] if k else " "
                     after = sentence[k + 1] if k + 1 < len(sentence) else " "
-                    if not before.isalnum() and not after.isalnum() and before not in "[_" and after not in "]_(":
-                        alone = True
-                        break
+                    if before.isalnum() or after.isalnum() or before in "[_" or after in "]_(":
+                        continue
+                    if label in ("a", "A", "I") and not (
+                            after in ",:;)" or sentence[k + 1:].startswith((" is ", " are ", " appears "))):
+                        continue
+                    alone = True
+                    break
         if quoted or alone:
             found.append(label)
     return tuple(found)
+
+
+def _frame_labels(sentences: Sequence[str], plan: LoopPlan) -> tuple[str, ...]:
+    """The labels an opening frame boxes: those its sentence on summing names, else those its
+    sentence on keeping names, else every label its sentences name."""
+    for word in ("summed", "kept"):
+        for sentence in sentences:
+            if re.search(rf"\bso \w+ (is|are) {word}\b", sentence):
+                return _mentioned(sentence, plan)
+    return tuple(dict.fromkeys(label for sentence in sentences for label in _mentioned(sentence, plan)))
 
 
 # -- frames --------------------------------------------------------------------------------------
@@ -1311,8 +1330,8 @@ class _Frames:
             text = " ".join(group)
             frames.append(Frame(len(frames), "intro", range(0), self.seconds("intro", len(text)),
                                 caption=tuple(_prose_lines(text, plan, self.chars)),
-                                labels=next((found for found in map(lambda t: _mentioned(t, plan), group)
-                                             if found), ())))
+                                labels=_frame_labels(group, plan),
+                                spots=self.diagonals() if "diagonal" in text else ()))
         mode = granularity
         if n_steps == 0:
             mode = "none"
@@ -1333,6 +1352,20 @@ class _Frames:
         frames.append(self.final_frame(len(frames), done, mode, budget, shown))
         resolved = {"none": "step" if granularity == "auto" else granularity}.get(mode, mode)
         return frames, resolved
+
+    def diagonals(self) -> tuple[tuple[float, float, float, float, str], ...]:
+        """The drawn cells of every operand where a repeated label's axes agree."""
+        spots = []
+        for blk in self.b.blocks:
+            repeated = [label for label in dict.fromkeys(blk.labels) if blk.labels.count(label) > 1]
+            if not repeated or blk.empty:
+                continue
+            drawn = [[v for v in slots if v is not None] for slots in blk.slots]
+            for index in itertools.product(*drawn):
+                if all(len({v for v, l in zip(index, blk.labels) if l == label}) == 1 for label in repeated):
+                    x, y = blk.position(index)
+                    spots.append((x, y, self.b.cell_w, self.b.cell_h, repeated[0]))
+        return tuple(dict.fromkeys(spots))
 
     def sample(self, budget: int) -> list[int]:
         """Output cells to show, evenly spread over the drawn (not cut) cells, flat indices."""
@@ -1373,6 +1406,8 @@ class _Frames:
             factors = ([format_factor(f) for f in step.factors] if len(step.factors) > 1
                        else [format_value(f) for f in step.factors])
             line = f"{_ref('out', step.out_index)} += {' × '.join(refs)} = {' × '.join(factors)}"
+            if len(factors) > 1:
+                line += f" = {format_value(step.product)}"
             line += f"  →  {format_value(step.running_sum)}"
             note = self.hidden_note(values).lstrip(" ·")
             finished: tuple[tuple[int, ...], ...] = ()
@@ -1627,7 +1662,7 @@ def build_scene(
             if span.label is not None:
                 x = MARGIN + mono_width("x" * offset, text.size)
                 b.label_spots.setdefault(span.label, []).append(
-                    (x - 0.5, hy - text.size + 1, mono_width(span.text, text.size) + 1, text.size + 4))
+                    (x + 0.5, hy - text.size + 1, mono_width(span.text, text.size) - 1, text.size + 4))
             offset += len(span.text)
     for block in b.placed:
         block.draw()

@@ -9,9 +9,12 @@ One drawing code serves every view; ``mode`` picks what it emits:
     supported (or in resvg) shows the finished picture.
 ``"frame"``
     A static picture of one frame (``frame=-1``: the final frame, the hero image).
-``"base"`` / ``"overlay"``
-    The unchanging base alone, and one frame's changes alone on a transparent canvas of the
-    same size: a rasteriser draws the base once and composites each overlay on it.
+``"base"`` / ``"overlay"`` / ``"top"``
+    The parts of a frame, bottom to top: the unchanging shapes (background, code panel,
+    grid cells); one frame's changes on a transparent canvas; the unchanging text (values,
+    titles, the call, the code) on a transparent canvas. The frames' marks lie between the
+    shapes and the text, so a lit cell's value stays legible, as under a highlighter pen.
+    A rasteriser draws base and top once and composites each frame's overlay between them.
 ``"player"``
     Like ``"animated"`` but nothing moves by itself: once a script gives the ``<svg>`` the
     class ``einviz-live``, a frame group shows when it has the class ``einviz-on``; so do
@@ -40,7 +43,7 @@ from .scene import CAPTION_LINE, CODE_LINE, VALUE_BASELINE, Frame, Scene, Span, 
 
 __all__ = ["MODES", "render"]
 
-MODES = ("animated", "frame", "base", "overlay", "player")
+MODES = ("animated", "frame", "base", "top", "overlay", "player")
 
 _LIT_FILL = "#FFC233"
 _LIT_STROKE = "#8A5A00"
@@ -248,45 +251,56 @@ class _Writer:
 
     # -- the base -------------------------------------------------------------------------------
     def base(self) -> None:
+        """The unchanging shapes: background, code panel, grid cells. The frames' marks go
+        over them and the unchanging text (:meth:`top`) over the marks, as a highlighter
+        pen leaves the print legible."""
         scene, d = self.scene, self.d
         d.add(_Element("rect", width="100%", height="100%", fill="#FFFFFF"))
         panel = scene.code
         d.add(_Element("rect", x=_n(panel.x), y=_n(panel.y), width=_n(panel.w), height=_n(panel.h),
                        rx="6", fill="#F6F7F9", stroke="#E1E4E8"))
-        cells = _Element("g", class_="v einviz-cells")
-        gaps = _Element("g", class_="g")
+        cells = _Element("g", class_="einviz-cells")
+        gaps = _Element("g")
         for box in scene.boxes:
             if box.role in ("cell", "out"):
                 cells.add(self.use("c" if box.role == "cell" else "u", box.x, box.y,
                                    **{"data-operand": box.operand, "data-index": _index(box.index)}))
-                if box.text:
-                    cells.add(_Element("text", x=_n(box.x + box.w / 2), y=_n(box.y + VALUE_BASELINE),
-                                       **_fit(box.text, box.w)).add_text(box.text))
             elif box.role == "gap":
                 gaps.add(self.use("g", box.x, box.y) if box.w == scene.cell_w else
                          _Element("rect", x=_n(box.x), y=_n(box.y), width=_n(box.w), height=_n(box.h),
                                   fill="#F7F7F8", stroke="#C9CDD3", **{"stroke-dasharray": "3 2"}))
-                if box.text:
-                    gaps.add(_Element("text", x=_n(box.x + box.w / 2),
-                                      y=_n(box.y + VALUE_BASELINE)).add_text(box.text))
             elif box.role == "slice-gap":
                 gaps.add(_Element("rect", x=_n(box.x), y=_n(box.y), width=_n(box.w), height=_n(box.h),
                                   fill="none", stroke="#C9CDD3", **{"stroke-dasharray": "4 3"}))
         d.add(cells)
         d.add(gaps)
-        for t in scene.texts:
-            d.add(self.text(t))
 
-    def code_text(self, only: int | None = None) -> None:
+    def top(self) -> None:
+        """The unchanging text, drawn over the frames: cell values, titles, the call, the code."""
+        scene, d = self.scene, self.d
+        group = _Element("g", class_="einviz-top")
+        values = _Element("g", class_="v")
+        gaps = _Element("g", class_="g")
+        for box in scene.boxes:
+            if box.text and box.role in ("cell", "out", "gap"):
+                text = _Element("text", x=_n(box.x + box.w / 2), y=_n(box.y + VALUE_BASELINE),
+                                **(_fit(box.text, box.w) if box.role != "gap" else {}))
+                (gaps if box.role == "gap" else values).add(text.add_text(box.text))
+        group.add(values)
+        group.add(gaps)
+        for t in scene.texts:
+            group.add(self.text(t))
+        group.add(self.code_text())
+        d.add(group)
+
+    def code_text(self) -> _Element:
         panel = self.scene.code
         group = _Element("g", class_="mo", **{"font-size": "12.5"})
         for number, line in enumerate(panel.lines):
-            if only is not None and number != only:
-                continue
             element = _Element("text", x=_n(panel.x + 12), y=_n(panel.line_y(number)))
             self.spans(element, line)
             group.add(element)
-        self.d.add(group)
+        return group
 
     def codeline(self, frame: Frame | None) -> None:
         """The lit statement line and the loop variables' names: shown while the loops run."""
@@ -378,8 +392,11 @@ class _Writer:
         for label in frame.labels:
             colour = scene.colours[label]
             for x, y, w, h in scene.label_spots.get(label, ()):
-                g.add(_Element("rect", x=_n(x), y=_n(y), width=_n(w), height=_n(h), rx="3",
-                               fill=tint(colour, 0.8), stroke=colour, **{"fill-opacity": "0.6"}))
+                g.add(_Element("rect", x=_n(x), y=_n(y), width=_n(w), height=_n(h), rx="2",
+                               fill=tint(colour, 0.72)))
+        for x, y, w, h, label in frame.spots:
+            g.add(_Element("rect", x=_n(x + 2), y=_n(y + 2), width=_n(w - 4), height=_n(h - 4), rx="3",
+                           fill=tint(scene.colours[label], 0.75)))
         for mark in frame.marks:
             data = {"data-operand": mark.operand}
             if mark.index is not None:
@@ -427,27 +444,23 @@ class _Writer:
         self.d.add(layer)
 
     def write(self) -> str:
+        """The drawing, bottom to top: the base's shapes, the lit code line, the frames, the
+        output values, then the base's text (``"base"`` draws only the first, ``"top"`` only
+        the last, ``"overlay"`` only the middle)."""
         scene, mode = self.scene, self.mode
         self.defs()
         self.d.add(_Element("title").add_text(_title(scene)))
         frame = scene.frames[self.frame] if self.frame is not None else None
-        if mode != "overlay":
+        if mode not in ("overlay", "top"):
             self.base()
-        if mode != "base":
+        if mode not in ("base", "top"):
             self.codeline(frame)
-        if mode != "overlay":
-            self.code_text()
-        elif frame is not None and frame.code_line is not None:
-            self.code_text(only=frame.code_line)  # the lit line, redrawn over its light
-        if mode in ("animated", "player"):
-            self.finals(None)
-        if mode == "animated":
-            self.runs()
-            self.run_values()
-        elif mode in ("frame", "overlay"):
-            self.finals(self.frame)
-        if mode != "base":
+            if mode == "animated":
+                self.run_values()
             self.frames()
+            self.finals(self.frame if mode in ("frame", "overlay") else None)
+        if mode not in ("overlay", "base"):
+            self.top()
         # Empty elements end in "/>", not " />": a byte each, hundreds of them a file.
         return self.d.tostring().replace(" />", "/>")
 
