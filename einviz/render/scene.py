@@ -78,7 +78,7 @@ LEGEND_SIZE = 12
 MIN_WIDTH = 560
 MAX_CHARS = 5  # characters a cell fits at full size
 MAX_CAPTION_CHARS = 96
-MAX_ROW_WIDTH = 700
+MAX_ROW_WIDTH = 640 - 2 * MARGIN  # the figure fits 640 px
 MAX_GRIDS_HEIGHT = 1000
 FRAME_MS = {"step": 700, "cell": 1600, "sample": 1600}
 
@@ -1591,7 +1591,7 @@ def build_scene(
         for slices in sorted({max_slices, 3}, reverse=True):
             b = _Builder(trace, limit, slices)
             x0, y0, x1, y1, corner = b.arrange()
-            if x1 - x0 <= MAX_ROW_WIDTH + 60 and y1 - y0 <= MAX_GRIDS_HEIGHT:
+            if x1 - x0 <= MAX_ROW_WIDTH and y1 - y0 <= MAX_GRIDS_HEIGHT:
                 fitted = True
                 break
         if fitted:
