@@ -304,6 +304,9 @@ def _explain_command(argv: list[str]) -> int:
             backends = _split_list(args.backends) if args.backends is not None else None
             report = check(str(equation), *operands, backends=backends)
 
+    # The file first: a reader that stops reading early (`| head`) must not lose it.
+    written = _save(target, figure[0]) if target is not None and figure is not None else None
+
     painter = _Painter.for_plan(loop_plan, _use_colour(args.color, sys.stdout))
     if args.code:
         print(_script(loop_plan, args.values, args.seed, painter))
@@ -317,10 +320,8 @@ def _explain_command(argv: list[str]) -> int:
         gap = "\n"
     if report is not None:
         print(gap + str(report), file=side)
-    if target is not None and figure is not None:
-        data, what = figure
-        written = _save(target, data)
-        print(written if quiet else f"\nfigure: {written} ({what})", file=side)
+    if written is not None:
+        print(written if quiet else f"\nfigure: {written} ({figure[1]})", file=side)
     return 0 if report is None or report.ok else 1
 
 

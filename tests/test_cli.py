@@ -579,3 +579,14 @@ def test_docs_describe_every_option(capsys):
     missing = sorted(option for option in options
                      if not re.search(rf"(?<![\w-]){re.escape(option)}(?![\w-])", docs))
     assert missing == []
+
+
+def test_the_figure_is_written_even_when_the_reader_stops_early(in_empty_folder):
+    # `einviz ... -o q.svg | head -1`: the pipe closes after one line; the file must exist.
+    process = subprocess.Popen([sys.executable, "-m", "einviz", "ij,jk,kl,lm->im", "-o", "q.svg"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout.readline()
+    process.stdout.close()
+    process.wait(timeout=120)
+    assert process.stderr.read() == b""  # no traceback
+    assert (in_empty_folder / "q.svg").read_text().startswith("<svg")
