@@ -414,11 +414,13 @@ class ContractionPath:
         lines.append(line(head))
         lines.extend(line(row) for row in rows)
         lines.append("")
-        lines.append(
-            f"  FLOPs by einviz's convention; {self.source} prints naive "
-            f"{self.library_naive_flops:,}, path {self.library_flops:,} "
-            f"(see .conventions for why they differ)"
-        )
+        lines.append("  FLOPs: one multiplication per extra operand and one addition when a label is "
+                     "summed, per step")
+        if (self.library_naive_flops, self.library_flops) != (self.naive_flops, self.flops):
+            lines.append(
+                f"  {self.source} counts differently: naive {self.library_naive_flops:,}, path "
+                f"{self.library_flops:,} (docs/paths.md; .conventions() says why)"
+            )
         if not self._folded:
             letters = ", ".join(self._ellipsis_letters)
             lines.append(f"  '...' is written as the labels {letters} where a step cannot keep it")
@@ -883,8 +885,11 @@ def _html(p: ContractionPath, figures: bool, cells: int) -> str:
                 cells_html.append(f"<td>{e(value)}</td>")
         out.append("<tr>" + "".join(cells_html) + "</tr>")
     out.append("</tbody></table>")
-    out.append(f'<p class="note">FLOPs by einviz\'s convention; {e(p.source)} prints naive '
-               f"{p.library_naive_flops:,}, path {p.library_flops:,}.</p>")
+    differs = (p.library_naive_flops, p.library_flops) != (p.naive_flops, p.flops)
+    out.append('<p class="note">FLOPs: one multiplication per extra operand and one addition when a '
+               "label is summed, per step"
+               + (f"; {e(p.source)} counts naive {p.library_naive_flops:,}, path "
+                  f"{p.library_flops:,} (see docs/paths.md)" if differs else "") + ".</p>")
     if figures:
         arrays, kept = p.figure_operands(cells)
         values = p._replay(arrays)

@@ -47,3 +47,27 @@ def operands(shapes: list[tuple[int, ...]], dtype: str = "int64") -> list[np.nda
     """Small deterministic integer operands (negative values too) of the given shapes."""
     rng = np.random.default_rng(len(shapes) * 7 + sum(len(s) for s in shapes))
     return [rng.integers(-3, 4, size=shape).astype(dtype) for shape in shapes]
+
+
+def drawn_values(svg: str) -> dict[tuple[str, str], str]:
+    """The value each grid cell of an einviz SVG shows, by (``data-operand``, ``data-index``).
+
+    The cells are drawn in ``g.einviz-cells`` and their values, over the frames' marks, in
+    ``g.einviz-top``: a value is centred on its cell, on the value baseline.
+    """
+    from xml.etree import ElementTree
+
+    from einviz.render.scene import VALUE_BASELINE
+
+    ns = "{http://www.w3.org/2000/svg}"
+    root = ElementTree.fromstring(svg)
+    cell = next(r for r in root.iter(f"{ns}rect") if r.get("id", "").endswith("c"))
+    half = float(cell.get("width")) / 2
+    texts = {(round(float(t.get("x")), 1), round(float(t.get("y")), 1)): t.text
+             for t in root.find(f".//{ns}g[@class='einviz-top']/{ns}g[@class='v']")}
+    values = {}
+    for use in root.find(f".//{ns}g[@class='einviz-cells']"):
+        spot = (round(float(use.get("x")) + half, 1), round(float(use.get("y")) + VALUE_BASELINE, 1))
+        if spot in texts:
+            values[(use.get("data-operand"), use.get("data-index"))] = texts[spot]
+    return values

@@ -19,9 +19,8 @@ from einviz.errors import EinvizError, ShapeError
 from einviz.render import format_factor, format_value, label_colours
 from einviz.render.palette import PALETTE
 from einviz.render.svg import render
-from einviz.render.scene import VALUE_BASELINE
 
-from corpus import CORPUS, IDS, operands
+from corpus import CORPUS, IDS, drawn_values, operands
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -146,12 +145,9 @@ def test_every_grid_cell_carries_its_operand_and_index(case: str) -> None:
     arrays = operands(shapes)
     anim = animate(subscripts, *arrays)
     plan = anim.trace.plan
-    root = parse(anim.frame_svg(-1))
-    children = list(root.find(f".//{SVG}g[@class='einviz-cells']"))
-    # The values are drawn over the frames' marks, each centred on its cell's baseline.
-    scene = anim.scene
-    values = {(round(float(t.get("x")), 1), round(float(t.get("y")), 1)): t.text
-              for t in root.find(f".//{SVG}g[@class='einviz-top']/{SVG}g[@class='v']")}
+    svg = anim.frame_svg(-1)
+    children = list(parse(svg).find(f".//{SVG}g[@class='einviz-cells']"))
+    values = drawn_values(svg)
     seen = set()
     for el in children:
         operand, index = el.get("data-operand"), el.get("data-index")
@@ -162,9 +158,7 @@ def test_every_grid_cell_carries_its_operand_and_index(case: str) -> None:
         assert len(parsed) == len(shape) and all(0 <= i < n for i, n in zip(parsed, shape))
         seen.add((operand, parsed))
         if operand != "out":  # an input cell shows its value
-            spot = (round(float(el.get("x")) + scene.cell_w / 2, 1),
-                    round(float(el.get("y")) + VALUE_BASELINE, 1))
-            assert values[spot] == format_value(arrays[plan.names.index(operand)][parsed])
+            assert values[operand, index] == format_value(arrays[plan.names.index(operand)][parsed])
     assert len(seen) == sum(el.get("data-operand") is not None for el in children)
     if all(0 not in s for s in (*plan.shapes, plan.out_shape)):
         assert {o for o, _ in seen} == {*plan.names, "out"}

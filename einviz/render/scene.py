@@ -406,7 +406,16 @@ def _ref(name: str, index: Sequence[Any]) -> str:
 
 
 def _wrap(text: str, width: int) -> list[str]:
-    words, lines, line = text.split(" "), [], ""
+    """Words filled into lines of ``width`` characters; a short group in parentheses, like
+    ``(2, 4)`` or ``(i: 2, j: 3)``, is never broken."""
+    words: list[str] = []
+    for word in text.split(" "):
+        if words and words[-1].startswith("(") and ")" not in words[-1] \
+                and len(words[-1]) + 1 + len(word) <= 24:
+            words[-1] += " " + word
+        else:
+            words.append(word)
+    lines, line = [], ""
     for word in words:
         if line and len(line) + 1 + len(word) > width:
             lines.append(line)
