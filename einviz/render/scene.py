@@ -85,12 +85,13 @@ FRAME_MS = {"step": 700, "cell": 1600, "sample": 1600}
 
 # -- numbers ---------------------------------------------------------------------------------
 def format_value(value: Any) -> str:
-    """A number written compactly: integers as integers, floats to 3 significant digits.
+    """A number written compactly: integers as integers, floats to 3 significant digits
+    (from 1000 to 99999, to the nearest whole number).
 
     Negative numbers take a true minus sign.
 
-    >>> [format_value(v) for v in (3, -12, 0.5, 2/3, -1234.5, 4.567e-4, 2.5e6, True, float("inf"))]
-    ['3', '−12', '0.5', '0.667', '−1230', '4.57e−4', '2.5e6', '1', '∞']
+    >>> [format_value(v) for v in (3, -12, 0.5, 2/3, -1234.4, 4.567e-4, 2.5e6, True, float("inf"))]
+    ['3', '−12', '0.5', '0.667', '−1234', '4.57e−4', '2.5e6', '1', '∞']
     """
     if isinstance(value, (bool, np.bool_)):
         return "1" if value else "0"
@@ -108,9 +109,9 @@ def format_value(value: Any) -> str:
     if number == 0:
         return "0"
     if 1e3 <= abs(number) < 1e5:
-        # Thousands read better whole than as 1.25e3 (still 3 significant digits).
-        digits = int(math.floor(math.log10(abs(number)))) - 2
-        return str(int(round(number, -digits))).replace("-", "−")
+        # Thousands read better whole than as 1.25e3; rounded to 3 significant digits
+        # (12300 for 12345.6) they would look exact and wrong, so to the nearest whole.
+        return str(int(round(number))).replace("-", "−")
     text = f"{number:.3g}"
     if abs(number) < 1e-3:
         text = f"{number:.2e}"
