@@ -424,3 +424,16 @@ def test_a_word_a_at_a_line_break_is_not_taken_for_a_label(width):
     assert " ".join("".join(span.text for span in line) for line in lines) == sentence
     coloured = [span.text for line in lines for span in line if span.label]
     assert coloured == ["b", "a"]
+
+
+@pytest.mark.parametrize("case", ["matmul", "batched-matmul", "diagonal"])
+def test_where_animation_does_not_run_the_animated_svg_shows_the_final_frame(case: str) -> None:
+    Image = pytest.importorskip("PIL.Image")
+    import io
+
+    from einviz.animation import rasterise
+
+    anim = make(case, granularity="step")
+    still, final = (np.asarray(Image.open(io.BytesIO(rasterise(svg))).convert("RGB"), dtype=int)
+                    for svg in (anim.to_svg(), anim.frame_svg(-1)))
+    assert np.abs(still - final).max() <= 8

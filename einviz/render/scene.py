@@ -1061,7 +1061,7 @@ def _call_spans(plan: LoopPlan) -> tuple[Span, ...]:
     source = plan.equation.source.strip() if plan.equation.source else str(plan.equation)
     spans = [Span("np.einsum(\"")]
     body = _label_spans(source, plan.equation.labels)
-    spans += [Span(s.text.replace(ELLIPSIS, "…"), s.label) for s in body]
+    spans += list(body)  # as written: the call can be copied and run
     spans.append(Span("\", " + ", ".join(plan.names) + ")"))
     return tuple(spans)
 
@@ -1472,13 +1472,14 @@ class _Frames:
     def cell_caption(self, out_index, fixed, steps, value) -> list[tuple[Span, ...]]:
         plan, trace = self.plan, self.trace
         head: list[Span] = [Span(_ref("out", out_index) + " = ")]
-        if plan.summed:
-            head.append(Span("Σ_"))
+        if plan.summed:  # as in the formula: Σ_j, Σ_{j,k}
+            several = len(plan.summed) > 1
+            head.append(Span("Σ_{" if several else "Σ_"))
             for k, label in enumerate(plan.summed):
                 if k:
                     head.append(Span(","))
                 head.append(Span(label, label=label))
-            head.append(Span(" "))
+            head.append(Span("} " if several else " "))
         for k, (name, term) in enumerate(zip(plan.names, plan.terms)):
             if k:
                 head.append(Span(" × "))

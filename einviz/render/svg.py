@@ -185,6 +185,8 @@ class _Writer:
         # Output values appear when their cell is done and stay till the loop ends.
         rules.append(f"#{p} .einviz-finals text,#{p} .einviz-codeline,#{p} .einviz-runs text"
                      f"{{animation:{loop}}}")
+        # Hidden where animation does not run, which leaves the final frame's picture.
+        rules.append(f"#{p} .einviz-codeline,#{p} .einviz-runs text{{opacity:0}}")
         for number in sorted({n for n, _ in self.finals_from()}):
             rules.append(f"@keyframes {p}c{number}{{0%{{opacity:0}}{_pct(starts[number], total)}"
                          f"{{opacity:1}}}}")
