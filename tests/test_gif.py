@@ -222,6 +222,34 @@ def test_no_progress_bar_when_not_asked_or_not_a_terminal(matmul, capsys):
     assert capsys.readouterr().err == ""
 
 
+def test_the_progress_bar_runs_to_the_end_of_the_encoding(matmul, monkeypatch):
+    from einviz.render import gif
+
+    anim, _ = matmul
+    events: list[tuple[str, int]] = []
+
+    class Bar:
+        def update(self, n: int) -> None:
+            events.append(("update", n))
+
+        def close(self) -> None:
+            events.append(("close", 0))
+
+    encode = gif._encode
+
+    def encoding(*args, **kwargs):
+        events.append(("encode", 0))
+        return encode(*args, **kwargs)
+
+    monkeypatch.setattr(gif, "_progress_bar", lambda progress, total: Bar() if total else None)
+    monkeypatch.setattr(gif, "_encode", encoding)
+    anim.to_gif(progress=True)
+    assert sum(n for kind, n in events if kind == "update") == 2 * anim.n_frames
+    started = events.index(("encode", 0))
+    assert sum(n for kind, n in events[started:] if kind == "update") == anim.n_frames
+    assert events[-1] == ("close", 0)
+
+
 def test_the_progress_bar_is_tqdm_on_stderr_and_silently_absent_without_it(monkeypatch):
     from einviz.render.gif import _progress_bar
 

@@ -140,15 +140,23 @@ def write_gif(
                           hint="scale is pixels per SVG unit: 1 draws the SVG at its own size")
     image, resvg = _imports()
     raster = _Raster(scene, prefix, scale, image, resvg)
-    bar = _progress_bar(progress, scene.n_frames)
+    # Each frame counts twice: once drawn, once encoded.
+    bar = _progress_bar(progress, 2 * scene.n_frames)
     try:
         changes = list(raster.changes(bar))
+        palette = _palette(image, raster.base, changes, _sample(scene))
+        patches = _patches(raster.base, changes, _Indexer(palette), len(palette))
+        return _encode(image, palette, _counted(patches, bar), delays, loop)
     finally:
         if bar is not None:
             bar.close()
-    palette = _palette(image, raster.base, changes, _sample(scene))
-    return _encode(image, palette, _patches(raster.base, changes, _Indexer(palette), len(palette)),
-                   delays, loop)
+
+
+def _counted(items: Iterator[Any], bar: Any) -> Iterator[Any]:
+    for item in items:
+        yield item
+        if bar is not None:
+            bar.update(1)
 
 
 # -- where frames change -------------------------------------------------------------------------
