@@ -39,6 +39,7 @@ import functools
 import html
 import importlib
 import importlib.util
+import inspect
 import linecache
 import math
 import os
@@ -50,7 +51,7 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
+from types import FrameType, ModuleType
 from typing import Any, NamedTuple, overload
 
 import numpy as np
@@ -95,13 +96,18 @@ class Call:
         error: ``"TypeName: message"`` when the call raised (the exception still reaches
             the program), else ``None``.
         thread: the ``threading.get_ident()`` of the calling thread.
+        optimize: the ``optimize=`` argument of the call, or the entry point's default when
+            the call gave none (``False`` for ``numpy.einsum``, which then runs one loop
+            over all the operands; ``True`` for ``opt_einsum.contract``; ``"auto"`` for
+            ``jax.numpy.einsum``); ``None`` for ``torch.einsum``, which takes no such
+            argument.
 
     >>> import numpy as np
     >>> with capture() as calls:
     ...     _ = np.einsum("ii->", np.eye(3, dtype=np.float32))
     >>> call = calls[0]
-    >>> call.library, call.subscripts, call.shapes, call.dtypes
-    ('numpy', 'ii->', ((3, 3),), ('float32',))
+    >>> call.library, call.subscripts, call.shapes, call.dtypes, call.optimize
+    ('numpy', 'ii->', ((3, 3),), ('float32',), False)
     >>> call.operands[0].sum()
     np.float32(3.0)
     """
@@ -120,6 +126,7 @@ class Call:
         "note",
         "error",
         "thread",
+        "optimize",
     )
 
     def __init__(
@@ -137,6 +144,7 @@ class Call:
         note: str | None,
         error: str | None = None,
         thread: int = 0,
+        optimize: Any = None,
     ) -> None:
         self.library = library
         self.function = function
@@ -153,6 +161,7 @@ class Call:
         self.note = note
         self.error = error
         self.thread = thread
+        self.optimize = optimize
 
     @property
     def dtypes(self) -> tuple[str, ...]:
@@ -391,14 +400,18 @@ class Calls(Sequence[Call]):
         """Write one self-contained HTML page about the recorded calls.
 
         One section per distinct (subscripts, shapes): the number of calls, where they came
-        from (with the source line), what the einsum does (:func:`einviz.explain.explain`), a
-        figure (:func:`einviz.animation.animate`) and the backend check table
-        (:func:`einviz.backends.check`). The figure and the check use the recorded operands,
-        cut to their first few cells per axis when large; when no copy was kept they use
-        operands of the recorded shapes shrunk the same way and filled with small integers,
-        and the section says so. A part whose module is not available is left out and the
-        page says which. Everything taken from the program is HTML-escaped; the page loads
-        nothing from the network.
+        from (with the source line), what the einsum does (:func:`einviz.explain.explain`),
+        for three or more operands the contraction path each entry point and ``optimize``
+        setting used takes (:func:`einviz.paths.contraction_path`), a figure
+        (:func:`einviz.animation.animate`) and the backend check table
+        (:func:`einviz.backends.check`). The figure and the check use the recorded operands
+        whenever they were copied (the figure draws axes longer than 8 cells cut, with an
+        ellipsis cell); only operands that need more than 10**7 multiply-adds are cut to their
+        first 3 cells per axis for the figure. When no copy was kept, both use operands of
+        the recorded shapes cut the same way and filled with small integers. Each caption
+        says which. A part whose module is not available is left out and the page says which.
+        Everything taken from the program is HTML-escaped; the page loads nothing from the
+        network, and it fits a narrow screen (wide tables scroll inside their box).
 
         Args:
             path: where to write the page; ``None`` only returns it.
@@ -707,15 +720,28 @@ def _wrapper_for(original: Callable[..., Any], entry: _EntryPoint) -> Callable[.
     if known is not None and known[0] is original:
         return known[1]
 
+    default = _optimize_default(original)
+
     @functools.wraps(original)
     def einsum(*args: Any, **kwargs: Any) -> Any:
         if not _recorders or _local.busy:
             return original(*args, **kwargs)
-        return _record(original, entry, args, kwargs)
+        return _record(original, entry, args, kwargs, default)
 
     _wrappers[id(original)] = (original, einsum)
     _originals[id(einsum)] = original
     return einsum
+
+
+def _optimize_default(function: Callable[..., Any]) -> Any:
+    """The default of the function's ``optimize`` parameter; ``None`` when it has none."""
+    try:
+        parameter = inspect.signature(function).parameters.get("optimize")
+    except (TypeError, ValueError):  # a builtin without a signature
+        return None
+    if parameter is None or parameter.default is inspect.Parameter.empty:
+        return None
+    return parameter.default
 
 
 _KEPT_ENOUGH = (
@@ -724,7 +750,11 @@ _KEPT_ENOUGH = (
 
 
 def _record(
-    original: Callable[..., Any], entry: _EntryPoint, args: tuple[Any, ...], kwargs: dict[str, Any]
+    original: Callable[..., Any],
+    entry: _EntryPoint,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    optimize: Any,
 ) -> Any:
     # The hot path: every recorded call pays for this function, so it avoids generators,
     # locks and string formatting wherever the common case allows.
@@ -735,7 +765,7 @@ def _record(
     except Exception:  # the library itself will say what is wrong with these arguments
         subscripts, operands, shapes, dtypes, elements = "(unreadable arguments)", (), (), (), 0
 
-    frame = sys._getframe(2)
+    frame: FrameType | None = sys._getframe(2)
     internal = _internal_prefixes
     while frame is not None and frame.f_code.co_filename.startswith(internal):
         frame = frame.f_back
@@ -763,6 +793,8 @@ def _record(
                     copies, note = _copy_operands(operands)
                 break
 
+    if kwargs:
+        optimize = kwargs.get("optimize", optimize)
     error = None
     start = time.perf_counter()
     _local.busy = True
@@ -776,7 +808,7 @@ def _record(
         _local.busy = False
         row = (
             entry.library, entry.function, subscripts, shapes, dtypes, filename, lineno, caller,
-            seconds, copies, note, error, threading.get_ident(),
+            seconds, copies, note, error, threading.get_ident(), optimize,
         )
         # list.append is atomic (under the GIL, and with the per-list lock of free-threaded
         # builds), so records from many threads need no lock of ours.
@@ -935,18 +967,25 @@ def _exit_status(code: Any) -> int:
 # The report
 # --------------------------------------------------------------------------------------------
 
-_FIGURE_MAX_AXIS = 4  # operands with no longer axis are drawn as recorded
-_FIGURE_CUT = 3  # otherwise every axis is cut to its first cells
+_FIGURE_MAX_AXIS = 8  # the figure draws longer axes cut, with an ellipsis cell
+# A figure traces every multiply-add; above this many (about half a second) the recorded
+# operands are cut instead, so one odd call cannot hold the whole report up.
+_FIGURE_MAX_STEPS = 10**7
+_FIGURE_CUT = 3  # operands that cannot be drawn whole are cut to their first cells per axis
+_MAX_PATH_SETTINGS = 3  # paths drawn per section, one per distinct (entry point, optimize)
 
 _CSS = """
 body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1f2328;margin:0 auto;
-max-width:64rem;padding:1rem 1.5rem 4rem}
+max-width:64rem;padding:1rem clamp(.75rem,4vw,1.5rem) 4rem}
 code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.92em}
 pre{background:#f6f8fa;border-radius:.4rem;padding:.75rem 1rem;overflow-x:auto;white-space:pre-wrap}
+h1,h2{overflow-wrap:anywhere}
+.scroll{overflow-x:auto;max-width:100%}
 table{border-collapse:collapse;margin:.5rem 0}
 th,td{border-bottom:1px solid #d0d7de;padding:.3rem .7rem;text-align:left;vertical-align:top}
 th{background:#f6f8fa}
 td.n{text-align:right;font-variant-numeric:tabular-nums}
+td code{white-space:nowrap}
 section{border-top:2px solid #d0d7de;margin-top:2.5rem;padding-top:.5rem}
 h2 code{font-size:1.1em}
 .shapes{color:#57606a;font-weight:normal}
@@ -1000,7 +1039,11 @@ def _report_html(calls: Calls, title: str) -> str:
     if groups:
         parts.append(_contents_table(groups))
     else:
-        parts.append('<p class="note">No einsum call was recorded.</p>')
+        parts.append(
+            '<p class="note">No einsum call was recorded. Calls made in child processes '
+            "(multiprocessing, a process pool, a DataLoader's workers) are not seen: only "
+            "the process that runs the capture is recorded.</p>"
+        )
     for number, group in enumerate(groups, 1):
         parts.append(_section(number, group, explain, animate, check))
     parts.append("</body></html>\n")
@@ -1009,8 +1052,8 @@ def _report_html(calls: Calls, title: str) -> str:
 
 def _contents_table(groups: list[CallGroup]) -> str:
     rows = [
-        "<nav><table><thead><tr><th>#</th><th>subscripts</th><th>shapes</th><th>dtypes</th>"
-        "<th>calls</th><th>time</th><th>first call site</th></tr></thead><tbody>"
+        '<nav class="scroll"><table><thead><tr><th>#</th><th>subscripts</th><th>shapes</th>'
+        "<th>dtypes</th><th>calls</th><th>time</th><th>first call site</th></tr></thead><tbody>"
     ]
     for number, group in enumerate(groups, 1):
         rows.append(
@@ -1053,28 +1096,26 @@ def _section(
         parts.append(_explanation(explain, group, operands))
     if len(group.shapes) >= 3:
         parts.append("<h3>Contraction path</h3>")
-        parts.append(_path(group))
-    if succeeded and (animate is not None or check is not None):
-        shown, shown_note = _figure_operands(group)
-        if animate is not None:
-            parts.append("<h3>Figure</h3>")
-            parts.append(_figure(animate, group.subscripts, shown, shown_note))
-        if check is not None:
-            parts.append("<h3>Backend check</h3>")
-            if operands is None:
-                operands, operands_note = shown, shown_note
-            parts.append(_check(check, group.subscripts, operands, operands_note))
+        parts.append(_paths(group))
+    if succeeded and animate is not None:
+        parts.append("<h3>Figure</h3>")
+        parts.append(_figure(animate, group))
+    if succeeded and check is not None:
+        parts.append("<h3>Backend check</h3>")
+        if operands is None:
+            operands, operands_note = _made_up_operands(group)
+        parts.append(_check(check, group.subscripts, operands, operands_note))
     parts.append("</section>")
     return "\n".join(parts)
 
 
 def _sites_table(group: CallGroup) -> str:
-    callers = {}
+    callers: dict[str, tuple[str, int, str]] = {}
     for call in group.calls:
         callers.setdefault(call.where, (call.filename, call.lineno, call.caller))
     rows = [
-        "<table><thead><tr><th>call site</th><th>in</th><th>calls</th><th>source</th></tr>"
-        "</thead><tbody>"
+        '<div class="scroll"><table><thead><tr><th>call site</th><th>in</th><th>calls</th>'
+        "<th>source</th></tr></thead><tbody>"
     ]
     for where, count in group.sites.items():
         filename, lineno, caller = callers[where]
@@ -1084,7 +1125,7 @@ def _sites_table(group: CallGroup) -> str:
             f"<td><code>{_e(caller)}</code></td>"
             f'<td class="n">{count}</td><td><code>{_e(source)}</code></td></tr>'
         )
-    rows.append("</tbody></table>")
+    rows.append("</tbody></table></div>")
     return "\n".join(rows)
 
 
@@ -1093,45 +1134,6 @@ def _real_operands(group: CallGroup) -> tuple[list[np.ndarray] | None, str | Non
     if example is None or example.operands is None:
         return None, None
     return list(example.operands), f"Checked on the operands recorded at {_short_path(example.where)}."
-
-
-def _figure_operands(group: CallGroup) -> tuple[list[np.ndarray], str]:
-    """Operands small enough to draw, and a sentence saying where they come from."""
-    example = group.example
-    large = any(size > _FIGURE_MAX_AXIS for shape in group.shapes for size in shape)
-    if example is not None and example.operands is not None:
-        if not large:
-            return list(example.operands), f"The recorded operands (from {_short_path(example.where)})."
-        # Cutting every axis to its first cells keeps shared labels the same size and
-        # broadcast axes at size 1, so the cut problem is still a valid einsum.
-        cut = [
-            operand[tuple(slice(0, _FIGURE_CUT) for _ in operand.shape)]
-            for operand in example.operands
-        ]
-        return cut, (
-            f"The recorded operands are large: shown cut to their first {_FIGURE_CUT} cells "
-            f"along every axis (from {_short_path(example.where)})."
-        )
-    shapes = [tuple(min(size, _FIGURE_CUT) for size in shape) for shape in group.shapes]
-    synthetic = [
-        ((np.arange(math.prod(shape)) + k) % 5 + 1).reshape(shape) for k, shape in enumerate(shapes)
-    ]
-    first = group.calls[0]
-    why = first.note or "not copied"
-    return synthetic, (
-        f"The operands were not kept ({why}): shown on operands of the recorded shapes cut to at "
-        f"most {_FIGURE_CUT} cells per axis, filled with small integers."
-    )
-
-
-def _path(group: CallGroup) -> str:
-    """The order in which opt_einsum contracts three or more operands, as a fragment."""
-    try:
-        from .paths import contraction_path
-
-        return contraction_path(group.subscripts, shapes=group.shapes).to_html()
-    except Exception as exc:
-        return f'<pre class="error">{_e(exc)}</pre>'
 
 
 def _explanation(
@@ -1149,18 +1151,75 @@ def _explanation(
     return f"{badge}<pre>{_e(result)}</pre>"
 
 
-def _figure(
-    animate: Callable[..., Any], subscripts: str, operands: list[np.ndarray], note: str
-) -> str:
+def _made_up_operands(group: CallGroup) -> tuple[list[np.ndarray], str]:
+    """Small integer operands of the recorded shapes cut short, and a sentence saying so."""
+    shapes = [tuple(min(size, _FIGURE_CUT) for size in shape) for shape in group.shapes]
+    made_up = [
+        ((np.arange(math.prod(shape)) + k) % 5 + 1).reshape(shape) for k, shape in enumerate(shapes)
+    ]
+    why = group.calls[0].note or "not copied"
+    return made_up, (
+        f"The operands were not kept ({why}): shown on operands of the recorded shapes cut to at "
+        f"most {_FIGURE_CUT} cells per axis, filled with small integers."
+    )
+
+
+def _cut(operands: Sequence[np.ndarray]) -> list[np.ndarray]:
+    # Cutting every axis to its first cells keeps shared labels the same size and broadcast
+    # axes at size 1, so the cut problem is still a valid einsum.
+    return [operand[tuple(slice(0, _FIGURE_CUT) for _ in operand.shape)] for operand in operands]
+
+
+def _figure(animate: Callable[..., Any], group: CallGroup) -> str:
+    """The figure of a section: on the recorded operands whenever they were kept."""
+    from .errors import LimitError
+    from .plan import limits
+
+    example = group.example
+    if example is None or example.operands is None:
+        tries = [_made_up_operands(group)]
+    else:
+        where = _short_path(example.where)
+        long_axis = any(size > _FIGURE_MAX_AXIS for shape in group.shapes for size in shape)
+        cut_long = f"; axes longer than {_FIGURE_MAX_AXIS} cells are drawn cut, with an ellipsis cell"
+        tries = [
+            (list(example.operands), f"The recorded operands (from {where}){cut_long * long_axis}."),
+            (_cut(example.operands), (
+                f"The recorded operands (from {where}) need more than {_FIGURE_MAX_STEPS:,} "
+                "multiply-adds, too many to animate in a report: shown cut to their first "
+                f"{_FIGURE_CUT} cells along every axis."
+            )),
+        ]
+    for k, (operands, note) in enumerate(tries):
+        try:
+            with limits(max_steps=_FIGURE_MAX_STEPS):
+                animation = animate(group.subscripts, *operands, max_axis=_FIGURE_MAX_AXIS)
+        except LimitError as exc:
+            if k + 1 < len(tries):
+                continue
+            return _no_figure(exc)
+        except Exception as exc:
+            return _no_figure(exc)
+        return _figure_html(animation, group.subscripts, note)
+    raise AssertionError("unreachable: the last try returns")
+
+
+def _no_figure(exc: Exception) -> str:
+    return f'<p class="note">No figure: {_e(type(exc).__name__)}: {_e(exc)}</p>'
+
+
+def _figure_html(animation: Any, subscripts: str, note: str) -> str:
     try:
-        animation = animate(subscripts, *operands)
         if hasattr(animation, "player_html"):
             # The interactive player; the section above already explains the einsum.
             player = animation.player_html(details=False)
-            return f'<figure>{player}<figcaption class="note">{_e(note)}</figcaption></figure>'
+            return (
+                f'<figure class="scroll">{player}<figcaption class="note">{_e(note)}'
+                "</figcaption></figure>"
+            )
         svg = animation.to_svg()
     except Exception as exc:
-        return f'<p class="note">No figure: {_e(type(exc).__name__)}: {_e(exc)}</p>'
+        return _no_figure(exc)
     if isinstance(svg, bytes):
         svg = svg.decode("utf-8")
     # An <img> keeps each figure's ids and styles to itself, and still plays SVG animation.
@@ -1169,6 +1228,117 @@ def _figure(
         f'<figure><img src="data:image/svg+xml;base64,{data}" alt="{_e(subscripts)}">'
         f'<figcaption class="note">{_e(note)}</figcaption></figure>'
     )
+
+
+def _optimize_text(call: Call) -> str:
+    if call.optimize is None and call.library == "torch":
+        return "no optimize argument"
+    return f"optimize={call.optimize!r}"
+
+
+def _paths(group: CallGroup) -> str:
+    """The contraction path of each way the group's calls were made, as a fragment.
+
+    The order depends on the entry point and its ``optimize`` setting, so the calls are
+    split by (entry point, optimize) and each way gets the path its library takes.
+    """
+    ways: dict[tuple[str, str], list[Call]] = {}
+    for call in group.calls:
+        ways.setdefault((call.function, _optimize_text(call)), []).append(call)
+    used = "; ".join(
+        f"{function} with {setting} ({len(calls)} call{'s' * (len(calls) != 1)})"
+        for (function, setting), calls in ways.items()
+    )
+    parts = [
+        (
+            "<p>The order of the pairwise contractions depends on the library and its "
+            f"<code>optimize</code> setting. Used here: {_e(used)}.</p>"
+        )
+    ]
+    for calls in list(ways.values())[:_MAX_PATH_SETTINGS]:
+        parts.append(_path(group, calls[0]))
+    if len(ways) > _MAX_PATH_SETTINGS:
+        parts.append(
+            f'<p class="note">The paths of the other {len(ways) - _MAX_PATH_SETTINGS} settings '
+            "are not shown.</p>"
+        )
+    return "\n".join(parts)
+
+
+def _path(group: CallGroup, call: Call) -> str:
+    """What the library of ``call`` does with three or more operands: a sentence and a path."""
+    from .paths import contraction_path
+
+    n = len(group.shapes)
+    left_to_right = [(0, 1)] * (n - 1)
+    optimize = call.optimize
+    setting = _e(_optimize_text(call))
+    source = "opt_einsum"
+    if call.library == "numpy":
+        source = "numpy"
+        if optimize is False or optimize is None:
+            # numpy's default: c_einsum runs all the operands as one nested loop.
+            why = "numpy's default" if optimize is False else "numpy reads None as False"
+            intro = (
+                f"<b>numpy.einsum with {setting}</b> ({why}) ran it as one loop over all {n} "
+                "operands, with no pairwise path: the naive single loop below. With "
+                "<code>optimize=True</code> numpy would contract it in this order "
+                "(<code>numpy.einsum_path</code>):"
+            )
+            optimize = True
+        else:
+            limit = ""
+            if (
+                isinstance(optimize, (list, tuple))
+                and len(optimize) == 2
+                and isinstance(optimize[0], str)
+                and optimize[0] != "einsum_path"
+            ):
+                limit = f" (shown without its memory limit, {_e(optimize[1])})"
+                optimize = optimize[0]
+            intro = (f"<b>numpy.einsum with {setting}</b> contracts it in this order "
+                     f"(<code>numpy.einsum_path</code>){limit}:")
+    elif call.library == "jax":
+        # jax reads True as 'optimal' and False as left to right, one pair at a time.
+        if optimize is True:
+            optimize = "optimal"
+        elif optimize is False:
+            optimize = left_to_right
+        intro = (f"<b>jax.numpy.einsum with {setting}</b> asks opt_einsum for its order "
+                 "(jax reads <code>True</code> as <code>'optimal'</code> and "
+                 "<code>False</code> as left to right):")
+    elif call.library == "torch":
+        torch_backends = getattr(sys.modules.get("torch"), "backends", None)
+        backend: Any = getattr(torch_backends, "opt_einsum", None)
+        try:
+            uses_opt_einsum = bool(backend.is_available() and backend.enabled)
+        except AttributeError:
+            uses_opt_einsum = False
+        if uses_opt_einsum:
+            optimize = backend.strategy or True
+            intro = ("<b>torch.einsum</b> asks opt_einsum for its order, with the strategy in "
+                     f"<code>torch.backends.opt_einsum.strategy</code> (now {_e(repr(optimize))}):")
+        else:
+            optimize = left_to_right
+            intro = ("<b>torch.einsum</b> contracts left to right, one pair at a time: opt_einsum "
+                     "is not available to torch here, or "
+                     "<code>torch.backends.opt_einsum.enabled</code> is false:")
+    else:
+        intro = f"<b>{_e(call.function)} with {setting}</b> contracts it in this order:"
+    example = group.example
+    try:
+        if example is not None and example.operands is not None:  # the figures draw their values
+            found = contraction_path(
+                group.subscripts, *example.operands, optimize=optimize, source=source
+            )
+        else:
+            found = contraction_path(
+                group.subscripts, shapes=group.shapes, optimize=optimize, source=source
+            )
+        fragment = found.to_html()
+    except Exception as exc:
+        fragment = f'<pre class="error">{_e(type(exc).__name__)}: {_e(exc)}</pre>'
+    return f'<p>{intro}</p>\n<div class="scroll">{fragment}</div>'
 
 
 def _check(
@@ -1184,7 +1354,7 @@ def _check(
     except Exception as exc:
         return f'<p class="note">No backend check: {_e(type(exc).__name__)}: {_e(exc)}</p>'
     caption = f'<p class="note">{_e(note)}</p>' if note else ""
-    return f"{caption}{table_html}"
+    return f'{caption}<div class="scroll">{table_html}</div>'
 
 
 # --------------------------------------------------------------------------------------------

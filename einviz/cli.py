@@ -945,7 +945,7 @@ def _run_command(argv: list[str]) -> int:
     if not args.quiet:
         groups = calls.distinct()
         print(f"\neinviz: {len(calls)} einsum call{'s' * (len(calls) != 1)}, "
-              f"{len(groups)} distinct" if calls else "\neinviz: the script made no einsum calls")
+              f"{len(groups)} distinct" if calls else "\neinviz: the script made no einsum calls (calls in child processes are not seen)")
         for line in calls.summary_lines():
             print(line)
     if report is not None:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
 import threading
 import types
+from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
@@ -634,15 +636,42 @@ def test_report_sections_with_all_parts(tmp_path, fake_parts):
     assert "filled with small integers" in page
 
 
-def test_report_cuts_large_recorded_operands_for_the_figure(fake_parts):
-    a = np.arange(48.0).reshape(6, 8)
+def test_report_draws_small_recorded_operands_as_recorded(fake_parts):
+    a, b = np.arange(12.0).reshape(3, 4), np.arange(20.0).reshape(4, 5)
+    with capture() as calls:
+        np.einsum("ij,jk->ik", a, b)
+    page = calls.report()
+    [(subscripts, shown)] = fake_parts["animate"]
+    np.testing.assert_array_equal(shown[0], a)
+    np.testing.assert_array_equal(shown[1], b)
+    assert "The recorded operands (from " in page
+    assert "large" not in page and "cut" not in page
+
+
+def test_report_draws_long_recorded_axes_whole_and_lets_the_figure_cut_them(fake_parts):
+    a = np.arange(72.0).reshape(6, 12)
     with capture() as calls:
         np.einsum("ij->j", a)
     page = calls.report()
     [(subscripts, shown)] = fake_parts["animate"]
-    np.testing.assert_array_equal(shown[0], a[:3, :3])
-    assert fake_parts["check"] == [("ij->j", [(6, 8)])]  # the check runs on the real operands
-    assert "cut to their first 3 cells" in page
+    np.testing.assert_array_equal(shown[0], a)
+    assert fake_parts["check"] == [("ij->j", [(6, 12)])]  # the check runs on the real operands
+    assert "axes longer than 8 cells are drawn cut, with an ellipsis cell" in page
+    assert "large" not in page
+
+
+def test_report_cuts_recorded_operands_only_when_too_large_to_animate(monkeypatch):
+    monkeypatch.setattr(sys.modules["einviz.capture"], "_FIGURE_MAX_STEPS", 50)
+    a, b = np.arange(12.0).reshape(3, 4), np.arange(20.0).reshape(4, 5)  # 60 multiply-adds
+    with capture() as calls:
+        np.einsum("ij,jk->ik", a, b)
+        np.einsum("ij->i", a)  # 12
+    page = calls.report()
+    first, second = page.split('<section id="einsum-2">')
+    assert "need more than 50 multiply-adds, too many to animate in a report: shown cut to " \
+           "their first 3 cells along every axis" in first
+    assert 'class="einviz-player"' in first and "No figure" not in first
+    assert "The recorded operands (from " in second and "cut to" not in second
 
 
 def test_report_without_the_optional_parts(monkeypatch):
@@ -699,7 +728,47 @@ def test_report_of_no_calls():
         pass
     page = calls.report()
     assert "No einsum call was recorded." in page
+    assert "Calls made in child processes (multiprocessing" in page
     assert calls.summary_lines() == []
+
+
+def test_calls_in_child_processes_are_not_seen_and_the_docs_say_so():
+    out = run_python(
+        """
+        import multiprocessing
+        import numpy as np
+        from einviz.capture import capture
+
+        with capture() as calls:
+            child = multiprocessing.get_context("fork").Process(
+                target=np.einsum, args=("ii->", np.eye(2)))
+            child.start()
+            child.join()
+        print(child.exitcode, len(calls))
+        """
+    )
+    assert out.split() == ["0", "0"]
+    docs = (REPO / "docs" / "capture.md").read_text(encoding="utf-8")
+    not_covered = docs.split("### What is not covered", 1)[1].split("\n## ", 1)[0]
+    assert "multiprocessing" in not_covered and "child process" in not_covered
+
+
+def test_docs_put_einviz_run_options_before_the_script(tmp_path):
+    docs = (REPO / "docs" / "capture.md").read_text(encoding="utf-8")
+    assert "$ einviz run -o report.html model.py --epochs 1" in docs
+    assert "model.py --epochs 1 -o" not in docs
+    # as the docs say: everything after the script goes to the script
+    script = tmp_path / "model.py"
+    script.write_text("import sys\nimport numpy as np\nnp.einsum('ii->', np.eye(2))\n"
+                      "print('ARGV', sys.argv[1:])\n")
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    done = subprocess.run(
+        [sys.executable, "-m", "einviz", "run", "-o", "report.html", "model.py", "--epochs", "1"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "ARGV ['--epochs', '1']" in done.stdout
+    assert "<section" in (tmp_path / "report.html").read_text(encoding="utf-8")
 
 
 # --------------------------------------------------------------------------------------------
@@ -807,6 +876,82 @@ def test_benchmark_runs():
     assert "overhead" in done.stdout and "us/call" in done.stdout
 
 
+# --------------------------------------------------------------------------------------------
+# The contraction path follows the library and its optimize setting
+# --------------------------------------------------------------------------------------------
+
+
+def test_calls_record_their_optimize_setting():
+    opt_einsum = pytest.importorskip("opt_einsum")
+    a = np.ones((2, 2))
+    with capture() as calls:
+        np.einsum("ij,jk->ik", a, a)
+        np.einsum("ij,jk->ik", a, a, optimize="optimal")
+        np.einsum("ij,jk->ik", a, a, optimize=["einsum_path", (0, 1)])
+        opt_einsum.contract("ij,jk->ik", a, a)
+        opt_einsum.contract("ij,jk->ik", a, a, optimize="greedy")
+    assert [call.optimize for call in calls] == [
+        False, "optimal", ["einsum_path", (0, 1)], True, "greedy"]
+    old_style = Call("numpy", "numpy.einsum", "i->", ((2,),), ("float64",), "x.py", 1, "f",
+                     0.0, None, None)
+    assert old_style.optimize is None and old_style.thread == 0
+
+
+def test_report_path_is_numpys_one_loop_or_its_own_path():
+    A, B, C = np.ones((3, 4)), np.ones((4, 5)), np.ones((5, 2))
+    with capture() as calls:
+        np.einsum("ab,bc,cd->ad", A, B, C)
+        np.einsum("ab,bc,cd->ad", A, B, C)
+        np.einsum("ab,bc,cd->ad", A, B, C, optimize="optimal")
+    page = calls.report()
+    assert "opt_einsum, auto" not in page
+    assert ("Used here: numpy.einsum with optimize=False (2 calls); numpy.einsum with "
+            "optimize=&#x27;optimal&#x27; (1 call).") in page
+    assert ("<b>numpy.einsum with optimize=False</b> (numpy's default) ran it as one loop "
+            "over all 3 operands, with no pairwise path") in page
+    assert "With <code>optimize=True</code> numpy would contract it in this order" in page
+    assert '<span class="note">numpy, greedy</span>' in page
+    assert "<b>numpy.einsum with optimize=&#x27;optimal&#x27;</b> contracts it" in page
+    assert '<span class="note">numpy, optimal</span>' in page
+
+
+def test_report_path_of_opt_einsum_follows_its_optimize_argument():
+    opt_einsum = pytest.importorskip("opt_einsum")
+    A, B, C = np.ones((3, 4)), np.ones((4, 5)), np.ones((5, 2))
+    with capture() as calls:
+        opt_einsum.contract("ab,bc,cd->ad", A, B, C)
+        opt_einsum.contract("ab,bc,cd->ad", A, B, C, optimize="greedy")
+    page = calls.report()
+    assert "<b>opt_einsum.contract with optimize=True</b>" in page
+    assert '<span class="note">opt_einsum, auto</span>' in page
+    assert "<b>opt_einsum.contract with optimize=&#x27;greedy&#x27;</b>" in page
+    assert '<span class="note">opt_einsum, greedy</span>' in page
+
+
+def test_report_path_of_jax_reads_true_as_optimal():
+    jnp = pytest.importorskip("jax.numpy")
+    A, B, C = np.ones((3, 4)), np.ones((4, 5)), np.ones((5, 2))
+    with capture() as calls:
+        jnp.einsum("ab,bc,cd->ad", A, B, C, optimize=True)
+    assert calls[0].optimize is True
+    page = calls.report()
+    assert "<b>jax.numpy.einsum with optimize=True</b> asks opt_einsum" in page
+    assert '<span class="note">opt_einsum, optimal</span>' in page
+
+
+def test_report_path_of_torch_follows_its_opt_einsum_setting(monkeypatch):
+    torch = pytest.importorskip("torch")
+    a, b, c = torch.ones(3, 4), torch.ones(4, 5), torch.ones(5, 2)
+    with capture() as calls:
+        torch.einsum("ab,bc,cd->ad", a, b, c)
+    assert calls[0].optimize is None
+    monkeypatch.setattr(torch.backends.opt_einsum, "enabled", False)
+    page = calls.report()
+    assert "Used here: torch.einsum with no optimize argument (1 call)." in page
+    assert "<b>torch.einsum</b> contracts left to right, one pair at a time" in page
+    assert '<span class="note">opt_einsum, explicit</span>' in page
+
+
 def test_report_shows_the_contraction_path_of_three_operands(tmp_path):
     a, b, c = np.ones((2, 3)), np.ones((3, 4)), np.ones((4, 5))
     with capture() as calls:
@@ -814,3 +959,72 @@ def test_report_shows_the_contraction_path_of_three_operands(tmp_path):
     page = calls.report(tmp_path / "report.html")
     assert "Contraction path" in page
     assert "ij,jk,kl-&gt;il" in page or "ij,jk,kl->il" in page
+
+
+# --------------------------------------------------------------------------------------------
+# The report fits a narrow screen
+# --------------------------------------------------------------------------------------------
+
+
+class _Boxes(HTMLParser):
+    """Records, for every <table>, whether some element around it scrolls sideways."""
+
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+            "track", "wbr"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.open: list[tuple[str, bool]] = []
+        self.tables: list[bool] = []
+
+    def handle_starttag(self, tag, attrs):
+        scrolls = "scroll" in (dict(attrs).get("class") or "").split()
+        if tag == "table":
+            self.tables.append(scrolls or any(box for _, box in self.open))
+        if tag not in self.VOID:
+            self.open.append((tag, scrolls))
+
+    def handle_endtag(self, tag):
+        while self.open and self.open.pop()[0] != tag:
+            pass
+
+
+NARROW_TITLE = "einviz run /a/very/long/path/to/some/model_with_a_long_name.py --epochs=1"
+
+
+def narrow_report() -> str:
+    A, B, C = np.arange(12.0).reshape(3, 4), np.arange(20.0).reshape(4, 5), np.ones((5, 2))
+    with capture() as calls:
+        np.einsum("ab,bc,cd->ad", A, B, C)
+        np.einsum("bqd,bkd->bqk", np.ones((2, 30, 40)), np.ones((2, 50, 40)))
+    return calls.report(title=NARROW_TITLE)
+
+
+def test_report_tables_scroll_inside_their_box_and_titles_wrap():
+    page = narrow_report()
+    css = page.split("<style>", 1)[1].split("</style>", 1)[0]
+    assert ".scroll{overflow-x:auto" in css
+    assert "h1,h2{overflow-wrap:anywhere}" in css
+    boxes = _Boxes()
+    boxes.feed(page)
+    assert len(boxes.tables) >= 4  # contents, call sites, contraction path, backend check
+    assert all(boxes.tables)
+
+
+@pytest.mark.browser
+def test_report_does_not_overflow_a_360_px_screen(tmp_path):
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        pytest.skip("no Chromium (apt-get install chromium)")
+    path = tmp_path / "report.html"
+    path.write_text(narrow_report(), encoding="utf-8")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium, args=["--headless", "--no-sandbox", "--disable-gpu"])
+        try:
+            tab = browser.new_page(viewport={"width": 360, "height": 800})
+            tab.goto(path.as_uri())
+            assert tab.evaluate("document.documentElement.scrollWidth") <= 360
+        finally:
+            browser.close()
