@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import secrets
 import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -174,11 +175,16 @@ class Animation:
         """
         from .render.html import player
 
-        return player(self, prefix=f"{self.id}-{next(_counter)}", details=details)
+        return player(self, prefix=self._display_prefix(), details=details)
 
     # -- notebooks ------------------------------------------------------------------------------
     def _repr_svg_(self) -> str:
-        return render(self.scene, "animated", prefix=f"{self.id}-{next(_counter)}")
+        return render(self.scene, "animated", prefix=self._display_prefix())
+
+    def _display_prefix(self) -> str:
+        # A notebook keeps its outputs across kernel restarts, and the count starts again in
+        # each process: the random part keeps an old display's ids from matching a new one's.
+        return f"{self.id}-{next(_counter)}-{secrets.token_hex(3)}"
 
     def _repr_html_(self) -> str:
         return self.player_html()

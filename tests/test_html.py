@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from einviz.animation import animate
-from einviz.render.html import MAX_TERMS, _sum_text
+from einviz.render.html import MAX_TERMS, MIN_SCALE, _sum_text
 from einviz.render.scene import format_value
 
 CHROMIUM = "/usr/bin/chromium"
@@ -36,6 +36,14 @@ PROBLEMS = {
     "batched": ("bij,bjk->bik", [np.arange(12).reshape(2, 2, 3), np.arange(12).reshape(2, 3, 2)]),
     "long-axis": ("ij,jk->ik", [np.ones((2, 20), int), np.arange(40).reshape(20, 2)]),
     "outer": ("i,j->ij", [np.array([1, -2]), np.array([3, 4, 5])]),
+    "total": ("ij->", [np.array([[1, 2, 3], [4, 5, 6]])]),
+    # Output cells hidden in a cut axis: an input cell feeds more cells than are drawn.
+    "cut-matmul": ("ij,jk->ik", [np.arange(100).reshape(10, 10), np.arange(100).reshape(10, 10)]),
+    "cut-outer": ("i,j->ij", [np.array([1, -2]), np.arange(12)]),
+    "cut-broadcast": ("ij,jk->ik", [np.arange(12).reshape(12, 1), np.arange(36).reshape(3, 12)]),
+    "sampled": ("ij,jk->ik", [np.arange(140).reshape(14, 10) % 7,
+                              np.arange(120).reshape(10, 12) % 5]),
+    "no-steps": ("i,j->i", [np.array([1, 2]), np.zeros(0, int)]),
 }
 
 
@@ -56,10 +64,14 @@ def test_the_page_is_self_contained(tmp_path):
     assert (tmp_path / "p.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 
+def player_ids(html: str) -> list[str]:
+    return re.findall(r'class="einviz-player" id="([^"]+)"', html)
+
+
 def test_two_players_have_their_own_ids():
     anim = make("row-sums")
     first, second = anim._repr_html_(), anim._repr_html_()
-    ids = [re.search(r'class="einviz-player" id="([^"]+)"', h).group(1) for h in (first, second)]
+    ids = [player_ids(h)[0] for h in (first, second)]
     assert ids[0] != ids[1]
     for fragment, own in zip((first, second), ids):
         for other in re.findall(r'\bid="([^"]+)"', fragment):
@@ -78,6 +90,30 @@ def test_each_output_cell_has_its_whole_sum_written_out(name):
         terms = lines[0].split(" = ", 1)[1]
         written = min(len(anim.trace.cell_steps(index)), MAX_TERMS)
         assert terms.count(" + ") + 1 == written + (1 if "more terms" in terms else 0)
+
+
+# Each process prints its notebook displays' ids, then a hash of its page.
+DISPLAYS = """
+import hashlib, re, numpy as np
+from einviz.animation import animate
+anim = animate("ij,jk->ik", np.arange(6).reshape(2, 3), np.arange(12).reshape(3, 4))
+print(re.search(r'class="einviz-player" id="([^"]+)"', anim._repr_html_()).group(1))
+print(re.search(r'class="einviz-player" id="([^"]+)"', anim.player_html()).group(1))
+print(re.search(r'<svg[^>]* id="([^"]+)"', anim._repr_svg_()).group(1))
+print(hashlib.sha256((anim.to_html() + anim.to_svg()).encode()).hexdigest())
+"""
+
+
+def test_notebook_displays_differ_across_processes_and_files_do_not():
+    # A notebook keeps old outputs on the page after a kernel restart; the new process's
+    # displays of the same einsum must not reuse their ids.
+    runs = [subprocess.run([sys.executable, "-c", DISPLAYS], capture_output=True, text=True,
+                           timeout=120) for _ in range(2)]
+    assert [run.returncode for run in runs] == [0, 0], [run.stderr for run in runs]
+    first, second = (run.stdout.split() for run in runs)
+    for one, two in zip(first[:3], second[:3]):
+        assert one != two
+    assert first[3] == second[3]  # to_html and to_svg: the same bytes every run
 
 
 def test_an_empty_sum_says_so():
@@ -114,8 +150,8 @@ def browser():
 class Page:
     """A browser tab on one file, collecting console errors."""
 
-    def __init__(self, browser, path: Path) -> None:
-        self.tab = browser.new_page(viewport={"width": 1000, "height": 900})
+    def __init__(self, browser, path: Path, width: int = 1000) -> None:
+        self.tab = browser.new_page(viewport={"width": width, "height": 900})
         self.errors: list[str] = []
         self.tab.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         self.tab.on("pageerror", lambda e: self.errors.append(str(e)))
@@ -149,6 +185,19 @@ def index_text(index) -> str:
 
 def drawn_cells(page: Page) -> set[tuple[str, str]]:
     return page.lit(".einviz-cells use[data-operand]")
+
+
+def feeds_of(anim) -> dict[tuple[str, str], set[tuple[str, str]]]:
+    """(operand, index) -> the output cells it feeds, drawn or not, read from the trace."""
+    feeds: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    for step in anim.trace:
+        for n, i in zip(anim.trace.plan.names, step.indices):
+            feeds.setdefault((n, index_text(i)), set()).add(("out", index_text(step.out_index)))
+    return feeds
+
+
+def info(page: Page) -> str:
+    return page.tab.locator(".ez-info").inner_text().strip()
 
 
 @pytest.mark.browser
@@ -222,17 +271,139 @@ def test_hovering_an_output_cell_lights_exactly_its_contributing_cells(browser, 
 @pytest.mark.parametrize("name", ["matmul", "diagonal", "broadcast", "outer"])
 def test_hovering_an_input_cell_lights_the_output_cells_it_feeds(browser, tmp_path, name):
     path, anim = written(tmp_path, name)
-    names = anim.trace.plan.names
-    feeds: dict[tuple[str, str], set[tuple[str, str]]] = {}
-    for step in anim.trace:
-        for n, i in zip(names, step.indices):
-            feeds.setdefault((n, index_text(i)), set()).add(("out", index_text(step.out_index)))
+    feeds = feeds_of(anim)
     page = Page(browser, path)
     for operand, index in sorted(drawn_cells(page)):
         if operand == "out":
             continue
         page.tab.hover(f'.einviz-cells use[data-operand="{operand}"][data-index="{index}"]')
         assert page.lit(".einviz-hover use[data-operand=out]") == feeds.get((operand, index), set())
+    page.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("name", "granularity"), [
+    ("cut-matmul", "cell"), ("cut-matmul", "step"), ("cut-outer", "auto"),
+    ("cut-broadcast", "auto"), ("sampled", "auto"), ("matmul", "auto"), ("diagonal", "auto"),
+    ("no-steps", "auto")])
+def test_hovering_an_input_cell_counts_the_output_cells_it_feeds_hidden_ones_too(
+        browser, tmp_path, name, granularity):
+    path, anim = written(tmp_path, name, granularity=granularity)
+    if name == "sampled":
+        assert anim.granularity == "sample"
+    feeds = feeds_of(anim)
+    page = Page(browser, path)
+    drawn = drawn_cells(page)
+    hidden_seen = False
+    for operand, index in sorted(drawn):
+        if operand == "out":
+            continue
+        page.tab.hover(f'.einviz-cells use[data-operand="{operand}"][data-index="{index}"]')
+        fed = feeds.get((operand, index), set())
+        shown = fed & drawn
+        assert page.lit(".einviz-hover use[data-operand=out]") == shown
+        said = re.fullmatch(r"(\S+) feeds (no|one|\d+) output cells?(?: \(.*\))?(?:: (.*))?",
+                            info(page))
+        assert said, info(page)
+        assert said.group(1) == f"{operand}[{index}]"
+        assert said.group(2) == {0: "no", 1: "one"}.get(len(fed), str(len(fed)))
+        if not fed:
+            continue
+        listed, _, hidden = said.group(3).partition(" and ")
+        hidden = hidden or (said.group(3) if listed.endswith("hidden in …") else "")
+        listed = "" if listed.endswith("hidden in …") else listed
+        assert {("out", ref[4:-1]) for ref in listed.split(", ") if ref} == shown
+        count = re.fullmatch(r"(\d+|all|it is) hidden in …", hidden) if hidden else None
+        assert (count is not None) == (len(fed) > len(shown)), said.group(3)
+        if count and count.group(1).isdigit():
+            assert int(count.group(1)) == len(fed) - len(shown)
+        hidden_seen |= len(fed) > len(shown)
+    assert hidden_seen == name.startswith(("cut", "sampled"))
+    assert page.errors == []
+    page.close()
+
+
+@pytest.mark.browser
+def test_a_scalar_output_is_called_out_without_brackets(browser, tmp_path):
+    path, _ = written(tmp_path, "total")
+    page = Page(browser, path)
+    page.tab.hover('.einviz-cells use[data-operand="A"][data-index="1,2"]')
+    assert info(page) == "A[1,2] feeds one output cell: out"
+    out = page.tab.locator('.einviz-cells use[data-operand="out"]')
+    assert out.get_attribute("aria-label") == "out: show its sum"
+    out.hover()
+    assert info(page).startswith("out = A[0,0] + A[0,1]")
+    assert page.errors == []
+    page.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("name", ["matmul", "cut-matmul"])
+def test_moving_off_a_cell_to_blank_space_in_the_figure_clears_the_hover(browser, tmp_path, name):
+    path, anim = written(tmp_path, name)
+    page = Page(browser, path)
+    page.tab.keyboard.press("End")
+    caption = info(page)
+    # Points of the figure on no cell: gaps between cells, the code panel, the caption, margins.
+    blank = page.tab.eval_on_selector(".ez-fig svg", """svg => {
+        const r = svg.getBoundingClientRect(), points = [];
+        for (let y = r.top + 2; y < r.bottom - 2; y += 5)
+          for (let x = r.left + 2; x < r.right - 2; x += 5) {
+            const e = document.elementFromPoint(x, y);
+            if (e && svg.contains(e) && !e.closest('.einviz-cells use[data-operand]'))
+              points.push([x, y]);
+          }
+        return points;
+    }""")
+    assert len(blank) > 100
+    for operand, index in [("out", "0,1"), ("A", "0,1"), ("B", "1,0")]:
+        box = page.tab.locator(
+            f'.einviz-cells use[data-operand="{operand}"][data-index="{index}"]').bounding_box()
+        centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        nearest = min(blank, key=lambda p: (p[0] - centre[0]) ** 2 + (p[1] - centre[1]) ** 2)
+        lowest = max(blank, key=lambda p: p[1])
+        for x, y in (nearest, lowest, blank[len(blank) // 2]):
+            page.tab.mouse.move(*centre)
+            root = page.tab.locator(".einviz-player")
+            assert root.get_attribute("data-hover") == f"{operand}:{index}"
+            assert page.lit(".einviz-hover use")
+            page.tab.mouse.move(x, y)
+            assert root.get_attribute("data-hover") is None, (x, y)
+            assert page.lit(".einviz-hover use") == set()
+            assert info(page) == caption
+    assert page.errors == []
+    page.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("name", ["cut-matmul", "four-operands", "batched"])
+def test_on_a_phone_the_page_never_scrolls_sideways_and_the_figure_stays_readable(
+        browser, tmp_path, name):
+    if name == "four-operands":
+        anim = animate("ab,bc,cd,de->ae", shapes=[(2, 2), (2, 3), (3, 2), (2, 2)])
+        path = tmp_path / "four.html"
+        anim.to_html(path)
+    else:
+        path, anim = written(tmp_path, name)
+    page = Page(browser, path, width=360)
+    page.tab.eval_on_selector_all("details", "ds => ds.forEach(d => { d.open = true; })")
+    page.tab.keyboard.press("End")
+    page.tab.hover('.einviz-cells use[data-operand="out"]')  # the longest text: a whole sum
+    width = page.tab.evaluate("document.documentElement.clientWidth")
+    assert width == 360
+    assert page.tab.evaluate("document.documentElement.scrollWidth") <= width
+    controls = ".ez-bar button, .ez-bar input, .ez-bar select, .ez-count"
+    for control in page.tab.locator(controls).all():
+        box = control.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width
+    # The figure keeps a readable scale and scrolls inside its own box when that is wider.
+    drawn = page.tab.eval_on_selector(".ez-fig svg", "s => s.getBoundingClientRect().width")
+    assert drawn >= anim.scene.width * MIN_SCALE - 1
+    fig = page.tab.eval_on_selector(".ez-fig", "f => [f.clientWidth, f.scrollWidth, "
+                                    "f.getBoundingClientRect().right]")
+    assert fig[2] <= width
+    assert (fig[1] > fig[0]) == (anim.scene.width * MIN_SCALE > fig[0])
+    assert page.errors == []
     page.close()
 
 

@@ -35,11 +35,15 @@ __all__ = ["page", "player"]
 MAX_TERMS = 12
 #: Speeds offered by the player.
 SPEEDS = (0.25, 0.5, 1, 2, 4)
+#: The figure shrinks to fit a narrow screen down to this scale (its smallest text, 12 px,
+#: then reads about 10 px); narrower still, it scrolls sideways inside its box instead.
+MIN_SCALE = 0.8
 
 _STYLE = """
 #P{font-family:'DejaVu Sans',system-ui,sans-serif;color:#222;max-width:100%;outline:none;
  border:1px solid #E1E4E8;border-radius:8px;padding:10px 12px;margin:8px 0;background:#fff}
 #P:focus-visible{box-shadow:0 0 0 3px #56B4E955}
+#P .ez-fig{overflow-x:auto}
 #P .ez-fig svg{max-width:100%;height:auto;display:block}
 #P .ez-fig text,#P .einviz-frames,#P .einviz-hover{pointer-events:none}
 #P .ez-fig use[data-operand]{cursor:pointer}
@@ -55,11 +59,15 @@ _STYLE = """
 #P .ez-bar label{font-size:13px;color:#6B7078}
 #P .ez-count{font:13px 'DejaVu Sans Mono',monospace;color:#6B7078;min-width:11em;text-align:right}
 #P .ez-info{font:13px/1.45 'DejaVu Sans Mono',monospace;white-space:pre-wrap;min-height:4.4em;
- margin:8px 0 0;padding:6px 8px;background:#F6F7F9;border-radius:5px;color:#222}
+ overflow-wrap:anywhere;margin:8px 0 0;padding:6px 8px;background:#F6F7F9;border-radius:5px;
+ color:#222}
 #P .ez-hint{font-size:12px;color:#6B7078;margin:4px 0 0}
 #P details{margin-top:8px;font-size:14px}
 #P summary{cursor:pointer;color:#0072B2}
 #P pre.ez-code{background:#F6F7F9;padding:6px 8px;border-radius:5px;font-size:13px;overflow-x:auto}
+#P .ez-wide{overflow-x:auto}
+#P li{overflow-wrap:anywhere}
+@media (max-width:480px){#P{padding:8px}#P .ez-count{min-width:0;text-align:left}}
 """
 
 # One function per player, called with its root: nothing is shared between players but
@@ -135,10 +143,20 @@ _SCRIPT = r"""
     return values;
   }
   function feeds(input, output) {
-    if (input === null) return false;
+    if (input === null || !data.n_steps) return false;
     for (var label in input) if (label in output && output[label] !== input[label]) return false;
     return true;
   }
+  // How many output cells an input cell feeds, drawn or hidden in a cut axis: each output
+  // label the cell does not fix takes every value.
+  function fedCount(input) {
+    if (input === null || !data.n_steps) return 0;
+    var total = 1;
+    for (var a = 0; a < data.output.length; a++)
+      if (!(data.output[a] in input)) total *= data.out_shape[a];
+    return total;
+  }
+  function ref(name, index) { return index ? name + '[' + index + ']' : name; }
   var cells = svg.querySelectorAll('.einviz-cells use[data-operand]');
   var outs = [], ins = [];
   for (var c = 0; c < cells.length; c++) {
@@ -146,7 +164,8 @@ _SCRIPT = r"""
     if (cell.getAttribute('data-operand') === 'out') {
       cell.setAttribute('tabindex', '0');
       cell.setAttribute('role', 'button');
-      cell.setAttribute('aria-label', 'out[' + cell.getAttribute('data-index') + ']: show its sum');
+      cell.setAttribute('aria-label',
+                        ref('out', cell.getAttribute('data-index')) + ': show its sum');
       outs.push([cell, values]);
     } else ins.push([cell, values]);
   }
@@ -175,12 +194,20 @@ _SCRIPT = r"""
     } else {
       mark(cell, 'm');
       outs.forEach(function (p) {
-        if (feeds(values, p[1])) { mark(p[0], 'o'); lit.push('out[' + p[0].getAttribute('data-index') + ']'); }
+        if (!feeds(values, p[1])) return;
+        mark(p[0], 'o');
+        lit.push(ref('out', p[0].getAttribute('data-index')));
       });
-      var ref = name + (index ? '[' + index + ']' : '');
-      info.textContent = lit.length ? ref + ' feeds ' + (lit.length === 1 ? 'one output cell: '
-                                      : lit.length + ' output cells: ') + lit.join(', ')
-                                    : ref + ' feeds no output cell (its labels disagree)';
+      var total = fedCount(values), hidden = total - lit.length;
+      var text = ref(name, index) + ' feeds ';
+      if (!total) text += 'no output cell' + (values === null ? ' (its labels disagree)'
+                                              : ' (a label has size 0: no multiply-adds)');
+      else {
+        text += total === 1 ? 'one output cell: ' : total + ' output cells: ';
+        if (!lit.length) text += (total === 1 ? 'it is' : 'all') + ' hidden in …';
+        else text += lit.join(', ') + (hidden ? ' and ' + hidden + ' hidden in …' : '');
+      }
+      info.textContent = text;
     }
     root.setAttribute('data-hover', name + ':' + index);
   }
@@ -189,7 +216,12 @@ _SCRIPT = r"""
     return t && t.closest ? t.closest('.einviz-cells use[data-operand]') : null;
   }
   svg.addEventListener('mouseover', function (e) { var c = cellOf(e); if (c) point(c); });
-  svg.addEventListener('mouseleave', clear);
+  // Off a cell onto blank space (a gap, the caption, the code) clears; onto another cell,
+  // its mouseover takes over.
+  svg.addEventListener('mouseout', function (e) {
+    var to = e.relatedTarget;
+    if (cellOf(e) && !(to && to.closest && to.closest('.einviz-cells use[data-operand]'))) clear();
+  });
   svg.addEventListener('focusin', function (e) { var c = cellOf(e); if (c) point(c); });
   svg.addEventListener('focusout', clear);
 
@@ -241,10 +273,12 @@ def player(animation: Animation, prefix: str, details: bool = True) -> str:
     speeds = "".join(f'<option value="{s}"{" selected" if s == 1 else ""}>{s}×</option>'
                      for s in SPEEDS)
     equation = _html.escape(str(animation.trace.plan.equation))
+    min_width = round(scene.width * MIN_SCALE)
     return (
         f'<div class="einviz-player" id="{prefix}" tabindex="0" role="group" '
         f'aria-label="einsum {equation}: an interactive animation">'
-        f"<style>{_STYLE.replace('#P', '#' + prefix)}</style>"
+        f"<style>{_STYLE.replace('#P', '#' + prefix)}"
+        f"#{prefix} .ez-fig svg{{min-width:{min_width}px}}</style>"
         f'<div class="ez-fig">{svg}</div>'
         '<div class="ez-bar">'
         '<button type="button" class="ez-first" aria-label="First frame" title="First frame (Home)">|◀</button>'
@@ -283,7 +317,8 @@ def page(animation: Animation) -> str:
         f"<title>einsum {equation} · einviz</title>"
         "<style>body{margin:16px auto;max-width:980px;padding:0 12px;"
         "font-family:'DejaVu Sans',system-ui,sans-serif;color:#222}"
-        "h1{font-size:20px;font-weight:normal}h1 code{font-size:19px}</style></head><body>"
+        "h1{font-size:20px;font-weight:normal}h1 code{font-size:19px;overflow-wrap:anywhere}"
+        "</style></head><body>"
         f'<h1>einsum <code>"{equation}"</code></h1>'
         f"{player(animation, animation.id)}"
         f"<script>document.getElementById({json.dumps(animation.id)}).focus()</script>"
@@ -307,7 +342,7 @@ def _data(animation: Animation) -> dict[str, Any]:
         for k, (name, term) in enumerate(zip(p.names, p.terms))
     ]
     return {"frames": frames, "operands": operands, "output": list(p.output),
-            "n_steps": len(traced),
+            "out_shape": list(p.out_shape), "n_steps": len(traced),
             "sums": {",".join(map(str, index)): _sum_text(animation, index) for index in scene.finals}}
 
 
@@ -370,5 +405,6 @@ def _details(animation: Animation) -> str:
             path_html = None
         if path_html:
             parts.append(f"<details><summary>Contraction path: the order a library contracts "
-                         f"these {len(p.terms)} operands</summary>{path_html}</details>")
+                         f"these {len(p.terms)} operands</summary>"
+                         f'<div class="ez-wide">{path_html}</div></details>')
     return "".join(parts)
