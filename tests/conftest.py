@@ -1,12 +1,16 @@
 """Hypothesis profiles: ``ci`` (deterministic) when the CI variable is set, else ``dev``.
 
 Pick another with ``HYPOTHESIS_PROFILE=dev`` (or ``ci``) in the environment.
+
+In CI every optional library and the browser are installed, so a test that skips there is
+a failure (set ``EINVIZ_ALLOW_SKIPS=1`` to let skips pass on a CI machine that lacks them).
 """
 
 from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -20,3 +24,14 @@ settings.register_profile(
 )
 settings.register_profile("dev", deadline=None, max_examples=40)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if (report.skipped and not hasattr(report, "wasxfail") and os.environ.get("CI")
+            and not os.environ.get("EINVIZ_ALLOW_SKIPS")):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, where nothing may be skipped: {reason}"

@@ -32,8 +32,8 @@ from einviz import einsum as einviz_einsum
 #: numpy cases that test numpy's internals rather than einsum's behaviour: name -> reason.
 XFAIL: dict[str, str] = {
     "TestEinsum::test_einsum_0d_out": (
-        "asserts optimize='optimal' writes a float64 result into an int64 out under "
-        "casting='safe', which numpy's own optimize=False refuses (TypeError); see test_0d_out"
+        "numpy's optimize path casts its BLAS result into an int64 out unsafely, which "
+        "optimize=False refuses under casting='safe'; einviz casts one way (test_0d_out)"
     ),
 }
 
