@@ -437,3 +437,15 @@ def test_where_animation_does_not_run_the_animated_svg_shows_the_final_frame(cas
     still, final = (np.asarray(Image.open(io.BytesIO(rasterise(svg))).convert("RGB"), dtype=int)
                     for svg in (anim.to_svg(), anim.frame_svg(-1)))
     assert np.abs(still - final).max() <= 8
+
+
+def test_a_lit_cell_in_an_array_of_slices_outlines_its_slice() -> None:
+    anim = make("batched-matmul", granularity="step")  # 3-d operands: two 2-d slices each
+    for frame in anim.frames:
+        if frame.kind != "step":
+            assert frame.outlines == ()
+            continue
+        assert len(frame.outlines) == len(frame.marks) == 3  # A's, B's and out's slice
+        for mark, (x, y, w, h) in zip(frame.marks, frame.outlines):
+            assert x <= mark.x < x + w and y <= mark.y < y + h
+    assert all(f.outlines == () for f in make("matmul", granularity="step").frames)

@@ -190,6 +190,7 @@ def changed(scene: Scene, before: Frame | None, frame: Frame) -> list[Area]:
         for label in f.labels:
             rects += scene.label_spots.get(label, [])
         rects += [spot[:4] for spot in f.spots]
+        rects += list(f.outlines)
     for index in frame.finished:
         text = scene.finals[index]
         rects.append((text.x - w / 2, text.y - VALUE_BASELINE, w, h))

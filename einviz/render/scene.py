@@ -235,6 +235,8 @@ class Frame(NamedTuple):
         code_line: the lit line of the scene's code panel (``None``: none).
         loop_values: ``(label, text)`` shown beside each loop's line.
         labels: labels whose axes and letters are highlighted (intro frames).
+        outlines: the slices (of arrays drawn as several 2-d slices) that hold a lit cell,
+            ``(x, y, w, h)``, outlined so the eye finds the lit cell.
         spots: cells tinted in a label's colour to point at them, not lit: ``(x, y, w, h,
             label)``; the diagonal a repeated label walks, in the opening frame that says so.
     """
@@ -250,6 +252,7 @@ class Frame(NamedTuple):
     code_line: int | None = None
     loop_values: tuple[tuple[str, str], ...] = ()
     labels: tuple[str, ...] = ()
+    outlines: tuple[tuple[float, float, float, float], ...] = ()
     spots: tuple[tuple[float, float, float, float, str], ...] = ()
 
     @property
@@ -624,6 +627,18 @@ class _Block:
         hgap, vgap = self._slice_gaps()
         return (self.origin[0] + sum(self._col_widths()[:column]) + column * hgap,
                 self.origin[1] + sum(self._row_heights()[:row]) + row * vgap)
+
+    def slice_boxes(self) -> list[tuple[float, float, float, float]]:
+        """Each drawn 2-d slice's area, ``(x, y, w, h)`` (none for arrays of at most 2-d)."""
+        if not self.lead or self.empty:
+            return []
+        keys, _, columns = self._slice_grid()
+        boxes = []
+        for number, key in enumerate(keys):
+            x, y = self._slice_origin(key)
+            row, column = divmod(number, columns)
+            boxes.append((x, y, self._col_widths()[column], self._row_heights()[row]))
+        return boxes
 
     def _display(self, axis: int, value: int) -> int | None:
         """The slot's entry for an index: the index itself, or ``None`` (in the ellipsis)."""
@@ -1264,6 +1279,9 @@ class _Frames:
             for k, term in enumerate(self.plan.terms)
         ]
         self.hidden_axes = any(None in slots for blk in [*b.blocks, b.out] for slots in blk.slots)
+        # The slices of each array drawn as more than one.
+        self.slices = {("out" if blk is b.out else blk.name): boxes for blk in [*b.blocks, b.out]
+                       if len(boxes := blk.slice_boxes()) > 1}
 
     def seconds(self, kind: str, chars: int = 0) -> float:
         base = self.frame_ms if self.frame_ms is not None else FRAME_MS.get(kind, 700)
@@ -1363,6 +1381,15 @@ class _Frames:
         resolved = {"none": "step" if granularity == "auto" else granularity}.get(mode, mode)
         return frames, resolved
 
+    def outlines(self, marks: Sequence[Mark]) -> tuple[tuple[float, float, float, float], ...]:
+        """The slices that hold the marks, where an array has several."""
+        found = []
+        for mark in marks:
+            for x, y, w, h in self.slices.get(mark.operand, ()):
+                if x <= mark.x < x + w and y <= mark.y < y + h:
+                    found.append((x, y, w, h))
+        return tuple(dict.fromkeys(found))
+
     def diagonals(self) -> tuple[tuple[float, float, float, float, str], ...]:
         """The drawn cells of every operand where a repeated label's axes agree."""
         spots = []
@@ -1430,7 +1457,7 @@ class _Frames:
                                   x + self.b.cell_w / 2, y + VALUE_BASELINE)
             frames.append(Frame(
                 first + len(frames), "step", range(step.number, step.number + 1), self.seconds("step"),
-                marks=tuple(marks), running=running, finished=finished,
+                marks=tuple(marks), outlines=self.outlines(marks), running=running, finished=finished,
                 caption=(_fit(line, self.chars),) + (((Span(note, tone="muted"),),) if note else ()),
                 code_line=code.statement,
                 loop_values=tuple((label, str(v)) for label, v in step.labels.items()),
@@ -1465,7 +1492,8 @@ class _Frames:
                 (label, str(fixed[label]) if label in fixed else f"0–{plan.sizes[label] - 1}")
                 for label in plan.labels)
             frames.append(Frame(first + position, "cell", steps, self.seconds("sample" if sampled else "cell"),
-                                marks=tuple(marks), finished=finished, caption=tuple(caption),
+                                marks=tuple(marks), outlines=self.outlines(marks), finished=finished,
+                                caption=tuple(caption),
                                 code_line=self.code.statement, loop_values=loop_values))
         return frames
 

@@ -396,6 +396,9 @@ class _Writer:
             for x, y, w, h in scene.label_spots.get(label, ()):
                 g.add(_Element("rect", x=_n(x), y=_n(y), width=_n(w), height=_n(h), rx="2",
                                fill=tint(colour, 0.72)))
+        for x, y, w, h in frame.outlines:
+            g.add(_Element("rect", x=_n(x), y=_n(y), width=_n(w), height=_n(h),
+                           fill="none", stroke=_LIT_STROKE, **{"stroke-width": "2"}))
         for x, y, w, h, label in frame.spots:
             g.add(_Element("rect", x=_n(x + 2), y=_n(y + 2), width=_n(w - 4), height=_n(h - 4), rx="3",
                            fill=tint(scene.colours[label], 0.75)))
