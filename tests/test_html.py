@@ -268,6 +268,23 @@ def test_hovering_an_output_cell_lights_exactly_its_contributing_cells(browser, 
 
 
 @pytest.mark.browser
+def test_while_hovering_only_the_hovered_sum_is_lit(browser, tmp_path):
+    path, _ = written(tmp_path, "matmul")
+    page = Page(browser, path)
+    shown = ("els => els.filter(e => getComputedStyle(e).visibility === 'visible')"
+             ".map(e => e.getAttribute('data-index'))")
+    for _ in range(8):
+        page.tab.keyboard.press("ArrowRight")  # a step frame: three cells lit
+    assert len(page.tab.eval_on_selector_all(".einviz-frame.einviz-on use", shown)) == 3
+    page.tab.hover('.einviz-cells use[data-operand="out"][data-index="1,2"]')
+    assert page.tab.eval_on_selector_all(".einviz-frame.einviz-on use", shown) == []
+    assert page.tab.eval_on_selector_all(".einviz-hover use", shown)
+    page.tab.mouse.move(1, 1)
+    assert len(page.tab.eval_on_selector_all(".einviz-frame.einviz-on use", shown)) == 3
+    page.close()
+
+
+@pytest.mark.browser
 @pytest.mark.parametrize("name", ["matmul", "diagonal", "broadcast", "outer"])
 def test_hovering_an_input_cell_lights_the_output_cells_it_feeds(browser, tmp_path, name):
     path, anim = written(tmp_path, name)

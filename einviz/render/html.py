@@ -46,6 +46,7 @@ _STYLE = """
 #P .ez-fig{overflow-x:auto}
 #P .ez-fig svg{max-width:100%;height:auto;display:block}
 #P .ez-fig text,#P .einviz-frames,#P .einviz-hover{pointer-events:none}
+#P[data-hover] .einviz-frame use,#P[data-hover] .einviz-frame rect{visibility:hidden}
 #P .ez-fig use[data-operand]{cursor:pointer}
 #P .ez-fig use[data-operand]:focus{outline:none}
 #P .ez-bar{display:flex;flex-wrap:wrap;align-items:center;gap:6px;margin-top:6px}
