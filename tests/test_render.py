@@ -449,3 +449,12 @@ def test_a_lit_cell_in_an_array_of_slices_outlines_its_slice() -> None:
         for mark, (x, y, w, h) in zip(frame.marks, frame.outlines):
             assert x <= mark.x < x + w and y <= mark.y < y + h
     assert all(f.outlines == () for f in make("matmul", granularity="step").frames)
+
+
+def test_a_label_cut_in_one_array_is_cut_the_same_in_all() -> None:
+    anim = animate("bij->b", sizes=dict(b=20, i=2, j=2))  # b: slices in A, a row in out
+    shown = {}
+    for box in anim.scene.boxes:
+        if box.role in ("cell", "out"):
+            shown.setdefault(box.operand, set()).add(box.index[0])
+    assert shown["A"] == shown["out"] == {0, 1, 19}

@@ -795,6 +795,14 @@ class _Builder:
         ]
         self.out = _Block(self, "out", None, plan.output, plan.out_shape,
                           np.asarray(trace.result), max_axis, max_slices)
+        # A label cut in one array is cut the same in all: its fewest slots everywhere.
+        axes = [(blk, axis) for blk in [*self.blocks, self.out] for axis in range(blk.ndim)]
+        for label in plan.labels:
+            mine = [(blk, axis) for blk, axis in axes
+                    if blk.labels[axis] == label and blk.shape[axis] == plan.sizes[label]]
+            fewest = min((blk.slots[axis] for blk, axis in mine), key=len, default=None)
+            for blk, axis in mine:
+                blk.slots[axis] = list(fewest)
 
     def _cell_width(self, max_axis: int) -> float:
         longest = 1
