@@ -16,6 +16,7 @@ from .errors import (
     LimitError,
     PathError,
     ShapeError,
+    StepIndexError,
     SubscriptError,
 )
 from .explain import PATTERNS, Explanation, explain
@@ -66,6 +67,7 @@ __all__ = [
     "PathStep",
     "ShapeError",
     "Step",
+    "StepIndexError",
     "SubscriptError",
     "Trace",
     "__version__",

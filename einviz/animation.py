@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from .errors import EinvizError, ShapeError
+from .plan import default_names
 from .plan import plan as make_plan
 from .render import Frame, Scene, build_scene, render
 from .subscripts import ELLIPSIS, Equation, parse
@@ -248,7 +249,7 @@ def default_operands(
     n = equation.n_operands
     if shapes is not None:
         if isinstance(shapes, Mapping):
-            order = list(names) if names is not None else [chr(ord("A") + k) for k in range(n)]
+            order = list(names) if names is not None else list(default_names(n, equation.labels))
             missing = [name for name in order if name not in shapes]
             if missing or len(shapes) != n:
                 raise ShapeError(
@@ -320,7 +321,7 @@ def animate(
     if operands and (shapes is not None or sizes is not None):
         raise EinvizError("give either operands or shapes=/sizes=, not both",
                           hint="shapes= and sizes= make small integer operands for you")
-    if not operands and not isinstance(subscripts, (str, Equation)):
+    if not operands and not isinstance(subscripts, (str, bytes, Equation)):
         raise EinvizError("the sublist form needs its operands",
                           hint="e.g. einviz.animate(A, [0, 1], B, [1, 2], [0, 2])")
     if not operands:

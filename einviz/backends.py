@@ -40,7 +40,7 @@ import numpy as np
 
 from .errors import ArgumentTypeError, EinvizError
 from .plan import LoopPlan, plan
-from .subscripts import Equation, parse_sublists
+from .subscripts import parse_call
 
 __all__ = [
     "BackendNotInstalledError",
@@ -660,10 +660,18 @@ class _Comparison:
         reference = self.reference
         if result.shape != reference.shape:
             return "mismatch", None, f"shape {result.shape}, reference {reference.shape}"
+        if reference.dtype.kind == "O" and result.ndim == 0 and result.dtype.kind != "O":
+            # numpy.einsum returns a 0-d sum of objects as the Python object itself, which
+            # reads back as a number: it is still a sum of objects.
+            result = result.astype(object)
         notes = []
         if result.dtype != reference.dtype:
             notes.append(backend.dtype_note(result.dtype, reference.dtype, self.operand_dtypes))
-        if "O" in (result.dtype.kind, reference.dtype.kind):
+        if "O" in (result.dtype.kind, reference.dtype.kind) or not {
+            result.dtype.kind, reference.dtype.kind
+        } <= set("biufc"):
+            # Objects, and the text or dates that a transpose or diagonal merely moves: equal
+            # or not.
             status, error = self._compare_objects(result)
         elif reference.dtype.kind == "b" and result.dtype.kind != "b":
             status, error, note = self._compare_booleans(result, backend)
@@ -900,6 +908,8 @@ def check(
     Raises:
         EinvizError: the subscripts or operands are not valid (the same message as
             :func:`einviz.einsum`), or ``backends`` names an unknown backend.
+        ArgumentTypeError: an operand einsum cannot multiply or add (text, bytes, dates,
+            records) where the einsum would multiply or add it: there is no reference.
         BackendNotInstalledError: ``backends`` names a backend that is not installed.
 
     >>> import numpy as np
@@ -910,13 +920,8 @@ def check(
     >>> [(row.backend, row.status, row.max_abs_error) for row in report]
     [('numpy', 'ok', 0.0), ('opt_einsum', 'ok', 0.0)]
     """
-    if isinstance(subscripts, str):
-        text, given = subscripts, list(operands)
-    elif isinstance(subscripts, Equation):
-        text, given = str(subscripts), list(operands)
-    else:
-        equation, given = parse_sublists((subscripts, *operands))
-        text = str(equation)
+    equation, given = parse_call((subscripts, *operands))
+    text = equation.source if isinstance(subscripts, (str, bytes)) else str(equation)
     chosen = _choose(backends)
     arrays = _as_arrays(given)
     loop_plan = plan(text, *arrays)

@@ -21,7 +21,9 @@ __all__ = [
     "LimitError",
     "ArgumentTypeError",
     "PathError",
+    "StepIndexError",
     "caret_line",
+    "printable",
 ]
 
 
@@ -38,6 +40,41 @@ def caret_line(positions: Iterable[int]) -> str:
     for column in marks:
         line[column] = "^"
     return "".join(line)
+
+
+def printable(text: str) -> str:
+    r"""``text`` with every character a terminal would act on written as an escape.
+
+    Control characters (an ANSI escape, a tab, a carriage return) and other characters that
+    do not print are shown the way ``repr`` shows them, so a message never changes the
+    terminal it is printed on.
+
+    >>> printable("ij\x1b[31m")
+    'ij\\x1b[31m'
+    """
+    return "".join(_shown(char) for char in text)
+
+
+def _shown(char: str) -> str:
+    return char if char.isprintable() else repr(char)[1:-1]
+
+
+def _shown_with_positions(text: str, positions: Iterable[int]) -> tuple[str, list[int]]:
+    """The text as :func:`printable` shows it, and the columns that mark the same characters."""
+    starts, shown = [], []
+    column = 0
+    for char in text:
+        starts.append(column)
+        shown.append(_shown(char))
+        column += len(shown[-1])
+    starts.append(column)
+    marks: list[int] = []
+    for position in positions:
+        if 0 <= position < len(text):
+            marks.extend(range(starts[position], starts[position + 1]))
+        elif position >= len(text):  # past the end (a missing term): keep its distance
+            marks.append(starts[-1] + position - len(text))
+    return "".join(shown), marks
 
 
 class EinvizError(ValueError):
@@ -75,15 +112,18 @@ class EinvizError(ValueError):
         super().__init__(self._layout())
 
     def _layout(self) -> str:
-        lines = [self.problem]
+        # Every part is shown escaped where it does not print (an ANSI escape in the
+        # subscripts must not recolour the terminal); the carets follow the escapes.
+        lines = ["\n".join(printable(line) for line in self.problem.split("\n"))]
         if self.subscripts:  # an empty text has nothing to point at
-            lines.append("    " + self.subscripts)
-            carets = caret_line(self.positions)
+            shown, columns = _shown_with_positions(self.subscripts, self.positions)
+            lines.append("    " + shown)
+            carets = caret_line(columns)
             if carets:
                 lines.append("    " + carets)
-        lines.extend("  " + detail for detail in self.details)
+        lines.extend("  " + printable(detail) for detail in self.details)
         if self.hint:
-            lines.append("  hint: " + self.hint)
+            lines.append("  hint: " + printable(self.hint))
         return "\n".join(lines)
 
 
@@ -105,3 +145,8 @@ class ArgumentTypeError(EinvizError, TypeError):
 
 class PathError(EinvizError, RuntimeError):
     """An explicit ``optimize`` path does not contract the operands to one (numpy: RuntimeError)."""
+
+
+class StepIndexError(EinvizError, IndexError):
+    """A step number or an output cell out of a trace's range (an ``IndexError`` too, as a
+    list's index would be)."""

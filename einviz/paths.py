@@ -539,7 +539,7 @@ def contraction_path(
             f"source must be 'opt_einsum' or 'numpy', not {source!r}",
             hint="source='opt_einsum' asks opt_einsum.contract_path, 'numpy' numpy.einsum_path",
         )
-    if not isinstance(subscripts, (str, Equation)) and shapes is None:
+    if not isinstance(subscripts, (str, bytes, Equation)) and shapes is None:
         equation, operand_list = parse_sublists((subscripts,) + operands)
         subscripts, operands = equation, tuple(operand_list)
     loop_plan = plan(subscripts, *operands, shapes=shapes, names=names)

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import keyword
 import math
-from collections.abc import Iterator, Sequence
+import operator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -20,9 +22,9 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .errors import ArgumentTypeError, EinvizError, LimitError, PathError, ShapeError
-from .subscripts import ELLIPSIS, Equation, parse, parse_sublists
+from .subscripts import ELLIPSIS, Equation, parse_call
 
-__all__ = ["Limits", "LoopPlan", "einsum", "get_limits", "limits", "plan"]
+__all__ = ["Limits", "LoopPlan", "default_names", "einsum", "get_limits", "limits", "plan"]
 
 #: Names for the dimensions an ellipsis stands for: letters no subscripts text can use.
 _ELLIPSIS_NAMES = "αβγδεζηθκλμξπρστυφχψωΓΔΘΛΞΠΦΨΩбгджзилпфцчшщыэюяБГДЖЗИЛПФЦЧШЩЭЮЯ"
@@ -35,8 +37,20 @@ _LATEX_GREEK = {
     "Π": r"\Pi", "Φ": r"\Phi", "Ψ": r"\Psi", "Ω": r"\Omega",
 }
 _DEFAULT_NAMES = tuple("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+#: The names the loop code uses itself: no operand may take them.
+_LOOP_CODE_NAMES = ("out", "np", "range")
 
 _CASTINGS = ("no", "equiv", "safe", "same_kind", "unsafe")
+
+#: The dtype kinds einsum multiplies and adds in: bool, integers, floats, complex, objects.
+_NUMERIC_KINDS = "biufcO"
+_KIND_WORDS = {"U": "text", "S": "bytes", "T": "text", "M": "dates", "m": "time spans",
+               "V": "raw or structured records"}
+_DTYPE_HINT = ("einsum multiplies and adds booleans, integers, floats, complex numbers and "
+               "Python objects; convert the operand first, e.g. with .astype(float)")
+
+#: numpy's strategies for ``optimize=`` (``True`` means ``"greedy"``).
+_STRATEGIES = ("greedy", "optimal")
 
 #: How many products the reference einsum holds in memory at once (per chunk).
 CHUNK_ELEMENTS = 1 << 16
@@ -46,13 +60,20 @@ CHUNK_ELEMENTS = 1 << 16
 class Limits:
     """How large a problem einviz accepts before refusing it, up front.
 
+    The defaults keep one call to about a minute and about 2 GB at most: 10¹⁰ multiply-adds
+    take the reference einsum some tens of seconds, and an output of 2²⁷ elements is 2 GiB
+    in the widest common dtype (complex128, 16 bytes), 1 GiB in float64. The chunks of
+    products the reference multiplies are small (:data:`CHUNK_ELEMENTS`) and not counted.
+
     Attributes:
-        max_steps: the most multiply-adds (the product of all label sizes) to compute.
-        max_elements: the most elements of any array einviz allocates (the output).
+        max_steps: the most multiply-adds (the product of all label sizes) to compute
+            (default 10¹⁰).
+        max_elements: the most elements of any array einviz allocates: the output
+            (default 2²⁷ = 134,217,728).
     """
 
-    max_steps: int = 10**11
-    max_elements: int = 2**31
+    max_steps: int = 10**10
+    max_elements: int = 2**27
 
 
 _LIMITS: contextvars.ContextVar[Limits] = contextvars.ContextVar("einviz_limits", default=Limits())
@@ -102,7 +123,8 @@ class LoopPlan:
 
     Attributes:
         equation: the parsed subscripts.
-        names: the operands' names (``A``, ``B``, … unless given).
+        names: the operands' names: as given, else ``A``, ``B``, … skipping capital letters
+            that are labels (see :func:`default_names`).
         shapes: the operands' shapes.
         terms: the labels of every axis of every operand, the ellipsis replaced by named
             dimensions (Greek letters, listed in ``ellipsis``).
@@ -173,10 +195,17 @@ class LoopPlan:
 
     # -- text ----------------------------------------------------------------------------
     def variables(self) -> dict[str, str]:
-        """The Python variable each label is in the loop code (the label itself, unless
-        it would clash with an operand's name, ``np`` or ``out``)."""
-        taken = set(self.names) | {"np", "out"}
-        return {label: label + "_" if label in taken else label for label in self.labels}
+        """The Python variable each label is in the loop code: the label itself, unless it
+        would clash with an operand's name or a name the loop code uses (then ``_`` is
+        added until it does not)."""
+        taken = set(self.names) | set(_LOOP_CODE_NAMES)
+        variables = {}
+        for label in self.labels:
+            name = label
+            while name in taken:
+                name += "_"
+            variables[label] = name
+        return variables
 
     def index_expression(self, operand: int | None) -> str:
         """How the loop code indexes an operand (``None``: the output), e.g. ``A[i, j]``."""
@@ -360,22 +389,31 @@ class LoopPlan:
                 hint="order sets the memory layout of the result, as in numpy",
             )
         order = order.upper()
-        if casting not in _CASTINGS:
+        if not isinstance(casting, str) or casting not in _CASTINGS:
             raise EinvizError(
                 f"casting must be one of {', '.join(map(repr, _CASTINGS))}, not {casting!r}",
                 hint="casting is numpy's rule for dtype= and out=",
             )
+        if (
+            out is None and self.n_operands == 1 and not self.summed
+            and len(set(self.terms[0])) == len(self.output)
+            and (dtype is None or _as_dtype(dtype) == arrays[0].dtype)
+        ):
+            # One operand and nothing summed: like numpy, return a view (transpose/diagonal).
+            # No arithmetic, so any dtype will do (numpy transposes an array of text too).
+            view = self.output_view(arrays[0])
+            return view if order == "K" else _ordered(view, order, arrays)
         result_dtype = _result_dtype(arrays, dtype, casting)
         if out is not None:
             _check_out(self, out, result_dtype, casting)
-        if (
-            out is None and self.n_operands == 1 and not self.summed
-            and arrays[0].dtype == result_dtype and len(set(self.terms[0])) == len(self.output)
-        ):
-            # One operand and nothing summed: like numpy, return a view (transpose/diagonal).
-            view = self.output_view(arrays[0])
-            return view if order == "K" else _ordered(view, order, arrays)
-        result = _compute(self, [a.astype(result_dtype, copy=False) for a in arrays], result_dtype)
+        cast = [_cast(a, k, result_dtype) for k, a in enumerate(arrays)]
+        if result_dtype.kind == "O":
+            # Python objects do their own arithmetic, under the caller's rules.
+            result = _compute(self, cast, result_dtype)
+        else:
+            # numpy.einsum never warns about a float overflow or inf * 0: nor does einviz.
+            with np.errstate(all="ignore"):
+                result = _compute(self, cast, result_dtype)
         if out is not None:
             np.copyto(out, result, casting=casting)
             return out
@@ -397,10 +435,43 @@ def _ordered(result: np.ndarray, order: str, arrays: list[np.ndarray]) -> np.nda
     return result
 
 
+def _as_dtype(dtype: Any) -> np.dtype:
+    """``dtype=`` as a numpy dtype; a name numpy does not know is refused in einviz's words."""
+    try:
+        return np.dtype(dtype)
+    except (TypeError, ValueError):
+        raise ArgumentTypeError(
+            f"dtype={dtype!r} is not a numpy dtype",
+            hint="e.g. dtype=np.float64, dtype='float32' or dtype=int",
+        ) from None
+
+
+def _kind(dtype: np.dtype) -> str:
+    words = _KIND_WORDS.get(dtype.kind, "not numbers")
+    return f"{dtype} ({words})"
+
+
 def _result_dtype(arrays: list[np.ndarray], dtype: Any, casting: str) -> np.dtype:
+    """The dtype einsum computes in: ``dtype`` (operands cast under ``casting``), else the
+    operands' common dtype; refused when it is not one einsum can multiply and add in."""
     if dtype is None:
+        for k, array in enumerate(arrays):
+            if array.dtype.kind not in _NUMERIC_KINDS:
+                raise ArgumentTypeError(
+                    f"operand {k} has dtype {_kind(array.dtype)}, which einsum cannot multiply "
+                    "or add",
+                    details=[f"operand dtypes: {', '.join(str(a.dtype) for a in arrays)}"]
+                    if len(arrays) > 1 else [],
+                    hint=_DTYPE_HINT,
+                )
         return np.result_type(*arrays) if arrays else np.dtype(float)
-    wanted = np.dtype(dtype)
+    wanted = _as_dtype(dtype)
+    if wanted.kind not in _NUMERIC_KINDS:
+        raise ArgumentTypeError(
+            f"dtype={_kind(wanted)} is not a dtype einsum can multiply or add in",
+            hint="einsum computes in booleans, integers, floats, complex numbers or Python "
+                 "objects, e.g. dtype=np.float64",
+        )
     for k, array in enumerate(arrays):
         if not np.can_cast(array.dtype, wanted, casting=casting):
             raise ArgumentTypeError(
@@ -410,11 +481,37 @@ def _result_dtype(arrays: list[np.ndarray], dtype: Any, casting: str) -> np.dtyp
     return wanted
 
 
+def _cast(array: np.ndarray, k: int, dtype: np.dtype) -> np.ndarray:
+    """An operand in the dtype einsum computes in (text that is no number is refused)."""
+    if array.dtype.kind in _NUMERIC_KINDS:
+        # A numeric cast cannot fail; an object's own conversion error passes through.
+        return array.astype(dtype, copy=False)
+    try:
+        return array.astype(dtype, copy=False)
+    except (TypeError, ValueError) as e:
+        raise EinvizError(
+            f"cannot convert operand {k} from {_kind(array.dtype)} to {dtype}",
+            details=[str(e).splitlines()[0] if str(e) else type(e).__name__],
+            hint=_DTYPE_HINT,
+        ) from None
+
+
 def _check_out(p: LoopPlan, out: Any, result_dtype: np.dtype, casting: str) -> None:
     if not isinstance(out, np.ndarray):
         raise ArgumentTypeError(
             f"out must be a numpy array, not {type(out).__name__}",
             hint="pass out=np.empty(shape, dtype) or leave it out",
+        )
+    if not out.flags.writeable:
+        raise EinvizError(
+            "out is read-only: einsum cannot write the result into it",
+            details=[f"out: shape {out.shape}, dtype {out.dtype}, writeable False"],
+            hint="pass a writeable array (such as out.copy()), or no out= at all",
+        )
+    if out.dtype.kind not in _NUMERIC_KINDS:
+        raise ArgumentTypeError(
+            f"out has dtype {_kind(out.dtype)}, which einsum cannot write a result into",
+            hint="pass out= an array of booleans, integers, floats, complex numbers or objects",
         )
     if out.shape != p.out_shape:
         raise ShapeError(
@@ -432,11 +529,17 @@ def _check_out(p: LoopPlan, out: Any, result_dtype: np.dtype, casting: str) -> N
 
 
 def _compute(p: LoopPlan, arrays: list[np.ndarray], dtype: np.dtype) -> np.ndarray:
-    """Multiply broadcast loop views and sum the summed (innermost) axes, chunk by chunk."""
+    """Multiply broadcast loop views and sum the summed (innermost) axes, chunk by chunk.
+
+    Python objects are summed as numpy's einsum sums them: each output cell starts at ``0``
+    and adds its products one at a time, in loop order, even when nothing is summed
+    (``0 + a*b``); so ``"i->"`` on strings raises their own ``TypeError``, as in numpy.
+    """
     n_free = len(p.free)
     full = [p.sizes[label] for label in p.labels]
+    result = np.zeros(p.out_shape, dtype=dtype)
     if p.n_steps == 0:
-        return np.zeros(p.out_shape, dtype=dtype)
+        return result
     views = [p.loop_view(k, a) for k, a in enumerate(arrays)]
     # Split the loop axes at `split`: the axes from there on fit in a chunk; the axis
     # before it is cut in blocks and the ones before that are walked one index at a time.
@@ -446,22 +549,36 @@ def _compute(p: LoopPlan, arrays: list[np.ndarray], dtype: np.dtype) -> np.ndarr
         split -= 1
         tail *= full[split]
     if split == 0:
-        return _reduce(_product(views, (), dtype), n_free, dtype)
+        product = _product(views, (), dtype)
+        if dtype.kind != "O":
+            # One chunk: its sums keep the operands' memory layout (numpy's order='K'). Added
+            # to zero like numpy's cells (so -0.0 comes out 0.0), and never a view of an operand.
+            return np.asarray(np.add(_reduce(product, n_free, dtype), np.zeros((), dtype), dtype=dtype))
+        _add_into(result[...], product, dtype)
+        return result
     axis = split - 1
     block = max(1, CHUNK_ELEMENTS // tail)
-    result = np.zeros(p.out_shape, dtype=dtype)
     for outer in np.ndindex(*full[:axis]):
         for start in range(0, full[axis], block):
             piece = slice(start, start + block)
             chunk = _product(views, outer + (piece,), dtype)
-            if axis < n_free:
-                # The chunk covers whole sums: its reduced values are finished cells.
-                result[outer + (piece,)] = _reduce(chunk, n_free - axis, dtype)
-            else:
-                # The chunk is part of the sum of the cell `outer[:n_free]`: accumulate.
-                # (Indexing with Ellipsis adds on a 0-d array: it wraps silently like numpy.)
-                result[outer[:n_free] + (Ellipsis,)] += _reduce(chunk, 0, dtype)
+            # The chunk covers whole sums (its cells are finished), or it is part of the sum
+            # of the cell `outer[:n_free]`: either way its sums add into those cells. (A view
+            # through Ellipsis even for one cell: its sum wraps silently like numpy's.)
+            cells = outer + (piece,) if axis < n_free else outer[:n_free]
+            _add_into(result[cells + (Ellipsis,)], chunk, dtype)
     return result
+
+
+def _add_into(cells: np.ndarray, chunk: np.ndarray, dtype: np.dtype) -> None:
+    """Add the sums of ``chunk`` over its axes after ``cells.ndim`` into ``cells`` (a view)."""
+    kept = cells.ndim
+    if dtype.kind != "O":
+        cells += _reduce(chunk, kept, dtype)
+        return
+    # Objects: cell + p0 + p1 + ..., left to right in loop order, as numpy's einsum does.
+    flat = chunk.reshape(chunk.shape[:kept] + (-1,))
+    np.add.reduce(np.concatenate([cells[..., np.newaxis], flat], axis=-1), axis=-1, out=cells)
 
 
 def _product(views: list[np.ndarray], index: tuple, dtype: np.dtype) -> np.ndarray:
@@ -471,11 +588,17 @@ def _product(views: list[np.ndarray], index: tuple, dtype: np.dtype) -> np.ndarr
             (0 if isinstance(i, int) else slice(None)) if size == 1 else i
             for i, size in zip(index, view.shape)
         )
-        return view[key]
+        # Ellipsis keeps a 0-d array an array: a Python object read out of one would be
+        # multiplied by numpy's rules for its type (a str by numpy's string multiply).
+        return view[key + (Ellipsis,)]
 
     product = take(views[0])
     for view in views[1:]:
         product = np.multiply(product, take(view), dtype=dtype)
+        if not isinstance(product, np.ndarray):  # a ufunc returns a 0-d result unwrapped
+            cell = np.empty((), dtype=dtype)
+            cell[()] = product
+            product = cell
     return product
 
 
@@ -500,8 +623,9 @@ def plan(
         subscripts: the subscripts text, an :class:`Equation`, or, in the sublist form, the
             first operand (``plan(A, [0, 1], B, [1, 2])``).
         *operands: the operands (only their shapes are read).
-        shapes: the operands' shapes, instead of operands.
-        names: the operands' names (default ``A``, ``B``, …).
+        shapes: the operands' shapes, instead of operands: one tuple of non-negative
+            integers per operand.
+        names: the operands' names (default: see :func:`default_names`).
 
     Returns:
         The :class:`LoopPlan`.
@@ -509,19 +633,19 @@ def plan(
     Raises:
         SubscriptError: the subscripts are not valid.
         ShapeError: the number of operands, a rank or a size does not fit the subscripts.
+        ArgumentTypeError: ``shapes`` is not a list of tuples of whole numbers.
 
     >>> plan("bij,bjk->bik", shapes=[(8, 2, 3), (8, 3, 4)]).sizes
     {'b': 8, 'i': 2, 'k': 4, 'j': 3}
     """
-    if isinstance(subscripts, Equation):
-        equation = subscripts
-    elif isinstance(subscripts, str):
-        equation = parse(subscripts)
-    elif shapes is None:
-        equation, operand_list = parse_sublists((subscripts,) + operands)
+    if shapes is None or isinstance(subscripts, (str, bytes, Equation)):
+        equation, operand_list = parse_call((subscripts,) + operands)
         operands = tuple(operand_list)
     else:
-        equation = parse(subscripts)
+        raise ArgumentTypeError(
+            f"with shapes= the subscripts must be a string, not {type(subscripts).__name__}",
+            hint="e.g. plan('ij,jk->ik', shapes=[(2, 3), (3, 4)]); the sublist form needs operands",
+        )
     if shapes is not None and operands:
         raise EinvizError(
             "give either operands or shapes=, not both",
@@ -550,22 +674,43 @@ def as_operand(value: Any, position: int) -> np.ndarray:
         ) from None
 
 
+_SHAPES_HINT = "write shapes as tuples of non-negative integers, e.g. shapes=[(2, 3), (3, 4)]"
+
+
+def _is_size(value: Any) -> bool:
+    """Whether a value is a whole number of Python's or numpy's (bool is not a size)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
 def _as_shapes(shapes: Any) -> tuple[tuple[int, ...], ...]:
+    if isinstance(shapes, (str, bytes, Mapping)) or not hasattr(shapes, "__iter__"):
+        raise ArgumentTypeError(
+            f"shapes= must be a list of shapes, one per operand, not {type(shapes).__name__}",
+            hint=_SHAPES_HINT,
+        )
     result = []
     for k, shape in enumerate(shapes):
-        try:
-            dims = tuple(int(d) for d in shape) if not isinstance(shape, (int, np.integer)) else (int(shape),)
-        except (TypeError, ValueError):
+        if _is_size(shape):
+            dims: tuple[Any, ...] = (shape,)
+        elif isinstance(shape, (str, bytes, Mapping)) or not hasattr(shape, "__iter__"):
+            raise ArgumentTypeError(
+                f"shape {k} is {shape!r}, not a tuple of sizes", hint=_SHAPES_HINT,
+            )
+        else:
+            dims = tuple(shape)
+        bad = [d for d in dims if not _is_size(d)]
+        if bad:
+            raise ArgumentTypeError(
+                f"shape {k} is {shape!r}: its size {bad[0]!r} is not a whole number",
+                hint=_SHAPES_HINT,
+            )
+        sizes = tuple(operator.index(d) for d in dims)
+        if any(d < 0 for d in sizes):
             raise ShapeError(
-                f"shape {k} is {shape!r}, not a tuple of sizes",
-                hint="write shapes as tuples of non-negative integers, e.g. shapes=[(2, 3), (3, 4)]",
-            ) from None
-        if any(d < 0 for d in dims):
-            raise ShapeError(
-                f"shape {k} is {dims}, with a negative size",
+                f"shape {k} is {sizes}, with a negative size",
                 hint="sizes are non-negative integers",
             )
-        result.append(dims)
+        result.append(sizes)
     return tuple(result)
 
 
@@ -576,7 +721,7 @@ def bind(
 ) -> LoopPlan:
     """Bind a parsed equation to shapes: the checking and sizing behind :func:`plan`."""
     text = equation.text_for_carets()
-    operand_names = _operand_names(names, len(shapes))
+    operand_names = _operand_names(names, len(shapes), equation)
     if len(shapes) != equation.n_operands:
         _raise_count(equation, shapes, operand_names)
     n_ellipsis = 0
@@ -586,6 +731,10 @@ def bind(
         raise LimitError(
             f"'...' stands for {n_ellipsis} dimensions; einviz names at most {len(_ELLIPSIS_NAMES)}",
             subscripts=text,
+            positions=[p + d for t, ps in zip(equation.terms, equation.term_positions)
+                       for label, p in zip(t, ps) if label == ELLIPSIS for d in range(3)],
+            details=[f"{n}: {len(s)} dimensions" for n, s in zip(operand_names, shapes)],
+            hint="give some of those dimensions labels of their own",
         )
     ellipsis = tuple(_ELLIPSIS_NAMES[:n_ellipsis])
     terms = []
@@ -627,18 +776,53 @@ def bind(
     )
 
 
-def _operand_names(names: Sequence[str] | None, count: int) -> tuple[str, ...]:
+def default_names(count: int, labels: Sequence[str] = ()) -> tuple[str, ...]:
+    """The names operands get when the caller names none.
+
+    The capital letters ``A``, ``B``, ``C``, … in order, skipping every letter that is a
+    label of the subscripts, so that a formula never reads ``A[A,b]``: for ``"AbC->C"`` the
+    one operand is ``B``, for ``"Ab,bC->AC"`` they are ``B`` and ``D``. When too few letters
+    are left (more than 26 operands, or many capital labels), ``A0``, ``A1``, … instead
+    (no label has two characters).
+
+    >>> default_names(2), default_names(2, ["A", "b", "C"])
+    (('A', 'B'), ('B', 'D'))
+    """
+    free = [name for name in _DEFAULT_NAMES if name not in set(labels)]
+    if count <= len(free):
+        return tuple(free[:count])
+    return tuple(f"A{k}" for k in range(count))
+
+
+def _operand_names(
+    names: Sequence[str] | None, count: int, equation: Equation | None = None
+) -> tuple[str, ...]:
     if names is None:
-        if count <= len(_DEFAULT_NAMES):
-            return _DEFAULT_NAMES[:count]
-        return tuple(f"A{k}" for k in range(count))
+        return default_names(count, equation.labels if equation is not None else ())
+    if isinstance(names, (str, bytes)) or not hasattr(names, "__iter__"):
+        raise ArgumentTypeError(
+            f"names must be a list of names, not {type(names).__name__}",
+            hint="e.g. names=['Q', 'K']",
+        )
     result = tuple(names)
-    bad = [n for n in result if not (isinstance(n, str) and n.isidentifier()) or n in ("out", "np")]
-    if len(result) != count or bad or len(set(result)) != len(result):
+    problems = []
+    for name in result:
+        if not (isinstance(name, str) and name.isidentifier()):
+            problems.append(f"{name!r} is not a Python identifier")
+        elif keyword.iskeyword(name):
+            problems.append(f"{name!r} is a Python keyword")
+        elif name in _LOOP_CODE_NAMES:
+            problems.append(f"{name!r} is used by the loop code")
+    repeated = sorted({name for name in result if result.count(name) > 1}, key=result.index)
+    problems.extend(f"{name!r} is given more than once" for name in repeated)
+    if len(result) != count or problems:
+        if len(result) != count:
+            problems.insert(0, f"{len(result)} given for {count} operand{'s' * (count != 1)}")
+        reserved = "not a keyword, nor 'out', 'np' or 'range', which the loop code uses"
         raise EinvizError(
-            (f"names must be {count} distinct Python identifiers (not 'out' or 'np')" if count != 1
-             else "names must be one Python identifier (not 'out' or 'np')"),
-            details=[f"given: {', '.join(map(repr, result))}"],
+            (f"names must be {count} distinct Python identifiers ({reserved})" if count != 1
+             else f"names must be one Python identifier ({reserved})"),
+            details=[f"given: {', '.join(map(repr, result))}", *problems],
             hint="e.g. names=['Q', 'K']",
         )
     return result
@@ -772,13 +956,20 @@ def einsum(
         dtype: the dtype to compute in (operands are cast under ``casting``).
         order: the memory layout of the result: ``"C"``, ``"F"``, ``"A"`` or ``"K"``.
         casting: numpy's casting rule for ``dtype`` and ``out``.
-        optimize: accepted and ignored: the reference einsum always runs one nested loop.
+        optimize: checked as numpy checks it (``True``, ``False``, ``'greedy'``,
+            ``'optimal'``, ``('greedy', memory_limit)`` or ``['einsum_path', (0, 1), ...]``),
+            then ignored: the reference einsum always runs one nested loop.
 
     Returns:
         The result array (a view of the operand when numpy returns one, e.g. ``"ii->i"``).
+        Like numpy, floats overflow to ``inf`` and ``inf * 0`` is ``nan`` without a warning,
+        and Python objects are summed from ``0``: ``0 + p0 + p1 + ...``.
 
     Raises:
         EinvizError: bad subscripts, operands, sizes, or a limit (with the culprit marked).
+        ArgumentTypeError: an argument of the wrong type, e.g. an operand of text that
+            would be multiplied or added (numpy raises ``TypeError`` too).
+        PathError: an ``optimize`` path that does not contract the operands to one.
 
     >>> einsum("ij,jk->ik", np.array([[1, 2], [3, 4]]), np.array([[1, 0], [0, 1]]))
     array([[1, 2],
@@ -791,10 +982,7 @@ def einsum(
             "einsum needs the subscripts and at least one operand",
             hint="e.g. einsum('ij->i', A)",
         )
-    if isinstance(operands[0], str):
-        equation, arrays = parse(operands[0]), list(operands[1:])
-    else:
-        equation, arrays = parse_sublists(operands)
+    equation, arrays = parse_call(operands)
     if not arrays:
         raise ShapeError(
             "einsum needs at least one operand",
@@ -810,21 +998,98 @@ def einsum(
     return result
 
 
+_OPTIMIZE_HINT = "e.g. optimize='greedy', ('greedy', 10**6), or the path that numpy.einsum_path returns"
+_OPTIMIZE_KINDS = "a bool, a strategy name, a (strategy, memory limit) pair or an einsum path"
+
+
 def _check_optimize(optimize: Any, n_operands: int) -> None:
-    """Accept what numpy accepts for ``optimize``; an explicit path must contract to one."""
-    if isinstance(optimize, (bool, str)) or optimize is None:
+    """Accept what numpy accepts for ``optimize``; an explicit path must contract to one.
+
+    numpy takes ``True``/``False``/``None``, a strategy (``'greedy'``, ``'optimal'``), a
+    strategy with a memory limit (``('greedy', 10**6)``), or ``['einsum_path', (0, 1), …]``.
+    (numpy looks the strategy up only for three operands or more; einviz always does.)
+    """
+    if isinstance(optimize, bool) or optimize is None:
         return
-    if not isinstance(optimize, (list, tuple)) or not optimize or optimize[0] != "einsum_path":
+    if isinstance(optimize, str):
+        _check_strategy(optimize)
+        return
+    if not isinstance(optimize, (list, tuple)) or not optimize or not isinstance(optimize[0], str):
         raise ArgumentTypeError(
-            f"optimize must be a bool, a strategy name or an einsum path, not {optimize!r}",
-            hint="e.g. optimize='greedy', or the path that numpy.einsum_path returns",
+            f"optimize must be {_OPTIMIZE_KINDS}, not {optimize!r}", hint=_OPTIMIZE_HINT,
         )
+    if optimize[0] != "einsum_path":
+        limit = optimize[1] if len(optimize) == 2 else None
+        if not isinstance(limit, (int, float, np.integer, np.floating)) or isinstance(limit, bool):
+            raise ArgumentTypeError(
+                f"optimize must be {_OPTIMIZE_KINDS}, not {optimize!r}",
+                details=["a strategy with a memory limit is a pair: (name, number of elements)"],
+                hint=_OPTIMIZE_HINT,
+            )
+        _check_strategy(optimize[0])
+        if not math.isfinite(limit):
+            raise EinvizError(
+                f"the memory limit of optimize={optimize!r} must be a finite number, not {limit}",
+                hint="the limit is the largest intermediate, in elements, e.g. ('greedy', 10**6)",
+            )
+        return
     remaining = n_operands
-    for contraction in optimize[1:]:
-        remaining -= len(contraction) - 1
+    for number, contraction in enumerate(optimize[1:], start=1):
+        remaining = _check_contraction(optimize, number, contraction, remaining)
     if remaining != 1:
         raise PathError(
             f"the einsum path leaves {remaining} operands, not one",
             details=[f"path: {list(optimize)}"],
             hint="each contraction (i, j, ...) joins its operands into one; the last leaves one",
         )
+
+
+def _check_strategy(name: str) -> None:
+    if name not in _STRATEGIES:
+        raise EinvizError(
+            f"optimize={name!r} is not a strategy numpy knows",
+            details=[f"numpy knows: {', '.join(map(repr, _STRATEGIES))}"],
+            hint="or pass True (greedy), False, or the path that numpy.einsum_path returns",
+        )
+
+
+def _check_contraction(path: Any, number: int, contraction: Any, remaining: int) -> int:
+    """Check contraction ``number`` (from 1) of an einsum path; return the operands left after."""
+    where = f"contraction {number} of the einsum path"
+    if not isinstance(contraction, (list, tuple)):
+        raise ArgumentTypeError(
+            f"{where} is {contraction!r}, not a tuple of operand indices",
+            details=[f"path: {list(path)}"],
+            hint="write each contraction as a tuple such as (0, 1)",
+        )
+    for index in contraction:
+        if not _is_size(index):
+            raise ArgumentTypeError(
+                f"{where} holds {index!r}, which is not an operand index",
+                details=[f"path: {list(path)}"],
+                hint="operand indices are whole numbers from 0",
+            )
+    if not contraction:
+        raise PathError(
+            f"{where} names no operand",
+            details=[f"path: {list(path)}"],
+            hint="each contraction names the operands it joins, e.g. (0, 1)",
+        )
+    for index in contraction:
+        if not 0 <= index < remaining:
+            raise PathError(
+                f"{where} names operand {index}, but the operands are numbered 0 to "
+                f"{remaining - 1} there",
+                details=[f"path: {list(path)}",
+                         f"operands left before it: {remaining}"],
+                hint="each contraction removes its operands and appends the result last; "
+                     "count from 0",
+            )
+    repeated = [index for index in dict.fromkeys(contraction) if list(contraction).count(index) > 1]
+    if repeated:
+        raise PathError(
+            f"{where} names operand {repeated[0]} more than once",
+            details=[f"path: {list(path)}"],
+            hint="each contraction names distinct operands",
+        )
+    return remaining - len(contraction) + 1

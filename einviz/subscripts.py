@@ -9,19 +9,23 @@ from __future__ import annotations
 
 import operator
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ArgumentTypeError, SubscriptError
 
-__all__ = ["ELLIPSIS", "Equation", "parse", "parse_sublists"]
+__all__ = ["ELLIPSIS", "Equation", "parse", "parse_call", "parse_sublists"]
 
 #: How an ellipsis stands in a term's labels.
 ELLIPSIS = "..."
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _LABEL_HINT = "labels are the letters a-z and A-Z; terms are separated by ',' and '->' starts the output"
+_MISSING_HINT = (
+    "the first argument is the subscripts text, as in einsum('ij->i', A), or an operand "
+    "followed by its sublist, as in einsum(A, [0, 1], [0])"
+)
 
 
 @dataclass(frozen=True)
@@ -77,13 +81,13 @@ class Equation:
         return self.source if self.source else str(self)
 
 
-def parse(subscripts: str) -> Equation:
+def parse(subscripts: str | bytes) -> Equation:
     """Parse einsum subscripts text, as numpy reads it.
 
     Args:
         subscripts: e.g. ``"ij,jk->ik"`` (explicit), ``"ij,jk"`` (implicit: the output is
             the labels seen once, sorted), ``"...ij->...ji"`` (ellipsis), ``"ii->i"``.
-            Spaces are ignored.
+            Spaces are ignored. ``bytes`` are read as text, as numpy reads them.
 
     Returns:
         The :class:`Equation`, with the source position of every label.
@@ -97,6 +101,8 @@ def parse(subscripts: str) -> Equation:
     >>> parse("ba").output  # implicit mode sorts the output
     ('a', 'b')
     """
+    if isinstance(subscripts, bytes):
+        subscripts = subscripts.decode("latin-1")  # one character per byte: carets stay put
     if not isinstance(subscripts, str):
         raise ArgumentTypeError(
             f"subscripts must be a string, not {type(subscripts).__name__}",
@@ -214,6 +220,38 @@ def _check_output(
             )
 
 
+def parse_call(args: Sequence[Any]) -> tuple[Equation, list[Any]]:
+    """Read the positional arguments of an einsum call, in either of numpy's two forms.
+
+    The first argument is the subscripts (text, ``bytes`` or an :class:`Equation`) followed
+    by the operands, or, in the sublist form, the first operand followed by its sublist.
+
+    Args:
+        args: the positional arguments, e.g. ``("ij->i", A)`` or ``(A, [0, 1], [0])``.
+
+    Returns:
+        The equation and the list of operands.
+
+    Raises:
+        SubscriptError: the subscripts are missing (an operand came first with no sublist)
+            or are not valid.
+        ArgumentTypeError: a sublist is not a list of integers.
+
+    >>> eq, ops = parse_call(["ij->i", "A"])
+    >>> str(eq), ops
+    ('ij->i', ['A'])
+    >>> eq, ops = parse_call([7, [0, 1], [0]])
+    >>> str(eq), ops
+    ('ab->a', [7])
+    """
+    args = list(args)
+    if args and isinstance(args[0], Equation):
+        return args[0], args[1:]
+    if args and isinstance(args[0], (str, bytes)):
+        return parse(args[0]), args[1:]
+    return parse_sublists(args)
+
+
 def parse_sublists(args: Sequence[Any]) -> tuple[Equation, list[Any]]:
     """Parse numpy's sublist form ``(A, [0, 1], B, [1, 2], [0, 2])``.
 
@@ -227,35 +265,74 @@ def parse_sublists(args: Sequence[Any]) -> tuple[Equation, list[Any]]:
     Returns:
         The equation and the list of operands.
 
+    Raises:
+        SubscriptError: there is no sublist at all (the subscripts are missing), a label is
+            out of range, or a sublist holds ``Ellipsis`` twice.
+        ArgumentTypeError: a sublist is not a list of integers (and ``Ellipsis``).
+
     >>> eq, ops = parse_sublists(["A", [0, 1], "B", [1, 2]])
     >>> str(eq), ops
     ('ab,bc->ac', ['A', 'B'])
     """
     args = list(args)
+    if len(args) < 2:
+        raise SubscriptError(
+            "the subscripts are missing",
+            details=[f"given: {_describe(args[0])} alone" if args else "given: nothing"],
+            hint=_MISSING_HINT,
+        )
     operands = args[0::2][: len(args) // 2]
     sublists = args[1::2]
-    output_sublist = args[-1] if len(args) % 2 == 1 else None
     terms = tuple(_sublist_labels(sublist, f"operand {k}") for k, sublist in enumerate(sublists))
-    if output_sublist is None:
+    if len(args) % 2 == 0:
         output = _implicit_output(terms, key=_LETTERS.index)
     else:
-        output = _sublist_labels(output_sublist, "the output")
+        output = _sublist_labels(args[-1], "the output")
     text = ",".join("".join(term) for term in terms) + "->" + "".join(output)
     return parse(text), operands
 
 
+def _describe(value: Any) -> str:
+    shape = getattr(value, "shape", None)
+    if isinstance(shape, tuple):
+        return f"{type(value).__name__} of shape {shape}"
+    return f"{type(value).__name__} {value!r}" if isinstance(value, (list, tuple, int, float)) \
+        else type(value).__name__
+
+
+def _is_sequence(value: Any) -> bool:
+    """Whether numpy would read ``value`` as a sublist: a sequence (list, tuple, range, a 1-d
+    array), not text or a mapping."""
+    if isinstance(value, (str, bytes, bytearray, Mapping)):
+        return False
+    if getattr(value, "ndim", 1) != 1:  # a 0-d or 2-d array is not a list of labels
+        return False
+    kind = type(value)
+    return hasattr(kind, "__len__") and hasattr(kind, "__getitem__") and hasattr(kind, "__iter__")
+
+
 def _sublist_labels(sublist: Any, where: str) -> tuple[str, ...]:
-    if isinstance(sublist, str) or not hasattr(sublist, "__iter__"):
+    if not _is_sequence(sublist):
+        ndim = getattr(sublist, "ndim", None)
+        what = f"a {ndim}-d array" if isinstance(ndim, int) else type(sublist).__name__
         raise ArgumentTypeError(
-            f"the sublist of {where} must be a list of integers, not {type(sublist).__name__}",
+            f"the sublist of {where} must be a list of integers, not {what}",
             hint="in the sublist form each operand is followed by a list such as [0, 1]",
         )
     labels = []
     for item in sublist:
         if item is Ellipsis:
+            if ELLIPSIS in labels:
+                raise SubscriptError(
+                    f"the sublist of {where} holds Ellipsis more than once",
+                    hint="a sublist may hold Ellipsis once: it stands for all the broadcast "
+                         "dimensions at once",
+                )
             labels.append(ELLIPSIS)
             continue
         try:
+            if isinstance(item, bool):  # an int to Python, but numpy refuses it as a label
+                raise TypeError
             number = operator.index(item)
         except TypeError:
             raise ArgumentTypeError(

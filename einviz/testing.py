@@ -245,8 +245,24 @@ def _check_values(min_value: int, max_value: int, min_size: int, max_size: int) 
     _check_bounds("min_size", min_size, "max_size", max_size)
 
 
+def _as_dtype(value: Any) -> np.dtype:
+    try:
+        return np.dtype(value)
+    except (TypeError, ValueError):
+        raise ArgumentTypeError(
+            f"dtypes holds {value!r}, which is not a numpy dtype",
+            hint="name dtypes as numpy does, e.g. dtypes=['int64', 'float32', np.bool_]",
+        ) from None
+
+
 def _dtype_list(dtypes: Sequence[Any] | None, complex_dtypes: bool) -> list[np.dtype]:
-    chosen = [np.dtype(d) for d in (DEFAULT_DTYPES if dtypes is None else dtypes)]
+    if dtypes is not None and (isinstance(dtypes, (str, np.dtype, type))
+                               or not hasattr(dtypes, "__iter__")):
+        raise ArgumentTypeError(
+            f"dtypes must be a list of dtypes, not {type(dtypes).__name__}",
+            hint="a list even for one dtype, e.g. dtypes=['float64']",
+        )
+    chosen = [_as_dtype(d) for d in (DEFAULT_DTYPES if dtypes is None else dtypes)]
     if complex_dtypes:
         chosen += [np.dtype(d) for d in _COMPLEX_DTYPES if np.dtype(d) not in chosen]
     if not chosen:

@@ -431,6 +431,32 @@ def test_unreadable_operand():
         check("i->", Unreadable(), backends=ALWAYS)
 
 
+@pytest.mark.parametrize("operand", [
+    np.array([["a", "b"], ["c", "d"]]), [["a", "b"], ["c", "d"]],
+    np.ones((2, 2), dtype="M8[D]"), np.zeros((2, 2), dtype=[("x", int)]),
+], ids=["str", "list-of-str", "datetime64", "structured"])
+def test_operands_that_are_not_numbers(operand):
+    # Summed: there is no reference (numpy refuses too), so check refuses as einsum does.
+    with pytest.raises(ArgumentTypeError, match=r"operand 0 has dtype .*, which einsum cannot multiply or add"):
+        check("ij->j", operand)
+    # Moved only (a transpose): numpy agrees, and torch and jax have no such arrays.
+    report = check("ij->ji", operand)
+    assert report.ok
+    assert report.row("numpy").status == "ok" and report.row("opt_einsum").status == "ok"
+    for name in ("torch", "jax"):
+        row = report.row(name)
+        if row.status != "not installed":
+            assert row.status == "unsupported"
+            assert re.fullmatch(rf"{name} has no (tensors|arrays) of dtype .+", row.note)
+
+
+def test_a_sum_of_objects_is_compared_as_one():
+    ints = np.array([1, 2, 3], dtype=object)
+    report = check("i,i->", ints, ints, backends=ALWAYS)
+    assert report.ok and report.reference_dtype == "object"
+    assert [row.status for row in report] == ["ok", "ok"]
+
+
 # -- the report ---------------------------------------------------------------------------------------
 def test_report_prints_an_aligned_table(fake_backend):
     fake_backend("wrong", lambda s, *ops: np.einsum(s, *ops) * 2, version="0.0.1")

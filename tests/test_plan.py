@@ -1,5 +1,7 @@
 """The loop plan and the reference einsum, checked against numpy.einsum."""
 
+import warnings
+
 import numpy as np
 import pytest
 from corpus import CORPUS, IDS, operands
@@ -118,10 +120,16 @@ def test_flops_follow_opt_einsum():
 
 
 def test_loop_variables_never_clash_with_operand_names():
-    p = plan("Ab,bB->AB", shapes=[(2, 2), (2, 2)])
+    p = plan("Ab,bB->AB", shapes=[(2, 2), (2, 2)], names=["A", "B"])
     assert "for A_ in range(2):" in p.loop_code()
     ops = operands([(2, 2), (2, 2)])
     namespace = {"np": np, "A": ops[0], "B": ops[1]}
+    exec(p.loop_code(), namespace)
+    assert_same(namespace["out"], np.einsum("Ab,bB->AB", *ops))
+    # A renamed variable that would meet another operand's name takes one more '_'.
+    p = plan("Ab,bB->AB", shapes=[(2, 2), (2, 2)], names=["A", "A_"])
+    assert "for A__ in range(2):" in p.loop_code()
+    namespace = {"np": np, "A": ops[0], "A_": ops[1]}
     exec(p.loop_code(), namespace)
     assert_same(namespace["out"], np.einsum("Ab,bB->AB", *ops))
 
@@ -150,12 +158,38 @@ def test_size_clash_names_label_operands_axes_and_sizes_the_right_way_round():
         ("...i,...i", [(2, 3), (4, 3)], r"a '\.\.\.' dimension has size 2 in A \(axis 0\) but size 4 in B \(axis 0\)"),
         ("...i->i", [(2, 3)], r"'\.\.\.' stands for 1 dimension\(s\) that the output does not keep"),
         ("ij", [(2, -1)], r"shape 0 is \(2, -1\), with a negative size"),
-        ("ij", [("a", 2)], r"shape 0 is \('a', 2\), not a tuple of sizes"),
     ],
 )
 def test_shape_errors(subscripts, shapes, message):
     with pytest.raises(ShapeError, match=message):
         plan(subscripts, shapes=shapes)
+
+
+@pytest.mark.parametrize(
+    "shapes, message",
+    [
+        ([("a", 2)], r"shape 0 is \('a', 2\): its size 'a' is not a whole number"),
+        ([(2, 3), (3, 1.5)], r"shape 1 is \(3, 1\.5\): its size 1\.5 is not a whole number"),
+        ([(2, 3), (3, "4")], r"shape 1 is \(3, '4'\): its size '4' is not a whole number"),
+        ([(2, 3), (3, True)], r"shape 1 is \(3, True\): its size True is not a whole number"),
+        ([(2, 3), None], r"shape 1 is None, not a tuple of sizes"),
+        ([(2, 3), "34"], r"shape 1 is '34', not a tuple of sizes"),
+        (5, r"shapes= must be a list of shapes, one per operand, not int"),
+        ("ij", r"shapes= must be a list of shapes, one per operand, not str"),
+    ],
+    ids=["text", "float", "text-size", "bool", "none", "text-shape", "int", "str"],
+)
+def test_shapes_must_be_whole_numbers(shapes, message):
+    # A size of the wrong type is an ArgumentTypeError (a TypeError, as numpy's).
+    with pytest.raises(ArgumentTypeError, match=message):
+        plan("ij,jk->ik", shapes=shapes)
+
+
+def test_shapes_take_numpy_integers():
+    p = plan("ij,jk->ik", shapes=[(np.int64(2), np.uint8(3)), np.array([3, 4])])
+    assert p.sizes == {"i": 2, "k": 4, "j": 3}
+    assert all(type(d) is int for shape in p.shapes for d in shape)
+    assert plan("i->", shapes=[np.int32(5)]).shapes == ((5,),)
 
 
 def test_einsum_argument_errors():
@@ -255,3 +289,286 @@ def test_limits_checks_its_arguments(changes, error, message):
 def test_one_operand_is_counted_in_the_singular():
     with pytest.raises(einviz.ShapeError, match=r"expected: 1 operand\n"):
         einviz.einsum("ij->i", np.ones((2, 2)), np.ones((2, 2)))
+
+
+# -- operands einsum cannot multiply or add --------------------------------------------------
+NOT_NUMBERS = {
+    "str": (np.array([["a", "b"], ["c", "d"]]), r"<U1 \(text\)"),
+    "bytes": (np.array([[b"a", b"b"], [b"c", b"d"]]), r"\|S1 \(bytes\)"),
+    "datetime64": (np.array([["2020-01-01"] * 2] * 2, dtype="M8[D]"), r"datetime64\[D\] \(dates\)"),
+    "timedelta64": (np.ones((2, 2), dtype="m8[s]"), r"timedelta64\[s\] \(time spans\)"),
+    "structured": (np.zeros((2, 2), dtype=[("x", int)]), r"\[\('x', '<i8'\)\] \(raw or structured records\)"),
+    "list-of-str": ([["a", "b"], ["c", "d"]], r"<U1 \(text\)"),
+}
+
+
+@pytest.mark.parametrize("name", list(NOT_NUMBERS))
+@pytest.mark.parametrize("call", [
+    lambda a: einsum("ij->j", a),
+    lambda a: einsum("ij,j->i", np.ones((2, 2)), a[0]),
+    lambda a: einviz.trace("ij->j", a),
+    lambda a: plan("ij->ji", a).trace(a),  # the trace adds running sums even for a transpose
+    lambda a: einviz.check("ij->j", a),
+], ids=["einsum", "einsum-second", "trace", "LoopPlan.trace", "check"])
+def test_operands_that_are_not_numbers_are_refused_like_numpy(name, call):
+    array, dtype = NOT_NUMBERS[name]
+    with pytest.raises(ArgumentTypeError, match=rf"operand \d has dtype {dtype}, which einsum cannot multiply or add"):
+        call(array)
+    with pytest.raises(TypeError):  # numpy refuses it too, with a TypeError
+        np.einsum("ij->j", array)
+
+
+@pytest.mark.parametrize("name", ["str", "datetime64", "timedelta64", "structured"])
+def test_a_transpose_or_diagonal_of_any_dtype_is_a_view_like_numpy(name):
+    array, _ = NOT_NUMBERS[name]
+    for subscripts in ("ij->ji", "ii->i"):
+        result = einsum(subscripts, array)
+        expected = np.einsum(subscripts, array)
+        assert result.dtype == expected.dtype and np.shares_memory(result, array)
+        np.testing.assert_array_equal(result, expected)
+
+
+def test_dtypes_that_are_not_numbers():
+    text = np.array(["1", "2"])
+    assert einsum("i->", text, dtype=float, casting="unsafe") == np.einsum("i->", text, dtype=float, casting="unsafe")
+    with pytest.raises(EinvizError, match=r"cannot convert operand 0 from <U1 \(text\) to float64\n"
+                                          r"  could not convert string to float"):
+        einsum("i->", np.array(["a", "2"]), dtype=float, casting="unsafe")
+    with pytest.raises(ArgumentTypeError, match=r"dtype='foo' is not a numpy dtype"):
+        einsum("i->", np.ones(2), dtype="foo")
+    with pytest.raises(ArgumentTypeError, match=r"dtype=<U3 \(text\) is not a dtype einsum can multiply or add in"):
+        einsum("i->", np.ones(2), dtype="U3")
+    with pytest.raises(ArgumentTypeError, match=r"out has dtype <U3 \(text\), which einsum cannot write a result into"):
+        einsum("i->", np.ones(2), out=np.empty((), "U3"), casting="unsafe")
+    with pytest.raises(ArgumentTypeError, match=r"operand 1 has dtype datetime64\[D\] \(dates\)") as info:
+        einsum("i,i->i", np.ones(1), np.array(["2020-01-01"], dtype="M8[D]"))
+    assert "  operand dtypes: float64, datetime64[D]" in str(info.value)
+
+
+# -- Python objects: their own arithmetic, summed as numpy sums them --------------------------
+class Text:
+    """A string that numpy's einsum can sum: 0 + t is t; t * n repeats it; + concatenates."""
+
+    def __init__(self, text):
+        self.text = text
+
+    def __add__(self, other):
+        return Text(self.text + other.text) if isinstance(other, Text) else NotImplemented
+
+    def __radd__(self, other):
+        return self if other == 0 else NotImplemented
+
+    def __mul__(self, other):
+        return Text(self.text * other) if isinstance(other, int) else NotImplemented
+
+    def __eq__(self, other):
+        return isinstance(other, Text) and other.text == self.text
+
+    def __repr__(self):
+        return f"Text({self.text!r})"
+
+
+@pytest.mark.parametrize("subscripts, shapes", [
+    ("i->", [(4,)]), ("ij->i", [(2, 3)]), ("ij->j", [(2, 3)]), ("ij->", [(2, 3)]),
+    ("i,i->", [(3,), (3,)]), ("i,i->i", [(3,), (3,)]), ("ij,j->i", [(2, 3), (3,)]),
+    ("i->", [(100_000,)]), ("ij->i", [(3, 40_000)]),
+], ids=str)
+def test_objects_are_summed_from_zero_in_order_like_numpy(subscripts, shapes):
+    letters = iter("abcdefghijklmnopqrstuvwxyz" * 10_000)
+    ops = []
+    for k, shape in enumerate(shapes):
+        cells = np.empty(shape, dtype=object)
+        flat = cells.reshape(-1)
+        for n in range(flat.size):
+            flat[n] = Text(next(letters)) if k == 0 else n % 3 + 1
+        ops.append(cells)
+    result, expected = einsum(subscripts, *ops), np.einsum(subscripts, *ops)
+    assert np.shape(result) == np.shape(expected)
+    assert np.all(np.asarray(result == expected)) if np.ndim(expected) else result == expected
+
+
+@pytest.mark.parametrize("subscripts, ops", [
+    ("i->", [np.array(["a", "b"], dtype=object)]),
+    ("i,i->i", [np.array(["a", "b"], dtype=object), np.array([2, 3], dtype=object)]),
+    (",->", [np.array("a", dtype=object), np.array(2, dtype=object)]),
+], ids=["sum", "no-sum", "0-d"])
+def test_object_arithmetic_errors_pass_through_like_numpy(subscripts, ops):
+    with pytest.raises(TypeError, match=r"unsupported operand type\(s\) for \+: 'int' and 'str'"):
+        np.einsum(subscripts, *ops)
+    with pytest.raises(TypeError, match=r"unsupported operand type\(s\) for \+: 'int' and 'str'") as info:
+        einsum(subscripts, *ops)
+    assert not isinstance(info.value, EinvizError)
+
+
+def test_object_results_like_numpy():
+    # One operand, nothing summed: a view, no arithmetic at all (so no 0 + 'a').
+    text = np.array(["a", "b"], dtype=object)
+    assert einsum("i->i", text).tolist() == np.einsum("i->i", text).tolist() == ["a", "b"]
+    assert einsum("->", np.array("a", dtype=object)) == "a"
+    ints = np.array([1, 2, 3], dtype=object)
+    assert einsum("i->", ints) == 6 and type(einsum("i->", ints)) is int
+    assert einsum("i->", np.array([], dtype=object)) == np.einsum("i->", np.array([], dtype=object)) == 0
+    np.testing.assert_array_equal(einsum("i,i->i", ints, ints), np.einsum("i,i->i", ints, ints))
+
+
+# -- floats: no warnings, as numpy.einsum gives none ------------------------------------------
+@pytest.mark.parametrize("subscripts, ops", [
+    ("i,i->", [np.array([np.inf]), np.array([0.0])]),
+    ("i,i->i", [np.array([np.inf]), np.array([0.0])]),
+    ("i->", [np.full(3, 60000, np.float16)]),
+    ("i,i->", [np.array([1e300]), np.array([1e300])]),
+    ("ij->i", [np.full((2, 70_000), 60000, np.float16)]),
+    ("i,i->", [np.array([1.0]), np.array([0.0])]),
+], ids=["inf*0", "inf*0-no-sum", "float16-overflow", "float64-overflow", "chunked", "plain"])
+def test_no_float_warnings_like_numpy(subscripts, ops):
+    with np.errstate(all="raise"):  # even a caller's 'raise' does not reach inside, as in numpy
+        expected = np.einsum(subscripts, *ops)
+        result = einsum(subscripts, *ops)
+    np.testing.assert_array_equal(result, expected)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(einsum(subscripts, *ops), expected)
+
+
+def test_a_negative_zero_is_added_to_zero_like_numpy():
+    z, one = np.array([-0.0]), np.array([1.0])
+    for subscripts, ops in [("i,i->i", (z, one)), ("i->", (z,)), ("ij->i", (z.reshape(1, 1),))]:
+        assert np.signbit(einsum(subscripts, *ops)).tolist() == np.signbit(np.einsum(subscripts, *ops)).tolist()
+
+
+# -- the subscripts forgotten -----------------------------------------------------------------
+@pytest.mark.parametrize("args", [
+    (np.array(1.0),), (np.ones(3),), ([0, 1],), (np.ones((2, 2)),),
+], ids=["0-d", "1-d", "list", "2-d"])
+@pytest.mark.parametrize("call", [einsum, einviz.trace, einviz.explain, plan], ids=lambda f: f.__name__)
+def test_forgotten_subscripts_are_named(args, call):
+    with pytest.raises(einviz.SubscriptError, match=r"^the subscripts are missing\n  given: .* alone\n"
+                                                    r"  hint: the first argument is the subscripts text"):
+        call(*args)
+
+
+# -- out= ----------------------------------------------------------------------------------
+def test_a_read_only_out_is_refused_up_front():
+    out = np.zeros(2)
+    out.flags.writeable = False
+    with pytest.raises(ValueError):  # numpy's own: a ValueError
+        np.einsum("ij->j", np.ones((2, 2)), out=out)
+    with pytest.raises(EinvizError, match=r"out is read-only: einsum cannot write the result into it"):
+        einsum("ij->j", np.ones((2, 2)), out=out)
+
+
+def test_out_dtype_and_casting_messages():
+    with pytest.raises(ArgumentTypeError, match=r"cannot cast the result from float64 to out's int64 "
+                                                r"under casting='safe'"):
+        einsum("ij->j", np.ones((2, 2)), out=np.zeros(2, dtype=np.int64))
+    with pytest.raises(EinvizError, match=r"casting must be one of 'no', 'equiv', 'safe', 'same_kind', "
+                                          r"'unsafe', not 'sometimes'"):
+        einsum("ij->j", np.ones((2, 2)), casting="sometimes")
+    with pytest.raises(EinvizError, match=r"casting must be one of .*, not None"):
+        einsum("ij->j", np.ones((2, 2)), casting=None)
+
+
+def test_too_many_ellipsis_dimensions_to_name():
+    with pytest.raises(LimitError, match=r"'\.\.\.' stands for 70 dimensions; einviz names at most 63"):
+        plan("...->...", shapes=[(1,) * 70])
+
+
+# -- optimize= ------------------------------------------------------------------------------
+@pytest.mark.parametrize("optimize", [
+    False, True, None, "greedy", "optimal", ("greedy", 10), ["optimal", 10.5],
+    ["einsum_path", (0, 1)], ("einsum_path", [0, 1]), ["einsum_path", (np.int64(1), 0)],
+], ids=repr)
+def test_optimize_takes_what_numpy_takes(optimize):
+    a = np.arange(4.0).reshape(2, 2)
+    np.testing.assert_array_equal(einsum("ij,jk->ik", a, a, optimize=optimize),
+                                  np.einsum("ij,jk->ik", a, a, optimize=optimize))
+    # A numpy integer as the memory limit too (numpy itself wants a Python int or float).
+    assert einsum("ij,jk->ik", a, a, optimize=("greedy", np.int64(3))).shape == (2, 2)
+
+
+@pytest.mark.parametrize("optimize, error, message", [
+    (1, ArgumentTypeError, (r"optimize must be a bool, a strategy name, a \(strategy, memory limit\) pair "
+                            r"or an einsum path, not 1")),
+    (np.True_, ArgumentTypeError, r"optimize must be a bool, .*, not np\.True_"),
+    ([], ArgumentTypeError, r"optimize must be a bool, .*, not \[\]"),
+    (("greedy",), ArgumentTypeError, (r"optimize must be a bool, .*, not \('greedy',\)\n"
+                                      r"  a strategy with a memory limit is a pair")),
+    (("greedy", "x"), ArgumentTypeError, r"not \('greedy', 'x'\)"),
+    ("bogus", EinvizError, r"optimize='bogus' is not a strategy numpy knows\n  numpy knows: 'greedy', 'optimal'"),
+    (("bogus", 10), EinvizError, r"optimize='bogus' is not a strategy numpy knows"),
+    (("greedy", float("nan")), EinvizError, r"the memory limit of optimize=\('greedy', nan\) must be a finite number"),
+    (["einsum_path", (0, 5)], einviz.PathError,
+     r"contraction 1 of the einsum path names operand 5, but the operands are numbered 0 to 1 there"),
+    (["einsum_path", (-1, 0)], einviz.PathError,
+     r"contraction 1 of the einsum path names operand -1, but the operands are numbered 0 to 1 there"),
+    (["einsum_path", (0, 1), (0, 1)], einviz.PathError,
+     r"contraction 2 of the einsum path names operand 1, but the operands are numbered 0 to 0 there"),
+    (["einsum_path", (1.5, 0)], ArgumentTypeError, r"contraction 1 of the einsum path holds 1\.5, which is not an operand index"),
+    (["einsum_path", (True, 0)], ArgumentTypeError, r"contraction 1 of the einsum path holds True"),
+    (["einsum_path", 0], ArgumentTypeError, r"contraction 1 of the einsum path is 0, not a tuple of operand indices"),
+    (["einsum_path", ()], einviz.PathError, r"contraction 1 of the einsum path names no operand"),
+    (["einsum_path", (0, 0)], einviz.PathError, r"contraction 1 of the einsum path names operand 0 more than once"),
+    (["einsum_path"], einviz.PathError, r"the einsum path leaves 2 operands, not one\n  path: \['einsum_path'\]"),
+], ids=lambda value: repr(value) if not isinstance(value, (str, type)) or value == "bogus" else "")
+def test_optimize_errors(optimize, error, message):
+    a = np.ones((2, 2))
+    with pytest.raises(error, match=message):
+        einsum("ij,jk->ik", a, a, optimize=optimize)
+
+
+# -- names ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("names, detail", [
+    (["A", "for"], r"'for' is a Python keyword"),
+    (["range", "Z"], r"'range' is used by the loop code"),
+    (["np", "Z"], r"'np' is used by the loop code"),
+    (["out", "Z"], r"'out' is used by the loop code"),
+    (["A", "1x"], r"'1x' is not a Python identifier"),
+    (["A", "A"], r"'A' is given more than once"),
+    (["A"], r"1 given for 2 operands"),
+], ids=["keyword", "range", "np", "out", "not-identifier", "twice", "count"])
+def test_names_the_loop_code_cannot_use_are_refused(names, detail):
+    message = (r"names must be 2 distinct Python identifiers \(not a keyword, nor 'out', 'np' or "
+               r"'range', which the loop code uses\)\n  given: .*\n(.*\n)*  " + detail)
+    with pytest.raises(EinvizError, match=message):
+        plan("ij,jk->ik", shapes=[(2, 3), (3, 4)], names=names)
+    with pytest.raises(ArgumentTypeError, match=r"names must be a list of names, not str"):
+        plan("ij,jk->ik", shapes=[(2, 3), (3, 4)], names="AB")
+
+
+def test_names_that_are_soft_keywords_or_builtins_the_code_does_not_use_run():
+    p = plan("ij,jk->ik", shapes=[(2, 3), (3, 4)], names=["match", "sum"])
+    ops = operands(p.shapes)
+    namespace = {"np": np, "match": ops[0], "sum": ops[1]}
+    exec(p.loop_code(), namespace)
+    assert_same(namespace["out"], np.einsum("ij,jk->ik", *ops))
+
+
+@pytest.mark.parametrize("subscripts, shapes, names, formula", [
+    ("AbC->C", [(2, 2, 2)], ("B",), "out[C] = Σ_{A,b} B[A,b,C]"),
+    ("Ab,bC->AC", [(2, 3), (3, 2)], ("B", "D"), "out[A,C] = Σ_b B[A,b]·D[b,C]"),
+    ("ij,jk->ik", [(2, 3), (3, 4)], ("A", "B"), "out[i,k] = Σ_j A[i,j]·B[j,k]"),
+    ("ABCDEFGHIJKLMNOPQRSTUVWXY,Z->", [(1,) * 25, (1,)], ("A0", "A1"), None),
+])
+def test_default_names_clash_with_no_label(subscripts, shapes, names, formula):
+    p = plan(subscripts, shapes=shapes)
+    assert p.names == names
+    if formula:
+        assert p.formula() == formula
+    assert not set(p.names) & set(p.labels)
+    assert "A and b appear in A" not in str(einviz.explain(subscripts, shapes=shapes))
+
+
+# -- the default limits ------------------------------------------------------------------------
+def test_default_limits_keep_a_call_to_about_a_minute_and_2_gb():
+    assert einviz.Limits() == einviz.Limits(max_steps=10**10, max_elements=2**27)
+    # A 3000³ matmul takes minutes; a float64 output of 16 GB would not fit many machines.
+    with pytest.raises(LimitError, match=r"the einsum needs 27,000,000,000 steps \(multiply-adds\), more than "
+                                         r"the limit of 10,000,000,000"):
+        plan("ij,jk->ik", shapes=[(3000, 3000), (3000, 3000)]).check_limits()
+    with pytest.raises(LimitError, match=r"the output would have 1,000,000,000 elements, more than "
+                                         r"the limit of 134,217,728"):
+        plan("i,j->ij", shapes=[(10**4,), (10**5,)]).check_limits()
+    assert np.dtype(np.complex128).itemsize * einviz.Limits().max_elements <= 2**31
+    plan("ij,jk->ik", shapes=[(100, 1000), (1000, 1000)]).check_limits()  # bench_trace: 10^8 steps
+    with einviz.limits(max_steps=10**11, max_elements=2**31):
+        plan("ij,jk->ik", shapes=[(3000, 3000), (3000, 3000)]).check_limits()

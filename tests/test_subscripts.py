@@ -1,12 +1,14 @@
 """Parsing: syntax, implicit mode, the sublist form, round trips and error messages."""
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import einviz
 from einviz import EinvizError, Equation, SubscriptError, parse
-from einviz.errors import ArgumentTypeError
-from einviz.subscripts import parse_sublists
+from einviz.errors import ArgumentTypeError, printable
+from einviz.subscripts import parse_call, parse_sublists
 from einviz.testing import subscripts as subscripts_strategy
 
 
@@ -90,11 +92,90 @@ def test_sublist_form():
         (["A", [0.5]], ArgumentTypeError, r"holds 0.5, which is not an integer or Ellipsis"),
         (["A", 0], ArgumentTypeError, "must be a list of integers, not int"),
         (["A", "ij"], ArgumentTypeError, "must be a list of integers, not str"),
+        (["A", [0, 1], None], ArgumentTypeError, "the sublist of the output must be a list of integers, not NoneType"),
+        (["A", [0, True]], ArgumentTypeError, r"the sublist of operand 0 holds True, which is not an integer or Ellipsis"),
+        (["A", [0, np.True_]], ArgumentTypeError, r"the sublist of operand 0 holds np.True_, which is not an integer"),
+        (["A", {0, 1}], ArgumentTypeError, r"the sublist of operand 0 must be a list of integers, not set"),
+        (["A", np.ones((2, 2))], ArgumentTypeError, r"the sublist of operand 0 must be a list of integers, not a 2-d array"),
+        (["A", [0], np.array(0)], ArgumentTypeError, r"the sublist of the output must be a list of integers, not a 0-d array"),
+        (["A", [Ellipsis, Ellipsis]], SubscriptError, (r"the sublist of operand 0 holds Ellipsis more than once\n"
+                                                       r"  hint: a sublist may hold Ellipsis once")),
+        (["A", [0], [Ellipsis, 0, Ellipsis]], SubscriptError, r"the sublist of the output holds Ellipsis more than once"),
+        (["A"], SubscriptError, r"the subscripts are missing\n  given: \w+ .*alone\n"),
+        ([], SubscriptError, r"the subscripts are missing\n  given: nothing"),
     ],
 )
 def test_sublist_errors(args, error, message):
     with pytest.raises(error, match=message):
         parse_sublists(args)
+    if args and args[0] == "A":
+        args = [np.ones((2, 2))] + args[1:]
+    with pytest.raises(error, match=message):
+        einviz.einsum(*args) if args else parse_sublists(args)
+
+
+def test_sublists_numpy_takes():
+    a = np.arange(4.0).reshape(2, 2)
+    for sublist in ([0, 1], (0, 1), range(2), np.array([0, 1]), [np.int64(0), np.uint8(1)]):
+        np.testing.assert_array_equal(einviz.einsum(a, sublist, [1]), np.einsum(a, sublist, [1]))
+
+
+@pytest.mark.parametrize("args", [(np.array(1.0),), (np.ones(3),), ([0, 1],)], ids=["0-d", "1-d", "list"])
+def test_forgotten_subscripts(args):
+    with pytest.raises(ValueError):  # numpy: "must provide at least an operand and a subscripts list"
+        np.einsum(*args)
+    with pytest.raises(SubscriptError, match=r"^the subscripts are missing\n  given: (ndarray of shape \(\)|"
+                                             r"ndarray of shape \(3,\)|list \[0, 1\]) alone\n"
+                                             r"  hint: the first argument is the subscripts text, as in "
+                                             r"einsum\('ij->i', A\), or an operand followed by its sublist"):
+        parse_call(args)
+
+
+def test_bytes_subscripts_are_read_as_numpy_reads_them():
+    a = np.arange(4.0).reshape(2, 2)
+    assert parse(b"ij->j") == parse("ij->j")
+    np.testing.assert_array_equal(einviz.einsum(b"ij->j", a), np.einsum(b"ij->j", a))
+    assert einviz.plan(b"ij,jk", shapes=[(2, 3), (3, 4)]).out_shape == (2, 4)
+    assert einviz.check(b"ij->j", a, backends=["numpy"]).ok
+    with pytest.raises(SubscriptError, match=r"'\\xff' is not a valid label|'ÿ' is not a valid label"):
+        parse(b"i\xffj")
+
+
+def test_parse_call_reads_both_forms():
+    eq, ops = parse_call(("ij->i", 1))
+    assert (str(eq), ops) == ("ij->i", [1])
+    eq, ops = parse_call((parse("ij"), 1))
+    assert (str(eq), ops) == ("ij", [1])
+    eq, ops = parse_call((1, [0, 1], 2, [1]))
+    assert (str(eq), ops) == ("ab,b->a", [1, 2])
+
+
+@pytest.mark.parametrize("text, shown, carets", [
+    ("ij\x1b[31m", "ij\\x1b[31m", "  ^^^^"),
+    ("i\tj", "i\\tj", " ^^"),
+    ("i\x7f,j", "i\\x7f,j", " ^^^^"),
+    ("ij\u200b", "ij\\u200b", "  ^^^^^^"),
+], ids=["ansi", "tab", "del", "zero-width-space"])
+def test_characters_that_do_not_print_are_shown_escaped_under_aligned_carets(text, shown, carets):
+    with pytest.raises(SubscriptError, match=r"is not a valid label|does not appear in any input") as info:
+        parse(text)
+    lines = str(info.value).splitlines()
+    assert lines[1] == "    " + shown
+    assert lines[2] == "    " + carets
+    assert all(line.isprintable() for line in lines)
+    assert info.value.subscripts == text  # the attribute keeps the text as given
+
+
+def test_carets_after_an_escape_move_with_it():
+    error = EinvizError("problem", subscripts="\x00a\x1bb", positions=[0, 2, 3])
+    assert str(error).splitlines()[1:] == ["    \\x00a\\x1bb", "    ^^^^ ^^^^^"]
+    error = EinvizError("problem", subscripts="\x00ab", positions=[2, 5])  # 5: past the end
+    assert str(error).splitlines()[1:] == ["    \\x00ab", "         ^  ^"]
+
+
+def test_printable():
+    assert printable("ij->i") == "ij->i"
+    assert printable("a\x1b[0mb\n") == "a\\x1b[0mb\\n"
 
 
 @given(subscripts_strategy())

@@ -155,6 +155,9 @@ def test_no_complex_unless_asked(problem):
         ({"max_steps": 0}, "max_steps must be at least 1, not 0"),
         ({"dtypes": []}, "dtypes must name at least one dtype"),
         ({"dtypes": ["U3"]}, "dtype <U3 is not a bool, integer, float or complex dtype"),
+        ({"dtypes": ["foo"]}, "dtypes holds 'foo', which is not a numpy dtype"),
+        ({"dtypes": "float64"}, "dtypes must be a list of dtypes, not str"),
+        ({"dtypes": 5}, "dtypes must be a list of dtypes, not int"),
         ({"max_operands": 2.5}, "max_operands must be an int, not float"),
         ({"min_value": 1.5}, "min_value must be an int, not float"),
     ],
@@ -162,7 +165,8 @@ def test_no_complex_unless_asked(problem):
 )
 def test_bad_knobs_raise_at_once(kwargs, message):
     # An EinvizError (a ValueError), or for a wrong type one that is also a TypeError.
-    error = einviz.errors.ArgumentTypeError if "must be an int" in message else einviz.EinvizError
+    wrong_type = ("must be an int", "not a numpy dtype", "must be a list of dtypes")
+    error = einviz.errors.ArgumentTypeError if any(w in message for w in wrong_type) else einviz.EinvizError
     with pytest.raises(error, match=re.escape(message)):
         einsum_problems(**kwargs)
 
@@ -252,9 +256,11 @@ def test_docs_examples_run():
     docs = Path(__file__).resolve().parents[1] / "docs" / "testing.md"
     blocks = re.findall(r"```python\n(.*?)```", docs.read_text(encoding="utf-8"), re.S)
     assert len(blocks) == 3
-    for block in blocks:
+    for number, block in enumerate(blocks):
         namespace: dict[str, object] = {"__name__": "docs_example"}
-        exec(compile(block, str(docs), "exec"), namespace)
+        # Not the page's own path: its line numbers are the block's, and a reader of the source
+        # (hypothesis reads it) would find other lines of the page there.
+        exec(compile(block, f"<docs/testing.md, python block {number}>", "exec"), namespace)
         tests = [f for name, f in namespace.items() if name.startswith("test_") and callable(f)]
         assert tests
         for test in tests:
