@@ -458,3 +458,16 @@ def test_a_label_cut_in_one_array_is_cut_the_same_in_all() -> None:
         if box.role in ("cell", "out"):
             shown.setdefault(box.operand, set()).add(box.index[0])
     assert shown["A"] == shown["out"] == {0, 1, 19}
+
+
+def test_a_broadcast_operand_is_drawn_without_copying_it() -> None:
+    import tracemalloc
+
+    a = np.broadcast_to(np.arange(4000.0), (4000, 4000))  # 128 MB it does not hold
+    tracemalloc.start()
+    try:
+        animate("ij->i", a, max_frames=12).to_svg()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < a.nbytes / 10

@@ -809,10 +809,13 @@ class _Builder:
         for array in (*self.trace.operands, np.asarray(self.trace.result)):
             if array.size == 0:
                 continue
-            # The widest number is among the extremes (and a few others, for floats).
-            flat = array.reshape(-1)
-            sample = np.concatenate([flat[:64], flat[-64:], [flat.min(), flat.max()]]) \
-                if array.dtype.kind not in "cb" else flat[:256]
+            # The widest number is among the extremes (and a few others, for floats); read
+            # in place, since a broadcast operand may stand for far more than it holds.
+            if array.dtype.kind in "cb":
+                sample = array.flat[:256]
+            else:
+                sample = np.concatenate([array.flat[:64], array.flat[max(0, array.size - 64):],
+                                         [array.min(), array.max()]])
             longest = max(longest, max(len(format_value(v)) for v in sample))
         # Wider numbers than MAX_CHARS are drawn smaller rather than widening every cell.
         width = max(CELL_MIN_W, round(min(longest, MAX_CHARS) * VALUE_SIZE * 0.64 + 12))
