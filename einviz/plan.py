@@ -406,7 +406,10 @@ class LoopPlan:
         result_dtype = _result_dtype(arrays, dtype, casting)
         if out is not None:
             _check_out(self, out, result_dtype, casting)
-        cast = [_cast(a, k, result_dtype) for k, a in enumerate(arrays)]
+        # Numbers are cast chunk by chunk as they are multiplied (a broadcast view is never
+        # copied whole); objects and text are converted up front, where conversion may fail.
+        cast = [a if a.dtype.kind in _NUMERIC_KINDS and "O" not in (a.dtype.kind, result_dtype.kind)
+                else _cast(a, k, result_dtype) for k, a in enumerate(arrays)]
         if result_dtype.kind == "O":
             # Python objects do their own arithmetic, under the caller's rules.
             result = _compute(self, cast, result_dtype)
@@ -593,8 +596,11 @@ def _product(views: list[np.ndarray], index: tuple, dtype: np.dtype) -> np.ndarr
         return view[key + (Ellipsis,)]
 
     product = take(views[0])
+    if product.dtype != dtype:
+        product = product.astype(dtype)
     for view in views[1:]:
-        product = np.multiply(product, take(view), dtype=dtype)
+        # The casts were checked against the caller's casting rule up front.
+        product = np.multiply(product, take(view), dtype=dtype, casting="unsafe")
         if not isinstance(product, np.ndarray):  # a ufunc returns a 0-d result unwrapped
             cell = np.empty((), dtype=dtype)
             cell[()] = product

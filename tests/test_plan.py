@@ -572,3 +572,18 @@ def test_default_limits_keep_a_call_to_about_a_minute_and_2_gb():
     plan("ij,jk->ik", shapes=[(100, 1000), (1000, 1000)]).check_limits()  # bench_trace: 10^8 steps
     with einviz.limits(max_steps=10**11, max_elements=2**31):
         plan("ij,jk->ik", shapes=[(3000, 3000), (3000, 3000)]).check_limits()
+
+
+def test_an_operand_cast_to_the_result_dtype_is_cast_chunk_by_chunk() -> None:
+    import tracemalloc
+
+    a = np.broadcast_to(np.arange(3000, dtype=np.float32), (3000, 3000))  # 36 MB as float64
+    v = np.ones(3000)
+    tracemalloc.start()
+    try:
+        result = einsum("ij,j->i", a, v)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < a.size * 8 / 10
+    np.testing.assert_allclose(result, np.einsum("ij,j->i", a, v))
