@@ -6,6 +6,8 @@
 2. A 10^8-step trace consumed in chunks, its peak memory measured in a fresh process
    (ru_maxrss) against a bare ``import numpy, einviz``. Requirement: under 300 MB.
 
+Exit status: 0 when both requirements are met, 1 otherwise.
+
 Run: python benchmarks/bench_trace.py
 """
 
@@ -18,6 +20,9 @@ import time
 import numpy as np
 
 import einviz
+
+MAX_RATIO = 2.0
+MAX_PEAK_MB = 300.0
 
 
 def consume_chunks(t: einviz.Trace) -> int:
@@ -68,7 +73,7 @@ def peak_mb(mode: str) -> tuple[float, float]:
     return float(out[0]), float(out[1])
 
 
-def main() -> None:
+def main() -> int:
     # Measured first, while this process is small: a child may inherit its RSS high-water mark.
     start = time.perf_counter()
     (peak, traced), (baseline, _) = peak_mb("trace"), peak_mb("import")
@@ -81,13 +86,20 @@ def main() -> None:
     print("bij,bjk->bik, b=8, i=j=k=64: 2,097,152 steps")
     print(f"  einviz trace.chunks()        {ours * 1e3:8.1f} ms")
     print(f"  numpy one go (indices/cumsum) {theirs * 1e3:7.1f} ms")
-    print(f"  time ratio einviz/numpy      {ours / theirs:8.2f}   (requirement: <= 2.0)")
+    print(f"  time ratio einviz/numpy      {ours / theirs:8.2f}   (requirement: <= {MAX_RATIO})")
     print("ij,jk->ik, 100x1000 @ 1000x1000: 10^8 steps consumed in chunks "
           f"[{seconds:.1f} s for both processes]")
     print(f"  peak RSS {peak:7.1f} MB   (a process that only imports numpy and einviz: "
-          f"{baseline:.1f} MB)   requirement: < 300 MB")
+          f"{baseline:.1f} MB)   requirement: < {MAX_PEAK_MB:.0f} MB")
     print(f"  peak traced allocations {traced:.1f} MB (operands 8.8 MB, result 0.8 MB)")
+    fast, small = ours / theirs <= MAX_RATIO, peak < MAX_PEAK_MB
+    print()
+    print(f"requirement: consuming trace.chunks() at least half as fast as numpy in one go "
+          f"(time ratio <= {MAX_RATIO}): {ours / theirs:.2f} -> {'met' if fast else 'NOT met'}")
+    print(f"requirement: a 10^8-step trace consumed in chunks peaks under {MAX_PEAK_MB:.0f} MB: "
+          f"{peak:.1f} MB -> {'met' if small else 'NOT met'}")
+    return 0 if fast and small else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

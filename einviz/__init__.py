@@ -8,7 +8,6 @@ multiply-and-sum step, and draw them.
 array([ 3, 12])
 """
 
-from .backends import BackendNotInstalledError, CheckReport, CheckRow, check
 from .capture import Call, CallGroup, Calls, capture, run_script
 from .errors import (
     ArgumentTypeError,
@@ -20,15 +19,21 @@ from .errors import (
     SubscriptError,
 )
 from .explain import PATTERNS, Explanation, explain
-from .paths import ContractionPath, PathStep, contraction_path
 from .plan import Limits, LoopPlan, einsum, get_limits, limits, plan
 from .subscripts import Equation, parse
 from .trace import Cell, Step, Trace, trace
 
 __version__ = "0.1.0"
 
-# The pictures need svgwrite; they load on first use so that `import einviz` stays light.
-_LAZY = {"Animation": "einviz.animation", "animate": "einviz.animation"}
+# The pictures, the backend check and contraction paths load on first use, so that
+# `import einviz` and the command load only what they use. (capture stays eager: its
+# submodule shares the function's name, and importing it would rebind einviz.capture.)
+_LAZY = {
+    "Animation": "einviz.animation", "animate": "einviz.animation",
+    **dict.fromkeys(["BackendNotInstalledError", "CheckReport", "CheckRow", "check"],
+                    "einviz.backends"),
+    **dict.fromkeys(["ContractionPath", "PathStep", "contraction_path"], "einviz.paths"),
+}
 
 
 def __getattr__(name: str) -> object:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import secrets
 import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -185,7 +184,7 @@ class Animation:
     def _display_prefix(self) -> str:
         # A notebook keeps its outputs across kernel restarts, and the count starts again in
         # each process: the random part keeps an old display's ids from matching a new one's.
-        return f"{self.id}-{next(_counter)}-{secrets.token_hex(3)}"
+        return f"{self.id}-{next(_counter)}-{os.urandom(3).hex()}"
 
     def _repr_html_(self) -> str:
         return self.player_html()

@@ -23,7 +23,6 @@ Your own einsum joins the check with :func:`register_backend`.
 
 from __future__ import annotations
 
-import html
 import importlib
 import importlib.util
 import math
@@ -591,6 +590,7 @@ class CheckReport:
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
+        import html
         escape = html.escape
         head = "".join(f"<th>{escape(column)}</th>" for column in _COLUMNS)
         body = []

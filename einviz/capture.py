@@ -36,7 +36,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import functools
-import html
 import importlib
 import importlib.util
 import inspect
@@ -998,6 +997,7 @@ figure img{max-width:100%;height:auto;border:1px solid #d0d7de;border-radius:.4r
 
 
 def _e(value: Any) -> str:
+    import html
     return html.escape(str(value), quote=True)
 
 

@@ -12,7 +12,7 @@ Exit status: 0 when all went well; 1 when ``--check`` finds a backend that disag
 an output file that exists — with einviz's message on stderr, the culprit marked with a caret,
 never a traceback.
 
-The command imports what a run needs and nothing more: the renderer (svgwrite) only when a
+The command imports what a run needs and nothing more: the renderer only when a
 figure is written, the backend check only with ``--check``, and torch and jax only when that
 check runs them.
 """
@@ -47,6 +47,18 @@ DEFAULT_SIZES = (2, 3, 4)
 DEFAULT_ELLIPSIS = (2,)
 #: The most multiply-adds (and elements in any one array) the command makes: --max-steps.
 DEFAULT_MAX_STEPS = 10**7
+#: The most memory the operands and the result the command makes may take together. They are
+#: whole arrays in memory (8-byte integers), so an einsum past this is refused before any of
+#: them is made, whatever --max-steps says.
+MAX_BYTES = 2 * 10**9
+#: The size of one element of the operands the command makes (int64).
+ITEM_BYTES = 8
+#: The most frames a figure may have: each costs about 0.2 ms and 11 kB while it is drawn
+#: (100 000 frames: some 20 s, 1 GB and a 50 MB SVG), so a --max-frames that would let the
+#: einsum fill more is refused.
+MAX_FRAMES = 100_000
+#: More than the opening and final frames a figure adds to its step or cell frames.
+_EXTRA_FRAMES = 16
 #: What ``--values`` can fill the operands with.
 VALUES = ("arange", "random", "ones")
 #: What a figure file can be, by suffix.
@@ -130,6 +142,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return stop.status
     except EinvizError as error:
         _print_error(error)
+        return 2
+    except MemoryError:
+        # Within MAX_BYTES, but more than this machine could give (or the figure needed).
+        print("einviz: ran out of memory making or drawing this einsum\n"
+              "  hint: give smaller sizes with --shapes or --sizes", file=sys.stderr)
         return 2
     except BrokenPipeError:
         # The reader went away (`einviz ... | head`): stop quietly, as cat does.
@@ -279,10 +296,12 @@ def _explain_command(argv: list[str]) -> int:
         label_sizes, ellipsis = _parse_sizes(args.sizes, equation) if args.sizes else ({}, None)
         shapes = _default_shapes(equation, label_sizes, ellipsis)
     loop_plan = plan(equation, shapes=shapes, names=names)
+    _check_memory(loop_plan)
     _check_size(loop_plan, args.max_steps)
 
     target = None
     if not args.no_figure and (args.output is not None or not args.code):
+        _check_frames(loop_plan, args.max_frames)
         target = _figure_target(args.output, equation, args.force)
 
     # Everything is computed before anything is printed: when a part fails, only the reason is.
@@ -532,6 +551,35 @@ def _default_shapes(
     return shapes
 
 
+def _check_memory(loop_plan: LoopPlan) -> None:
+    """Refuse, before allocating anything, operands and a result too large to make in memory.
+
+    Checked before --max-steps, whose hint would otherwise lead to this refusal.
+    """
+    arrays = list(zip(loop_plan.names, loop_plan.shapes)) + [("out", loop_plan.out_shape)]
+    needed = sum(math.prod(shape) for _, shape in arrays) * ITEM_BYTES
+    if needed <= MAX_BYTES:
+        return
+    sizes = "sizes: " + ", ".join(f"{label}={loop_plan.sizes[label]}" for label in loop_plan.labels)
+    raise LimitError(
+        f"the operands and the result would take {_bytes(needed)}, more than the "
+        f"{_bytes(MAX_BYTES)} the command makes in memory",
+        subscripts=loop_plan.equation.text_for_carets(),
+        details=[*(f"{name}: shape {shape}, {_bytes(math.prod(shape) * ITEM_BYTES)}"
+                   for name, shape in arrays), sizes],
+        hint="give smaller sizes with --shapes or --sizes (--max-steps does not raise this limit)",
+    )
+
+
+def _bytes(count: int) -> str:
+    """A byte count, exact and for people: ``24,000,000,008 bytes (24.0 GB)``, ``88 bytes``."""
+    for unit, scale in (("EB", 10**18), ("PB", 10**15), ("TB", 10**12), ("GB", 10**9),
+                        ("MB", 10**6)):
+        if count >= scale:
+            return f"{count:,} bytes ({count / scale:,.{0 if count >= 100 * scale else 1}f} {unit})"
+    return f"{count:,} bytes"
+
+
 def _check_size(loop_plan: LoopPlan, max_steps: int) -> None:
     """Refuse, before allocating anything, an einsum larger than --max-steps."""
     text = loop_plan.equation.text_for_carets()
@@ -554,6 +602,21 @@ def _check_size(loop_plan: LoopPlan, max_steps: int) -> None:
             )
 
 
+def _check_frames(loop_plan: LoopPlan, max_frames: int) -> None:
+    """Refuse a --max-frames that would let the figure have more than MAX_FRAMES frames."""
+    cells = math.prod(loop_plan.out_shape)
+    possible = min(max_frames, max(loop_plan.n_steps, cells) + _EXTRA_FRAMES)
+    if possible > MAX_FRAMES:
+        raise LimitError(
+            f"--max-frames {max_frames} would let the figure have more than the "
+            f"{MAX_FRAMES:,} frames einviz draws",
+            subscripts=loop_plan.equation.text_for_carets(),
+            details=[(f"the einsum has {loop_plan.n_steps:,} steps and {cells:,} output cells, "
+                      "up to a frame each")],
+            hint=f"give --max-frames {MAX_FRAMES} or less, or --no-figure",
+        )
+
+
 def _make_operands(
     shapes: Sequence[tuple[int, ...]], values: str, seed: int
 ) -> list[np.ndarray]:
@@ -566,7 +629,7 @@ def _make_operands(
     """
     if values == "random":
         rng = np.random.default_rng(seed)
-        return [rng.integers(-3, 6, size=shape).astype(np.int64) for shape in shapes]
+        return [rng.integers(-3, 6, size=shape, dtype=np.int64) for shape in shapes]
     if values == "ones":
         return [np.ones(shape, dtype=np.int64) for shape in shapes]
     return [np.arange(1, math.prod(shape) + 1, dtype=np.int64).reshape(shape) for shape in shapes]

@@ -16,7 +16,6 @@ given shapes (a size-1 axis that einsum broadcasts is broadcast explicitly in th
 
 from __future__ import annotations
 
-import html
 import math
 from collections import Counter
 from collections.abc import Sequence
@@ -153,6 +152,7 @@ class Explanation:
 
 
 def _markdown(text: str) -> str:
+    import html
     escaped = html.escape(text, quote=False)
     for char in "\\`*_[]$":
         escaped = escaped.replace(char, "\\" + char)

@@ -21,7 +21,6 @@ says exactly where numpy's and opt_einsum's own printouts count differently.
 
 from __future__ import annotations
 
-import html
 import itertools
 import math
 import os
@@ -854,6 +853,7 @@ def _html(p: ContractionPath, figures: bool, cells: int) -> str:
 
     fragment_id = f"einviz-path-{next(_ids)}"
     colours = label_colours(list(p.plan.equation.labels) + list(p._ellipsis_letters))
+    import html
     e = html.escape
 
     def coloured(text: str) -> str:

@@ -125,7 +125,8 @@ def test_every_corpus_case_prints_and_its_code_agrees_with_numpy(capsys, case):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(sys, "stdout", io.StringIO())
         exec(compile(script, f"<einviz --code {case}>", "exec"), namespace)  # noqa: S102 - it asserts itself
-    operands = [namespace[name] for name in "ABCD"[: len(shapes)]]
+    names = einviz.plan(subscripts, shapes=shapes).names  # A, B, … unless a label is one
+    operands = [namespace[name] for name in names]
     np.testing.assert_array_equal(namespace["out"], np.einsum(subscripts, *operands))
 
 
@@ -202,8 +203,8 @@ def test_colour_is_off_when_captured_and_on_with_color_always(capsys):
     assert f"for {j} in range(3):" in out
     assert f"A[{ESCAPE}" in out and "out[" in out
     # Operand names are not labels: never coloured, even when a label has the same letter.
-    _, out, _ = run(capsys, "Ab,bC->AC", "--no-figure", "--color=always")
-    assert "·B[" in out and " A[" in out
+    _, out, _ = run(capsys, "Ab,bC->AC", "--names", "A,C", "--no-figure", "--color=always")
+    assert "·C[" in out and " A[" in out
 
 
 @pytest.mark.parametrize(
@@ -264,6 +265,15 @@ BAD_INPUT = {
     "operand-over-the-limit": (["i,j->", "--sizes", "i=0,j=100000", "--max-steps", "1000"],
                                (r"B would have 100,000 elements, more than the limit of 1,000\n"
                                 r"(.*\n)*  hint: raise the limit with --max-steps 100000")),
+    "memory-over-the-limit": (["ij", "--shapes", "99999999999999999999x1", "--no-figure"],
+                              (r"the operands and the result would take "
+                               r"1,599,999,999,999,999,999,984 bytes \(1,600 EB\), more than the "
+                               r"2,000,000,000 bytes \(2\.0 GB\) the command makes in memory")),
+    "frames-over-the-limit": (["ij,jk->ik", "--sizes", "i=100,j=100,k=100", "--max-frames", "1e7"],
+                              (r"--max-frames 10000000 would let the figure have more than the "
+                               r"100,000 frames einviz draws\n    ij,jk->ik\n"
+                               r"  the einsum has 1,000,000 steps and 10,000 output cells, up to a "
+                               r"frame each\n  hint: give --max-frames 100000 or less, or --no-figure")),
     "figure-suffix": (["ij->i", "-o", "out.jpg"],
                       r"cannot write 'out.jpg': einviz writes \.svg, \.png, \.gif or \.html files"),
     "figure-folder": (["ij->i", "-o", "missing/out.svg"], r"there is no folder 'missing'"),
@@ -303,6 +313,70 @@ def test_raising_the_limit_lets_the_einsum_run(capsys):
     assert run(capsys, "ij,jk->ik", "--max-steps", "24", "-q", "--no-figure")[0] == 0
     assert run(capsys, "ij->i", "--sizes", "i=10,j=10", "--max-steps", "1e2", "-q",
                "--no-figure")[0] == 0
+
+
+MEMORY = r"the operands and the result would take {} bytes \({}\), more than the 2,000,000,000 bytes \(2\.0 GB\) the command makes in memory"
+
+
+def test_operands_too_large_for_memory_are_refused_before_any_is_made(capsys, monkeypatch):
+    # Raising --max-steps as its hint says must not lead to a traceback or a 24 GB allocation.
+    import einviz.cli
+
+    def never(*args):
+        raise AssertionError("the operands were made")
+
+    monkeypatch.setattr(einviz.cli, "_make_operands", never)
+    status, out, err = run(capsys, "ij->", "--shapes", "3000000000x1", "--max-steps",
+                           "100000000000000000000")
+    assert (status, out) == (2, "")
+    assert re.search(MEMORY.format("24,000,000,008", "24\\.0 GB") + r"\n    ij->\n"
+                     r"  A: shape \(3000000000, 1\), 24,000,000,000 bytes \(24\.0 GB\)\n"
+                     r"  out: shape \(\), 8 bytes\n  sizes: i=3000000000, j=1\n"
+                     r"  hint: give smaller sizes with --shapes or --sizes \(--max-steps does not "
+                     r"raise this limit\)\n\Z", err), err
+    assert os.listdir() == []
+
+
+def test_operands_too_large_for_memory_end_to_end_exit_2_without_a_traceback():
+    for extra in (["--max-steps", "99999999999999999999"], []):
+        done = einviz_command("ij", "--shapes", "99999999999999999999x1", "--no-figure", *extra)
+        assert (done.returncode, done.stdout) == (2, ""), done.stderr
+        assert re.match(MEMORY.format("1,599,999,999,999,999,999,984", "1,600 EB"), done.stderr[8:])
+        assert "Traceback" not in done.stderr
+        assert "--max-steps 99999999999999999999" not in done.stderr  # no hint to a dead end
+
+
+def test_the_memory_limit_counts_every_operand_and_the_result(monkeypatch):
+    import einviz.cli
+
+    loop_plan = einviz.plan("ij,j->i", shapes=[(2, 3), (3,)])  # 6 + 3 + 2 elements of 8 bytes
+    monkeypatch.setattr(einviz.cli, "MAX_BYTES", 88)
+    einviz.cli._check_memory(loop_plan)
+    monkeypatch.setattr(einviz.cli, "MAX_BYTES", 87)
+    with pytest.raises(einviz.LimitError, match=r"would take 88 bytes, more than the 87 bytes the"):
+        einviz.cli._check_memory(loop_plan)
+
+
+def test_many_frames_are_refused_only_when_the_einsum_could_fill_them(capsys):
+    # 24 steps: --max-frames 1e9 cannot make more than a few dozen frames.
+    status, out, _ = run(capsys, "ij,jk->ik", "--max-frames", "1e9", "-q")
+    assert (status, out) == (0, "einsum_ij_jk_to_ik.svg\n")
+    status, _, _ = run(capsys, "ij,jk->ik", "--sizes", "i=100,j=100,k=100", "--max-frames",
+                       "1e7", "--no-figure", "-q")
+    assert status == 0  # no figure, no frames
+
+
+def test_running_out_of_memory_is_a_message_not_a_traceback(capsys, monkeypatch):
+    import einviz.cli
+
+    def exhausted(*args):
+        raise MemoryError
+
+    monkeypatch.setattr(einviz.cli, "_make_operands", exhausted)
+    status, out, err = run(capsys, "ij,jk->ik")
+    assert (status, out) == (2, "")
+    assert err == ("einviz: ran out of memory making or drawing this einsum\n"
+                   "  hint: give smaller sizes with --shapes or --sizes\n")
 
 
 def test_bad_input_end_to_end_has_the_carets_and_no_traceback():

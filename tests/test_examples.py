@@ -109,10 +109,9 @@ def test_an_example_runs_from_a_checkout_without_einviz_installed(tmp_path: Path
                         ignore=shutil.ignore_patterns("__pycache__", "out"))
     import opt_einsum
     import resvg_py
-    import svgwrite
 
     paths = {str(Path(m.__file__).resolve().parent.parent)
-             for m in (np, opt_einsum, svgwrite, resvg_py)}
+             for m in (np, opt_einsum, resvg_py)}
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sorted(paths))}
     python = [sys.executable, "-S"]
     if run(["-c", "import einviz"], tmp_path, env, python).returncode == 0:

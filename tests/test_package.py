@@ -39,6 +39,17 @@ def test_the_command_does_not_import_torch_or_jax():
     assert json.loads(python(code)) == []
 
 
+def test_drawing_a_figure_imports_no_svg_library():
+    # The SVG is written by einviz itself: svgwrite's import alone (urllib, ssl, a validator)
+    # took longer than drawing a figure.
+    code = (
+        "import sys, json, einviz\n"
+        "einviz.animate('ij,jk->ik').to_svg()\n"
+        "print(json.dumps([m for m in ('svgwrite', 'urllib.request', 'ssl') if m in sys.modules]))"
+    )
+    assert json.loads(python(code)) == []
+
+
 def test_all_equals_the_public_names():
     # In a fresh interpreter: tests that import submodules (einviz.testing) add attributes.
     code = (

@@ -1,7 +1,7 @@
 """The pictures: lay an einsum out once (:mod:`.scene`), draw it as SVG (:mod:`.svg`).
 
 :mod:`.palette` gives every label its colour, for the pictures and for the terminal; it loads
-without the drawing modules (and svgwrite), so the command's colours cost nothing.
+without the drawing modules, so the command's colours cost nothing.
 """
 
 from importlib import import_module

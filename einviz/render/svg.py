@@ -1,4 +1,4 @@
-"""Draw a :class:`~einviz.render.scene.Scene` as SVG (with svgwrite): animated, one frame, or parts.
+"""Draw a :class:`~einviz.render.scene.Scene` as SVG: animated, one frame, or parts.
 
 One drawing code serves every view; ``mode`` picks what it emits:
 
@@ -33,10 +33,6 @@ from __future__ import annotations
 
 from xml.etree import ElementTree as etree
 
-import svgwrite
-from svgwrite.base import BaseElement
-from svgwrite.params import Parameter
-
 from ..errors import EinvizError
 from .palette import INK, MUTED, tint
 from .scene import CAPTION_LINE, CODE_LINE, VALUE_BASELINE, Frame, Scene, Span, Text, mono_width
@@ -51,28 +47,26 @@ _OUT_STROKE = "#1F2328"
 _GRID = "#B5BAC2"
 _SANS = "'DejaVu Sans', sans-serif"
 _MONO = "'DejaVu Sans Mono', monospace"
+#: Stands in the style element's text until the document is serialised, then becomes the
+#: CSS inside a CDATA section (ElementTree writes none itself).
+_CDATA = "\x00einviz-style\x00"
 
 
-class _Factory:
-    _parameter = Parameter(debug=False)
+class _Element:
+    """An SVG element by name: attributes, then mixed content (text and child elements, in
+    the order added, as a line of coloured spans needs).
 
-
-_FACTORY = _Factory()
-
-
-class _Element(BaseElement):
-    """Any SVG element by name, with mixed content (text and child elements, in order).
-
-    svgwrite checks nothing with ``debug=False``; it keeps no text beside child elements,
-    which a line of coloured spans needs, so this element writes its own.
+    Keyword names follow svgwrite's convention: a trailing ``_`` is dropped and ``_`` reads
+    ``-`` (``class_="v"``); names with a ``-`` or ``:`` pass as a ``**{...}`` dict.
     """
 
-    def __init__(self, name: str, **extra: object) -> None:
-        self.elementname = name
-        super().__init__(factory=_FACTORY, **extra)
-        self.parts: list[str | BaseElement] = []
+    def __init__(self, name: str, **attributes: object) -> None:
+        self.name = name
+        self.attribs: dict[str, object] = {key.rstrip("_").replace("_", "-"): value
+                                           for key, value in attributes.items()}
+        self.parts: list[str | _Element] = []
 
-    def add(self, element: BaseElement) -> BaseElement:
+    def add(self, element: _Element) -> _Element:
         self.parts.append(element)
         return element
 
@@ -81,7 +75,7 @@ class _Element(BaseElement):
         return self
 
     def get_xml(self) -> etree.Element:
-        xml = etree.Element(self.elementname)
+        xml = etree.Element(self.name)
         for attribute, value in self.attribs.items():
             if value is not None:
                 xml.set(attribute, str(value))
@@ -96,6 +90,37 @@ class _Element(BaseElement):
                 last = part.get_xml()
                 xml.append(last)
         return xml
+
+
+class _Document(_Element):
+    """The ``<svg>`` root, written as svgwrite writes a ``Drawing`` (SVG 1.1, full profile,
+    attributes sorted, ``<defs>`` first, the style as CDATA), without importing svgwrite:
+    its import (a URL library, ssl and a validator's regular expressions) took longer than
+    drawing a figure."""
+
+    def __init__(self, width: str, height: str) -> None:
+        super().__init__("svg", width=width, height=height)
+        self.attribs.update({"xmlns": "http://www.w3.org/2000/svg",
+                             "xmlns:xlink": "http://www.w3.org/1999/xlink",
+                             "xmlns:ev": "http://www.w3.org/2001/xml-events",
+                             "baseProfile": "full", "version": "1.1",
+                             "viewBox": f"0,0,{width},{height}"})
+        self.defs = self.add(_Element("defs"))
+        self.css = ""
+
+    def style(self, css: str) -> _Element:
+        """The ``<style>`` element of ``css``, to add to :attr:`defs` (one per document)."""
+        self.css = css
+        return _Element("style", type="text/css").add_text(_CDATA)
+
+    def get_xml(self) -> etree.Element:
+        xml = super().get_xml()
+        xml.attrib = dict(sorted(xml.attrib.items()))
+        return xml
+
+    def tostring(self) -> str:
+        text = etree.tostring(self.get_xml(), encoding="unicode")
+        return text.replace(_CDATA, f"<![CDATA[{self.css}]]>", 1)
 
 
 def _n(value: float) -> str:
@@ -132,8 +157,7 @@ class _Writer:
                     hint=f"frames are numbered 0 to {scene.n_frames - 1}; -1 is the last",
                 )
             self.frame = frame % scene.n_frames
-        self.d = svgwrite.Drawing(size=(_n(scene.width), _n(scene.height)), debug=False)
-        self.d.viewbox(0, 0, _n(scene.width), _n(scene.height))
+        self.d = _Document(_n(scene.width), _n(scene.height))
         self.d.attribs.update({"id": prefix, "class": "einviz", "data-frames": str(scene.n_frames),
                                "data-granularity": scene.granularity, "role": "img",
                                "xml:space": "preserve"})
