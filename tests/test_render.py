@@ -471,3 +471,22 @@ def test_a_broadcast_operand_is_drawn_without_copying_it() -> None:
     finally:
         tracemalloc.stop()
     assert peak < a.nbytes / 10
+
+
+def test_a_long_summed_axis_costs_memory_by_its_drawn_cells_not_its_length() -> None:
+    import tracemalloc
+
+    a = np.arange(2_000_000).reshape(-1, 1)  # one output cell, two million terms
+    tracemalloc.start()
+    try:
+        anim = animate("ij->", a, granularity="cell")
+        svg = anim.to_svg()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20e6  # a list of the hidden indices alone would take 56 MB
+    # The ellipsis cell stands for the hidden run of i, kept as a range, not a list.
+    spread = next(m for f in anim.frames for m in f.marks if m.index is None)
+    hidden = dict(spread.values)["i"]
+    assert isinstance(hidden, range) and hidden.stop == 1_999_999  # the last row is drawn
+    assert f'data-values="i={hidden.start}:1999998;j=0"' in svg

@@ -368,7 +368,36 @@ class Scene:
 
 
 # -- helpers -------------------------------------------------------------------------------------
+def _by_place(values: Sequence[int], slots: list[list[int | None]]) -> list[Sequence[int]]:
+    """A label's values grouped by the cell they are drawn in, on every axis it names: each
+    shown value alone, the values an ellipsis hides together (in order of first value).
+
+    A long run of values (a summed label's whole range) is split by arithmetic, not value by
+    value: a label's axes are cut alike, so a cut hides one run of indices.
+    """
+    if isinstance(values, range) and values.step == 1 and len({tuple(s) for s in slots}) == 1:
+        shown = [v for v in slots[0] if v is not None]
+        hidden = range(0)
+        if None in slots[0]:
+            position = slots[0].index(None)
+            low = slots[0][position - 1] + 1 if position else 0
+            high = slots[0][position + 1] if position + 1 < len(slots[0]) else low
+            hidden = range(max(values.start, low), min(values.stop, high))
+        groups: list[Sequence[int]] = [(v,) for v in shown if v in values and v < hidden.start]
+        if len(hidden):
+            groups.append(hidden)
+        groups += [(v,) for v in shown if v in values and v >= hidden.start and (v,) not in groups]
+        return groups
+    by_place: dict[tuple, list[int]] = {}
+    for v in values:
+        place = tuple(v if v in axis else None for axis in slots)
+        by_place.setdefault(place, []).append(v)
+    return [tuple(vals) for vals in by_place.values()]
+
+
 def _runs(values: Sequence[int]) -> str:
+    if isinstance(values, range) and values.step == 1 and len(values) > 1:
+        return f"{values.start}:{values.stop - 1}"
     parts = []
     for _, group in itertools.groupby(enumerate(sorted(values)), lambda p: p[1] - p[0]):
         run = [v for _, v in group]
@@ -1313,14 +1342,10 @@ class _Frames:
         varying = [label for label in dict.fromkeys(term)
                    if any(lab == label and not self.broadcast[k][a] for a, lab in enumerate(term))]
         # Group each label's values by where they are drawn (their slot on each of its axes).
-        groups: list[list[tuple[int, ...]]] = []
+        groups: list[list[Sequence[int]]] = []
         for label in varying:
             axes = [a for a, lab in enumerate(term) if lab == label and not self.broadcast[k][a]]
-            by_place: dict[tuple, list[int]] = {}
-            for v in values[label]:
-                place = tuple(block._display(a, v) for a in axes)
-                by_place.setdefault(place, []).append(v)
-            groups.append([tuple(vals) for vals in by_place.values()])
+            groups.append(_by_place(values[label], [block.slots[a] for a in axes]))
         marks = []
         for combo in itertools.product(*groups):
             first = {label: vals[0] for label, vals in zip(varying, combo)}
@@ -1348,7 +1373,9 @@ class _Frames:
         for blk in [*self.b.blocks, self.b.out]:
             for axis, label in enumerate(blk.labels):
                 if None in blk.slots[axis]:
-                    gone = [v for v in values.get(label, ()) if v not in blk.slots[axis]]
+                    places = _by_place(values.get(label, ()), [blk.slots[axis]])
+                    gone = [v for group in places if group[0] not in blk.slots[axis]
+                            for v in dict.fromkeys((group[0], group[-1]))]
                     if gone:
                         hidden.setdefault(label, gone)
         if not hidden:
