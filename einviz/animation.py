@@ -300,7 +300,7 @@ def animate(
             frame, its whole sum shown) or ``"auto"`` (the finest that fits ``max_frames``;
             when even cells do not fit, a stated sample of cells and the final state).
         max_frames: the most frames, the opening narrative and the final frame included.
-        names: the operands' names (default ``A``, ``B``, …).
+        names: the operands' names (default: :func:`einviz.plan.default_names`).
         shapes: the operands' shapes (a list, or a dict keyed by name), without operands.
         sizes: label sizes, without operands, e.g. ``{"i": 2, "j": 3}``.
         frame_ms: how long a step (or cell) frame shows, in milliseconds.

@@ -56,6 +56,7 @@ from typing import Any, NamedTuple, overload
 import numpy as np
 
 from .errors import ArgumentTypeError, EinvizError
+from .plan import default_names
 from .subscripts import parse, parse_sublists
 
 __all__ = ["Call", "CallGroup", "Calls", "capture", "run_script"]
@@ -187,8 +188,9 @@ class Call:
         'A: float64 (3,), B: float64 (3,)'
         """
         return ", ".join(
-            f"{_operand_name(k)}: {dtype} {shape}"
-            for k, (dtype, shape) in enumerate(zip(self.dtypes, self.shapes))
+            f"{name}: {dtype} {shape}"
+            for name, dtype, shape in zip(_operand_names(self.subscripts, len(self.shapes)),
+                                          self.dtypes, self.shapes)
         )
 
     def __repr__(self) -> str:
@@ -275,8 +277,8 @@ class Calls(Sequence[Call]):
             (``None``: no limit).
         exit_status: for :func:`run_script`, the status the script exited with (``0`` when
             it ran to its end); ``None`` for a ``with capture()`` block.
-        error: for :func:`run_script` with ``catch=True``, the exception that ended the
-            script (``None`` when it ended normally).
+        error: for :func:`run_script`, the exception that ended the script (``None`` when
+            it ended normally).
 
     >>> import numpy as np
     >>> with capture() as calls:
@@ -940,10 +942,11 @@ def run_script(
             except SystemExit as stop:
                 status = _exit_status(stop.code)
             except Exception as error:  # noqa: BLE001 - the script's own error, kept when asked
+                calls.error = error  # the report says how the script stopped, either way
                 if not catch:
                     calls.exit_status = 1
                     raise
-                calls.error, status = error, 1
+                status = 1
             calls.exit_status = status
     finally:
         sys.argv = saved_argv
@@ -1362,8 +1365,13 @@ def _check(
 # --------------------------------------------------------------------------------------------
 
 
-def _operand_name(k: int) -> str:
-    return chr(ord("A") + k) if k < 26 else f"op{k}"
+def _operand_names(subscripts: str, count: int) -> tuple[str, ...]:
+    """The names the plan, the explanation and the figure give the operands."""
+    try:
+        labels = parse(subscripts).labels
+    except EinvizError:  # a call that numpy refused may hold any text
+        labels = ()
+    return default_names(count, labels)
 
 
 def _shapes_text(shapes: tuple[tuple[int, ...], ...]) -> str:

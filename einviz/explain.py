@@ -175,8 +175,8 @@ def explain(
         *operands: the operands (only their shapes are read).
         shapes: the operands' shapes, instead of operands. With neither, einviz picks small
             sizes (2, 3, 4, … in order of first appearance) and says so.
-        names: the operands' names (default ``A``, ``B``, …), used in the sentences, the
-            formula, the loop code and the equivalent.
+        names: the operands' names (default: :func:`einviz.plan.default_names`), used in
+            the sentences, the formula, the loop code and the equivalent.
 
     Returns:
         The :class:`Explanation`.

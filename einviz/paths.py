@@ -34,7 +34,7 @@ import numpy as np
 from .errors import EinvizError, LimitError, PathError, ShapeError
 from .explain import explain
 from .plan import LoopPlan, plan
-from .subscripts import ELLIPSIS, Equation, parse_sublists
+from .subscripts import ELLIPSIS, Equation, parse_call
 
 __all__ = ["CONVENTIONS", "SOURCES", "ContractionPath", "PathStep", "contraction_path"]
 
@@ -508,8 +508,8 @@ def contraction_path(
         *operands: the operands (their shapes choose the path; their values are drawn in
             the figures).
         shapes: the operands' shapes, instead of operands.
-        names: the operands' names (default ``A``, ``B``, …); intermediates are ``T1``,
-            ``T2``, … and the last result is ``out``.
+        names: the operands' names (default: :func:`einviz.plan.default_names`);
+            intermediates are ``T1``, ``T2``, … and the last result is ``out``.
         optimize: how the library finds the path: ``True`` (its default: ``"auto"`` for
             opt_einsum, ``"greedy"`` for numpy), a strategy name (opt_einsum: ``"greedy"``,
             ``"optimal"``, ``"dp"``, ``"branch-2"``, …; numpy: ``"greedy"`` or
@@ -538,9 +538,9 @@ def contraction_path(
             f"source must be 'opt_einsum' or 'numpy', not {source!r}",
             hint="source='opt_einsum' asks opt_einsum.contract_path, 'numpy' numpy.einsum_path",
         )
-    if not isinstance(subscripts, (str, bytes, Equation)) and shapes is None:
-        equation, operand_list = parse_sublists((subscripts,) + operands)
-        subscripts, operands = equation, tuple(operand_list)
+    if shapes is None:
+        subscripts, operand_list = parse_call((subscripts, *operands))  # either form of call
+        operands = tuple(operand_list)
     loop_plan = plan(subscripts, *operands, shapes=shapes, names=names)
     strategy, explicit = _strategy(optimize, source, loop_plan.n_operands)
 

@@ -794,7 +794,8 @@ def default_names(count: int, labels: Sequence[str] = ()) -> tuple[str, ...]:
     >>> default_names(2), default_names(2, ["A", "b", "C"])
     (('A', 'B'), ('B', 'D'))
     """
-    free = [name for name in _DEFAULT_NAMES if name not in set(labels)]
+    taken = set(labels)
+    free = [name for name in _DEFAULT_NAMES if name not in taken]
     if count <= len(free):
         return tuple(free[:count])
     return tuple(f"A{k}" for k in range(count))
@@ -964,7 +965,8 @@ def einsum(
         casting: numpy's casting rule for ``dtype`` and ``out``.
         optimize: checked as numpy checks it (``True``, ``False``, ``'greedy'``,
             ``'optimal'``, ``('greedy', memory_limit)`` or ``['einsum_path', (0, 1), ...]``),
-            then ignored: the reference einsum always runs one nested loop.
+            then ignored: the reference einsum always runs one nested loop. A strategy
+            name is checked even for one or two operands, where numpy skips the check.
 
     Returns:
         The result array (a view of the operand when numpy returns one, e.g. ``"ii->i"``).

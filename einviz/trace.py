@@ -263,7 +263,8 @@ class Trace:
         carry = np.zeros((), dtype=self.dtype)[()]
         while position < start:
             end = min(start, position + size)
-            carry = self._running(self._products(position, end)[3], position, carry)[-1]
+            with self._quiet():
+                carry = self._running(self._products(position, end)[3], position, carry)[-1]
             position = end
         while position < stop:
             end = min(stop, position + size)
@@ -297,9 +298,12 @@ class Trace:
             product = np.multiply(product, factors[:, k], dtype=self.dtype)
         return columns, values, factors, product
 
+    def _quiet(self) -> contextlib.AbstractContextManager[Any]:
+        """As numpy.einsum, silent about inf * 0 and overflow (objects' own errors still rise)."""
+        return np.errstate(all="ignore") if self.dtype != object else contextlib.nullcontext()
+
     def _columns(self, first: int, end: int, carry: Any) -> dict[str, Any]:
-        # As numpy.einsum, silent about inf * 0 and overflow (objects' own errors still rise).
-        with np.errstate(all="ignore") if self.dtype != object else contextlib.nullcontext():
+        with self._quiet():
             return self._columns_of(first, end, carry)
 
     def _columns_of(self, first: int, end: int, carry: Any) -> dict[str, Any]:
@@ -508,7 +512,7 @@ def trace(subscripts: Any, *operands: Any, names: list[str] | None = None) -> Tr
     Args:
         subscripts: the subscripts (or the first operand, in the sublist form).
         *operands: the operands.
-        names: the operands' names (default ``A``, ``B``, …).
+        names: the operands' names (default: :func:`einviz.plan.default_names`).
 
     Returns:
         The :class:`Trace`; ``len(trace)`` is the plan's ``n_steps``.
@@ -518,6 +522,5 @@ def trace(subscripts: Any, *operands: Any, names: list[str] | None = None) -> Tr
     >>> t[1]
     Step(number=1, labels={'i': 0, 'k': 0, 'j': 1}, indices=((0, 1), (1, 0)), factors=(np.float64(0.0), np.float64(3.0)), product=np.float64(0.0), out_index=(0, 0), running_sum=np.float64(1.0))
     """
-    loop_plan = plan(subscripts, *operands, names=names)
-    _, operands_list = parse_call((subscripts, *operands))  # the sublist form's operands
-    return Trace(loop_plan, tuple(operands_list))
+    equation, operands_list = parse_call((subscripts, *operands))  # either form of call
+    return Trace(plan(equation, *operands_list, names=names), tuple(operands_list))

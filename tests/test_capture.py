@@ -100,6 +100,13 @@ def test_record_fields():
     assert "numpy.einsum('ij,jk->ik')" in repr(call)
 
 
+def test_describe_names_operands_as_the_figure_does():
+    with capture() as calls:
+        np.einsum("Ab,bC->AC", np.ones((2, 3)), np.ones((3, 4)))
+    [call] = calls
+    assert call.describe() == "B: float64 (2, 3), D: float64 (3, 4)"
+
+
 def test_operands_are_copies_taken_before_the_call():
     a = np.ones((2, 2))
     with capture() as calls:
@@ -842,7 +849,8 @@ def test_run_script_writes_the_report_when_the_script_raises(tmp_path, fake_part
     with pytest.raises(RuntimeError, match="the script failed"):
         run_script(script, report_path=report)
     assert np.einsum is original and sys.argv is argv
-    assert "<section" in report.read_text(encoding="utf-8")
+    text = report.read_text(encoding="utf-8")
+    assert "<section" in text and "stopped with an error: RuntimeError: the script failed" in text
 
     calls = run_script(script, report_path=report, catch=True)
     assert [call.subscripts for call in calls] == ["i->"] and calls.exit_status == 1

@@ -490,3 +490,10 @@ def test_a_long_summed_axis_costs_memory_by_its_drawn_cells_not_its_length() -> 
     hidden = dict(spread.values)["i"]
     assert isinstance(hidden, range) and hidden.stop == 1_999_999  # the last row is drawn
     assert f'data-values="i={hidden.start}:1999998;j=0"' in svg
+
+
+def test_an_object_array_of_unorderable_numbers_is_drawn() -> None:
+    values = np.array([1j, 2], dtype=object)
+    svg = animate("i->", values).to_svg()
+    assert np.einsum("i->", values) == 2 + 1j
+    assert "2+1j" in svg  # the final sum, as its cell shows it

@@ -2,6 +2,7 @@
 
 import re
 import tracemalloc
+import warnings
 
 import numpy as np
 import pytest
@@ -385,3 +386,12 @@ def test_a_trace_over_the_step_limit_is_refused_before_it_is_made():
     with limits(max_steps=5), pytest.raises(LimitError, match=r"the einsum needs 6 steps "
                                             r"\(multiply-adds\), more than the limit of 5"):
         trace("ij->i", np.ones((2, 3)))
+
+
+def test_steps_of_inf_times_zero_are_silent_like_numpy():
+    t = trace("i,i->", np.array([1.0, np.inf, 2.0]), np.array([1.0, 0.0, 1.0]))
+    with np.errstate(all="raise"), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        later = t[2]  # reached by a catch-up walk over the inf * 0 step
+        steps = t[0:3]
+    assert np.isnan(later.running_sum) and np.isnan(steps[1].product)

@@ -22,9 +22,9 @@ view computes einsum: the numbers all come from the :class:`~einviz.trace.Trace`
 
 from __future__ import annotations
 
-import re
 import itertools
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -840,7 +840,7 @@ class _Builder:
                 continue
             # The widest number is among the extremes (and a few others, for floats); read
             # in place, since a broadcast operand may stand for far more than it holds.
-            if array.dtype.kind in "cb":
+            if array.dtype.kind not in "iuf":  # no order to take extremes by
                 sample = array.flat[:256]
             else:
                 sample = np.concatenate([array.flat[:64], array.flat[max(0, array.size - 64):],
