@@ -369,6 +369,34 @@ def test_label_colours_are_stable_and_distinct() -> None:
     assert all(re.fullmatch(r"#[0-9A-F]{6}", c) for c in PALETTE)
 
 
+#: Machado, Oliveira and Fernandes (2009) at full severity, on linear RGB.
+DEFICIENCIES = {
+    "normal": np.eye(3),
+    "deuteranopia": np.array([[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
+                              [-0.011820, 0.042940, 0.968881]]),
+    "protanopia": np.array([[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],
+                            [-0.003882, -0.048116, 1.051998]]),
+}
+
+
+def _lab(colour: str, seen_by: np.ndarray) -> np.ndarray:
+    """CIE L*a*b* (D65) of a '#rrggbb' colour as an eye with the given deficiency sees it."""
+    srgb = np.array([int(colour[k : k + 2], 16) for k in (1, 3, 5)]) / 255
+    linear = np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4)
+    linear = np.clip(seen_by @ linear, 0, 1)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722],
+                    [0.0193, 0.1192, 0.9505]]) @ linear / np.array([0.9505, 1.0, 1.089])
+    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+@pytest.mark.parametrize("eye", list(DEFICIENCIES))
+def test_the_first_five_label_colours_stay_apart_for_colour_blind_eyes(eye: str) -> None:
+    labs = [_lab(colour, DEFICIENCIES[eye]) for colour in PALETTE[:5]]
+    closest = min(np.linalg.norm(a - b) for a, b in itertools.combinations(labs, 2))
+    assert closest > 10, f"two of the first five colours are {closest:.1f} apart (delta E) for {eye}"
+
+
 @pytest.mark.parametrize("case", IDS[:3], ids=IDS[:3])
 def test_corpus_ids_still_render(case: str) -> None:
     assert make(case).frame_svg(0).startswith("<svg")
