@@ -59,19 +59,35 @@ def _shown(char: str) -> str:
     return char if char.isprintable() else repr(char)[1:-1]
 
 
+def _width(shown: str) -> int:
+    """The terminal columns a shown character takes: 2 if wide (CJK), 0 if combining."""
+    import unicodedata  # only when an error is laid out
+
+    if len(shown) != 1:  # an escape: plain ASCII
+        return len(shown)
+    if unicodedata.combining(shown) or unicodedata.category(shown) == "Me":
+        return 0
+    return 2 if unicodedata.east_asian_width(shown) in "WF" else 1
+
+
 def _shown_with_positions(text: str, positions: Iterable[int]) -> tuple[str, list[int]]:
-    """The text as :func:`printable` shows it, and the columns that mark the same characters."""
+    """The text as :func:`printable` shows it, and the columns that mark the same characters.
+
+    Columns are terminal cells: a wide character takes two (and gets two carets), a
+    combining mark none (its caret goes under the character it marks).
+    """
     starts, shown = [], []
     column = 0
     for char in text:
         starts.append(column)
         shown.append(_shown(char))
-        column += len(shown[-1])
+        column += _width(shown[-1])
     starts.append(column)
     marks: list[int] = []
     for position in positions:
         if 0 <= position < len(text):
-            marks.extend(range(starts[position], starts[position + 1]))
+            start, end = starts[position], starts[position + 1]
+            marks.extend(range(start, end) if end > start else [max(start - 1, 0)])
         elif position >= len(text):  # past the end (a missing term): keep its distance
             marks.append(starts[-1] + position - len(text))
     return "".join(shown), marks

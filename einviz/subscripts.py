@@ -168,7 +168,7 @@ def parse(subscripts: str | bytes) -> Equation:
             i += 3
         else:
             raise SubscriptError(
-                f"{char!r} is not a valid label",
+                f"{_quoted(char)} is not a valid label",
                 subscripts=text, positions=[i], hint=_LABEL_HINT,
             )
     equation_terms = tuple(tuple(term) for term in terms)
@@ -346,3 +346,13 @@ def _sublist_labels(sublist: Any, where: str) -> tuple[str, ...]:
             )
         labels.append(_LETTERS[number])
     return tuple(labels)
+
+
+def _quoted(char: str) -> str:
+    """A character quoted for a message; one that would join the quote (a combining mark)
+    is named by its code point, e.g. ``U+0301``."""
+    import unicodedata  # only for an error
+
+    if unicodedata.combining(char) or unicodedata.category(char) in ("Me", "Mc"):
+        return f"U+{ord(char):04X} (a combining mark)"
+    return repr(char)

@@ -58,6 +58,8 @@ def test_positions_point_at_labels():
         ("i->i->i", r"more than one '->'", " ^  ^"),
         ("i->i,j", r"the output cannot have a ','", "    ^"),
         ("i...->...i...", r"a term can have only one ellipsis", "      ^   ^"),
+        ("ij,中k->ik", r"'中' is not a valid label", "   ^^"),  # wide: two columns
+        ("ij,je\u0301->ik", r"U\+0301 \(a combining mark\) is not a valid label", "    ^"),
     ],
 )
 def test_syntax_errors_mark_the_culprit(text, message, carets):
@@ -171,6 +173,17 @@ def test_carets_after_an_escape_move_with_it():
     assert str(error).splitlines()[1:] == ["    \\x00a\\x1bb", "    ^^^^ ^^^^^"]
     error = EinvizError("problem", subscripts="\x00ab", positions=[2, 5])  # 5: past the end
     assert str(error).splitlines()[1:] == ["    \\x00ab", "         ^  ^"]
+
+
+@pytest.mark.parametrize("text, positions, carets", [
+    ("ij,中k->ik", [3], "       ^^"),
+    ("中中,ij->ik", [0, 1], "    ^^^^"),
+    ("中,jk->ik", [3], "        ^"),  # after a wide character, its neighbour still lines up
+    ("ij,je\u0301->ik", [5], "        ^"),  # a combining mark: under the letter it marks
+], ids=["wide", "two-wide", "after-wide", "combining"])
+def test_carets_count_terminal_columns(text, positions, carets):
+    error = EinvizError("problem", subscripts=text, positions=positions)
+    assert str(error).splitlines()[2] == carets
 
 
 def test_printable():
