@@ -1,14 +1,18 @@
 """GIF speed (issue 5), measured side by side in one run.
 
 einviz writes ``ij,jk->ik`` with 4x4 operands in step mode as a GIF about 640 px wide
-(``animate(...).to_gif(scale=640 / width)``): 64 step frames plus the opening narrative and the final frame. The peer is
+(``animate(...).to_gif(scale=640 / width)``): 64 step frames plus the opening narrative and
+the final frame. The peer is
 matplotlib (Agg backend) drawing an 8x8 grid of numbered cells, one highlighted cell moving
-each frame, in a 6.4x4 in figure at 100 dpi (640x400 px), written by ``FuncAnimation`` with
-``PillowWriter``: 64 frames. Both are timed from the figure's making to the file written;
+each frame, at 100 dpi, written by ``FuncAnimation`` with ``PillowWriter``: 64 frames, twice:
+at 640x400 px (the size the issue names) and at the size of einviz's GIF (its figure, 640 px
+wide, is taller than 400 px: the loop code and the caption sit under the grids), so the
+pixels drawn are the same. Both are timed from the figure's making to the file written;
 frames per second count every frame each writes. Rounds alternate the two so drift in the
 machine's load hits both alike, and the best round of each is kept.
 
-Requirement: einviz at least 10x matplotlib's frames per second, with 4x4 operands (64 steps).
+Requirement: einviz at least 10x matplotlib's frames per second at either size, with 4x4
+operands (64 steps).
 Exit status: 1 when it is not met; with another ``--size`` the requirement is not checked.
 
 Run: python benchmarks/bench_gif.py [--size N] [--repeat N]
@@ -44,7 +48,7 @@ def einviz_gif(path: str, size: int) -> int:
     return anim.n_frames
 
 
-def matplotlib_gif(path: str, frames: int) -> int:
+def matplotlib_gif(path: str, frames: int, pixels: tuple[int, int]) -> int:
     """Write the matplotlib GIF: an 8x8 grid of numbers, one lit cell moving; returns frames."""
     import matplotlib
 
@@ -53,7 +57,7 @@ def matplotlib_gif(path: str, frames: int) -> int:
     from matplotlib.animation import FuncAnimation, PillowWriter
 
     values = np.random.default_rng(0).integers(-3, 6, (8, 8))
-    fig, ax = plt.subplots(figsize=(6.4, 4), dpi=100)
+    fig, ax = plt.subplots(figsize=(pixels[0] / 100, pixels[1] / 100), dpi=100)
     ax.imshow(np.zeros((8, 8)), cmap="Greys", vmin=0, vmax=1)
     ax.set_xticks(range(8))
     ax.set_yticks(range(8))
@@ -73,11 +77,11 @@ def matplotlib_gif(path: str, frames: int) -> int:
     return frames
 
 
-def _pixels(path: str) -> str:
+def _pixels(path: str) -> tuple[int, int]:
     from PIL import Image
 
     with Image.open(path) as image:
-        return f"{image.width}x{image.height} px"
+        return image.width, image.height
 
 
 def timed(write, *args) -> tuple[float, int]:
@@ -93,30 +97,45 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="rounds (the best is kept)")
     args = parser.parse_args(argv)
     steps = args.size ** 3
+    sizes = {"640x400": (640, 400)}
     with tempfile.TemporaryDirectory() as folder:
-        ours_path, theirs_path = os.path.join(folder, "einviz.gif"), os.path.join(folder, "mpl.gif")
-        ours, theirs = [], []
+        ours_path = os.path.join(folder, "einviz.gif")
+        einviz_gif(ours_path, args.size)  # once first, for its size (and a warm start)
+        ours_px = _pixels(ours_path)
+        sizes["einviz's size"] = ours_px
+        ours: list[tuple[float, int]] = []
+        theirs: dict[str, list[tuple[float, int]]] = {name: [] for name in sizes}
+        theirs_bytes: dict[str, int] = {}
         for _ in range(args.repeat):
             ours.append(timed(einviz_gif, ours_path, args.size))
-            theirs.append(timed(matplotlib_gif, theirs_path, steps))
-        ours_size, theirs_size = os.path.getsize(ours_path), os.path.getsize(theirs_path)
-        ours_px, theirs_px = (_pixels(p) for p in (ours_path, theirs_path))
-    (o, o_frames), (t, t_frames) = min(ours), min(theirs)
-    o_fps, t_fps = o_frames / o, t_frames / t
+            for name, pixels in sizes.items():
+                path = os.path.join(folder, "mpl.gif")
+                theirs[name].append(timed(matplotlib_gif, path, steps, pixels))
+                theirs_bytes[name] = os.path.getsize(path)
+        ours_size = os.path.getsize(ours_path)
+    o, o_frames = min(ours)
+    o_fps = o_frames / o
     print(f"GIF, best of {args.repeat} rounds (figure made and file written):")
     print(f"  einviz ij,jk->ik {args.size}x{args.size} step  {o_frames:4d} frames ({steps} steps + "
-          f"opening and final) {o:6.2f} s  {o_fps:6.1f} frames/s  {ours_size:>9,} bytes  {ours_px}")
-    print(f"  matplotlib FuncAnimation+PillowWriter {t_frames:4d} frames {t:6.2f} s  "
-          f"{t_fps:6.1f} frames/s  {theirs_size:>9,} bytes  {theirs_px}")
-    ratio = o_fps / t_fps
-    print(f"  frames/s ratio {ratio:.1f}x   (requirement: >= {RATIO}x)")
+          f"opening and final) {o:6.2f} s  {o_fps:6.1f} frames/s  {ours_size:>9,} bytes  "
+          f"{ours_px[0]}x{ours_px[1]} px")
+    ratios = {}
+    for name, pixels in sizes.items():
+        t, t_frames = min(theirs[name])
+        t_fps = t_frames / t
+        ratios[name] = o_fps / t_fps
+        print(f"  matplotlib FuncAnimation+PillowWriter {t_frames:4d} frames {t:6.2f} s  "
+              f"{t_fps:6.1f} frames/s  {theirs_bytes[name]:>9,} bytes  {pixels[0]}x{pixels[1]} px"
+              f"  -> einviz {ratios[name]:.1f}x")
     print()
     if args.size != SIZE:
         print(f"requirement: not checked (it is stated for --size {SIZE}, not {args.size})")
         return 0
-    print(f"requirement: einviz at least {RATIO}x matplotlib's frames per second: {ratio:.1f}x -> "
-          f"{'met' if ratio >= RATIO else 'NOT met'}")
-    return 0 if ratio >= RATIO else 1
+    worst = min(ratios.values())
+    met = worst >= RATIO
+    print(f"requirement: einviz at least {RATIO}x matplotlib's frames per second at either size: "
+          f"{worst:.1f}x at the worst -> {'met' if met else 'NOT met'}")
+    return 0 if met else 1
 
 
 if __name__ == "__main__":
