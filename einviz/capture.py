@@ -365,7 +365,8 @@ class Calls(Sequence[Call]):
 
     def summary_lines(self) -> list[str]:
         """One line per distinct einsum: count, subscripts, shapes, dtypes, entry points,
-        total time and call sites.
+        for three or more operands the ``optimize`` settings (they choose the contraction
+        path), total time and call sites.
 
         Returns:
             The lines, without line ends, in order of first call.
@@ -389,6 +390,7 @@ class Calls(Sequence[Call]):
                 _shapes_text(group.shapes),
                 "/".join(group.dtypes) or "-",
                 "/".join(group.functions),
+                *_optimize_field(group),
                 _duration(group.seconds),
                 where + failed,
             ]
@@ -1231,6 +1233,13 @@ def _figure_html(animation: Any, subscripts: str, note: str) -> str:
         f'<figure><img src="data:image/svg+xml;base64,{data}" alt="{_e(subscripts)}">'
         f'<figcaption class="note">{_e(note)}</figcaption></figure>'
     )
+
+
+def _optimize_field(group: CallGroup) -> list[str]:
+    """The summary's optimize settings, for an einsum whose path they choose (3+ operands)."""
+    if len(group.shapes) < 3:
+        return []
+    return [" / ".join(dict.fromkeys(_optimize_text(call) for call in group.calls))]
 
 
 def _optimize_text(call: Call) -> str:

@@ -555,6 +555,17 @@ def test_summary_lines():
     assert lines[1].startswith("    1x  ii->  (2, 2)  float32  numpy.einsum  ")
 
 
+def test_summary_lines_give_the_optimize_settings_that_choose_a_path():
+    ops = [np.ones((2, 3)), np.ones((3, 4)), np.ones((4, 2))]
+    with capture() as calls:
+        np.einsum("ij,jk,kl->il", *ops)
+        np.einsum("ij,jk,kl->il", *ops, optimize="greedy")
+        np.einsum("ij,jk->ik", *ops[:2], optimize=True)  # two operands: one way only
+    three, two = calls.summary_lines()
+    assert "  numpy.einsum  optimize=False / optimize='greedy'  " in three
+    assert "optimize" not in two
+
+
 # --------------------------------------------------------------------------------------------
 # The report
 # --------------------------------------------------------------------------------------------
