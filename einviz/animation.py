@@ -18,11 +18,12 @@ import itertools
 import os
 import zlib
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
-from .errors import EinvizError, ShapeError
+from ._files import check_target, write_file
+from .errors import ArgumentTypeError, EinvizError, ShapeError
 from .plan import default_names
 from .plan import plan as make_plan
 from .render import Frame, Scene, build_scene, render
@@ -86,6 +87,7 @@ class Animation:
         Returns:
             The SVG text, or ``None`` when it was written to ``path``.
         """
+        _check(path)
         return _deliver(render(self.scene, "animated", prefix=self.id), path)
 
     def frame_svg(self, frame: int = -1) -> str:
@@ -113,12 +115,8 @@ class Animation:
         Returns:
             The PNG bytes, or ``None`` when they were written to ``path``.
         """
-        png = rasterise(self.frame_svg(-1 if frame is None else frame), scale)
-        if path is None:
-            return png
-        with open(path, "wb") as handle:
-            handle.write(png)
-        return None
+        _check(path)
+        return _deliver(rasterise(self.frame_svg(-1 if frame is None else frame), scale), path)
 
     # -- GIF and the HTML player -------------------------------------------------------------
     def to_gif(
@@ -145,13 +143,9 @@ class Animation:
         """
         from .render.gif import write_gif
 
-        data = write_gif(self.scene, fps=fps, loop=loop, progress=progress, prefix=self.id,
-                         scale=scale)
-        if path is None:
-            return data
-        with open(path, "wb") as handle:
-            handle.write(data)
-        return None
+        _check(path)
+        return _deliver(write_gif(self.scene, fps=fps, loop=loop, progress=progress,
+                                  prefix=self.id, scale=scale), path)
 
     def to_html(self, path: str | os.PathLike[str] | None = None) -> str | None:
         """The interactive player as one self-contained HTML page (works offline).
@@ -164,6 +158,7 @@ class Animation:
         """
         from .render.html import page
 
+        _check(path)
         return _deliver(page(self), path)
 
     def player_html(self, details: bool = True) -> str:
@@ -202,11 +197,20 @@ def rasterise(svg: str, scale: float = 1.0) -> bytes:
     return bytes(resvg_py.svg_to_bytes(svg_string=svg, zoom=scale if scale != 1.0 else None))
 
 
-def _deliver(text: str, path: str | os.PathLike[str] | None) -> str | None:
+_Data = TypeVar("_Data", str, bytes)
+
+
+def _check(path: str | os.PathLike[str] | None) -> None:
+    """Refuse a path that cannot be written before the figure is drawn."""
+    if path is not None:
+        check_target(path)
+
+
+def _deliver(data: _Data, path: str | os.PathLike[str] | None) -> _Data | None:
+    """The data itself without a path; else the file written (and ``None``)."""
     if path is None:
-        return text
-    with open(path, "w", encoding="utf-8") as handle:
-        handle.write(text)
+        return data
+    write_file(path, data)
     return None
 
 
@@ -260,13 +264,12 @@ def default_operands(
         else:
             shape_list = [tuple(s) if not isinstance(s, int) else (s,) for s in shapes]
     else:
-        given = dict(sizes or {})
-        ellipsis = given.pop(ELLIPSIS, (2,))
-        ellipsis = (ellipsis,) if isinstance(ellipsis, int) else tuple(ellipsis)
+        given = _checked_sizes(sizes, equation)
+        ellipsis = given.pop(ELLIPSIS, equation.example_ellipsis)
         label_sizes: dict[str, int] = {}
         for k, label in enumerate(label for label in equation.labels if label not in given):
             label_sizes[label] = DEFAULT_SIZES[k] if k < len(DEFAULT_SIZES) else 2
-        label_sizes.update({label: int(size) for label, size in given.items()})  # type: ignore[arg-type]
+        label_sizes.update(given)  # type: ignore[arg-type]
         shape_list = []
         for term in equation.terms:
             shape: list[int] = []
@@ -274,8 +277,53 @@ def default_operands(
                 shape.extend(ellipsis if label == ELLIPSIS else [label_sizes[label]])
             shape_list.append(tuple(shape))
     make_plan(equation, shapes=shape_list, names=names)  # checks the shapes, with einviz's messages
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise (EinvizError if isinstance(seed, (int, np.integer)) else ArgumentTypeError)(
+            f"seed must be a whole number, 0 or more, not {seed!r}",
+            hint="the seed picks the example operands' values, e.g. seed=0")
     rng = np.random.default_rng(seed)
     return [rng.integers(-3, 6, size=shape).astype(np.int64) for shape in shape_list]
+
+
+def _checked_sizes(sizes: Any, equation: Equation) -> dict[str, Any]:
+    """``sizes=`` checked against the subscripts: known labels to whole numbers, and ``"..."``
+    (when the subscripts have one) to a number or a tuple of them."""
+    if sizes is None:
+        return {}
+    if not isinstance(sizes, Mapping):
+        raise ArgumentTypeError(f"sizes must be a dict from label to size, not {type(sizes).__name__}",
+                                hint='e.g. sizes={"i": 2, "j": 5}')
+    checked: dict[str, Any] = {}
+    for label, size in sizes.items():
+        if label == ELLIPSIS and equation.has_ellipsis:
+            dims = (size,) if not isinstance(size, (tuple, list)) else tuple(size)
+            checked[label] = tuple(_size(label, dim, equation) for dim in dims)
+        elif label in equation.labels:
+            checked[label] = _size(label, size, equation)
+        else:
+            raise ShapeError(
+                f"sizes= gives a size to {label!r}, which is not a label of the subscripts",
+                subscripts=equation.text_for_carets(),
+                details=[f"labels: {', '.join(equation.labels) or '(none)'}"
+                         + (", ..." if equation.has_ellipsis else "")],
+                hint="give sizes to the labels of the subscripts only",
+            )
+    return checked
+
+
+def _size(label: str, size: Any, equation: Equation) -> int:
+    where = {"subscripts": equation.text_for_carets(),
+             "positions": [column for term, columns in zip(equation.terms, equation.term_positions)
+                           for name, column in zip(term, columns) if name == label]}
+    if label == ELLIPSIS:  # carets under all three dots
+        where["positions"] = [c + k for c in where["positions"] for k in range(3)]
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)):
+        raise ArgumentTypeError(f"sizes= gives {label!r} the size {size!r}, not a whole number",
+                                **where, hint='sizes are ints, e.g. sizes={"i": 2}')
+    if size < 0:
+        raise ShapeError(f"sizes= gives {label!r} the size {size}, below 0", **where,
+                         hint="sizes are 0 and up")
+    return int(size)
 
 
 def animate(

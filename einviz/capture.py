@@ -49,12 +49,12 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from types import FrameType, ModuleType
 from typing import Any, NamedTuple, overload
 
 import numpy as np
 
+from ._files import check_target, write_file
 from .errors import ArgumentTypeError, EinvizError
 from .plan import default_names
 from .subscripts import parse, parse_sublists
@@ -430,9 +430,11 @@ class Calls(Sequence[Call]):
         >>> page.startswith("<!DOCTYPE html>"), "ij-&gt;i" in page
         (True, True)
         """
+        if path is not None:
+            check_target(path)  # before the report's work
         text = _report_html(self, title)
         if path is not None:
-            Path(path).write_text(text, encoding="utf-8")
+            write_file(path, text)
         return text
 
 

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import numpy as np
 
 from . import __version__
+from ._files import write_file
 from .errors import EinvizError, LimitError
 from .plan import LoopPlan, limits, plan
 from .subscripts import ELLIPSIS, Equation, parse
@@ -43,8 +44,6 @@ __all__ = ["figure_name", "main"]
 
 #: Sizes given to the labels no option sizes, in order of first appearance, cycling.
 DEFAULT_SIZES = (2, 3, 4)
-#: The dimensions a ``...`` stands for when no option says.
-DEFAULT_ELLIPSIS = (2,)
 #: The most multiply-adds (and elements in any one array) the command makes: --max-steps.
 DEFAULT_MAX_STEPS = 10**7
 #: The most memory the operands and the result the command makes may take together. They are
@@ -78,10 +77,10 @@ einviz SUBSCRIPTS [--shapes S | --sizes S] [--values V] [options]
 
 DESCRIPTION = """\
 See what an einsum does. einviz makes small example operands (label sizes 2, 3, 4 in order
-of first appearance, a '...' stands for one dimension of size 2, values 1, 2, 3, …), prints
-the narrative, the sizes, the formula, the loop code, the operands and the result, and writes
-an animated SVG of every multiply-add to a new file in the current folder (never over an
-existing file)."""
+of first appearance; a '...' stands for one dimension of size 2, or none when the output
+drops it; values 1, 2, 3, …), prints the narrative, the sizes, the formula, the loop code,
+the operands and the result, and writes an animated SVG of every multiply-add to a new file
+in the current folder (never over an existing file)."""
 
 EXAMPLES = """\
 examples:
@@ -236,9 +235,10 @@ def _explain_parser() -> argparse.ArgumentParser:
     shown.add_argument("--path-source", choices=("opt_einsum", "numpy"), default="opt_einsum",
                        help="with --path: whose path, opt_einsum.contract_path's (default) or "
                        "numpy.einsum_path's")
-    shown.add_argument("--optimize", metavar="STRATEGY",
+    shown.add_argument("--optimize", metavar="STRATEGY", type=_optimize_option,
                        help="with --path: how the library finds it, e.g. greedy, optimal, dp "
-                       "(default: the library's own default)")
+                       "(default: the library's own default), or a path of your own such as "
+                       "'[(0, 1), (0, 1)]'")
     shown.add_argument("--code", action="store_true",
                        help="print only the loops, as a runnable Python script (no figure "
                        "unless -o is given)")
@@ -397,6 +397,22 @@ def _milliseconds(text: str) -> float:
     return value
 
 
+def _optimize_option(text: str) -> str | list[tuple[int, ...]]:
+    """``--optimize``: a strategy name, or a path written as Python, e.g. ``[(0, 1), (0, 1)]``."""
+    import argparse
+    import ast
+
+    if not text.lstrip().startswith(("[", "(")):
+        return text
+    try:
+        path = ast.literal_eval(text)
+        return [tuple(int(k) for k in pair) for pair in path]  # checked again by the path
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a path: write one as a list of tuples of operand positions, "
+            "e.g. '[(0, 1), (0, 1)]'") from None
+
+
 def _split_list(text: str) -> list[str]:
     return [item.strip() for item in text.split(",")]
 
@@ -541,7 +557,7 @@ def _default_shapes(
     others = [label for label in equation.labels if label not in chosen]
     for k, label in enumerate(others):
         chosen[label] = DEFAULT_SIZES[k % len(DEFAULT_SIZES)]
-    dots = DEFAULT_ELLIPSIS if ellipsis is None else ellipsis
+    dots = equation.example_ellipsis if ellipsis is None else ellipsis
     shapes = []
     for term in equation.terms:
         shape: list[int] = []
@@ -895,13 +911,13 @@ def _save(target: _Target, data: str | bytes) -> str:
     """Write the figure: to -o's path (over a file only with --force), else to a new file."""
     if target.path is not None:
         try:
-            _write(target.path, data, exclusive=not target.force)
+            write_file(target.path, data, exclusive=not target.force)
         except FileExistsError:
             raise _exists(target.path) from None
         return target.path
     for path in _candidates(target.folder, target.stem, target.suffix):
         try:
-            _write(path, data, exclusive=True)
+            write_file(path, data, exclusive=True)
         except FileExistsError:
             continue
         return path
@@ -928,19 +944,6 @@ def _candidates(folder: str, stem: str, suffix: str) -> Iterator[str]:
         name = stem + (f"-{k}" if k else "") + suffix
         yield name if folder == "." else os.path.join(folder, name)
         k += 1
-
-
-def _write(path: str, data: str | bytes, *, exclusive: bool) -> None:
-    """Write a file; ``exclusive``: only a new one (``FileExistsError`` otherwise)."""
-    mode = ("x" if exclusive else "w") + ("b" if isinstance(data, bytes) else "")
-    try:
-        with open(path, mode, encoding=None if isinstance(data, bytes) else "utf-8") as handle:
-            handle.write(data)
-    except FileExistsError:  # the caller decides: try the next name, or refuse
-        raise
-    except OSError as error:
-        raise EinvizError(f"cannot write {path!r}: {error.strerror or error}",
-                          hint="check the path and its permissions") from None
 
 
 def _exists(path: str) -> EinvizError:
@@ -1026,12 +1029,12 @@ def _reserve_report(output: str | None, script: str, force: bool) -> str:
         if os.path.exists(output) and not force:
             raise _exists(output)
         if not os.path.exists(output):
-            _write(output, "", exclusive=True)
+            write_file(output, "", exclusive=True)
         return output
     stem = "einviz_report_" + re.sub(r"[^A-Za-z0-9_]", "_", os.path.splitext(os.path.basename(script))[0])
     for path in _candidates(output or ".", stem, ".html"):
         try:
-            _write(path, "", exclusive=True)
+            write_file(path, "", exclusive=True)
         except FileExistsError:
             continue
         return path

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from ._files import write_file
 from .errors import EinvizError, LimitError, PathError, ShapeError
 from .explain import explain
 from .plan import LoopPlan, plan
@@ -480,8 +481,7 @@ class ContractionPath:
         text = _html(self, figures, cells)
         if path is None:
             return text
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        write_file(path, text)
         return None
 
     def _repr_html_(self) -> str:

@@ -467,19 +467,24 @@ def _result_dtype(arrays: list[np.ndarray], dtype: Any, casting: str) -> np.dtyp
                     if len(arrays) > 1 else [],
                     hint=_DTYPE_HINT,
                 )
-        return np.result_type(*arrays) if arrays else np.dtype(float)
-    wanted = _as_dtype(dtype)
-    if wanted.kind not in _NUMERIC_KINDS:
-        raise ArgumentTypeError(
-            f"dtype={_kind(wanted)} is not a dtype einsum can multiply or add in",
-            hint="einsum computes in booleans, integers, floats, complex numbers or Python "
-                 "objects, e.g. dtype=np.float64",
-        )
+        wanted = np.result_type(*arrays) if arrays else np.dtype(float)
+    else:
+        wanted = _as_dtype(dtype)
+        if wanted.kind not in _NUMERIC_KINDS:
+            raise ArgumentTypeError(
+                f"dtype={_kind(wanted)} is not a dtype einsum can multiply or add in",
+                hint="einsum computes in booleans, integers, floats, complex numbers or Python "
+                     "objects, e.g. dtype=np.float64",
+            )
+    # As numpy, also without dtype=: casting='no' or 'equiv' refuses promoting mixed operands.
     for k, array in enumerate(arrays):
         if not np.can_cast(array.dtype, wanted, casting=casting):
             raise ArgumentTypeError(
                 f"cannot cast operand {k} from {array.dtype} to {wanted} under casting={casting!r}",
-                hint="pass casting='unsafe' (or 'same_kind') to allow it, as in numpy",
+                hint="pass casting='unsafe' (or 'same_kind') to allow it, as in numpy"
+                if dtype is not None else
+                f"the operands' common dtype is {wanted}; pass casting='safe' (numpy's default) "
+                "to let einsum promote them",
             )
     return wanted
 

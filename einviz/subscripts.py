@@ -76,6 +76,16 @@ class Equation:
         """Whether any input term has an ellipsis."""
         return any(ELLIPSIS in term for term in self.terms)
 
+    @property
+    def example_ellipsis(self) -> tuple[int, ...]:
+        """The dims ``...`` gets in made-up example operands: one of size 2, or none when the
+        output drops ``...`` (numpy then allows it only 0-d, as in ``"...->"``).
+
+        >>> parse("...ij->...ji").example_ellipsis, parse("...i->i").example_ellipsis
+        ((2,), ())
+        """
+        return (2,) if ELLIPSIS in self.output else ()
+
     def text_for_carets(self) -> str:
         """The text that ``term_positions`` and ``output_positions`` refer to."""
         return self.source if self.source else str(self)

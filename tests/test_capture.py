@@ -704,6 +704,17 @@ def test_report_without_the_optional_parts(monkeypatch):
     assert "<section" in page and "<h3>" not in page
 
 
+def test_report_to_a_path_that_cannot_be_written_is_refused_before_its_work(tmp_path, monkeypatch):
+    with capture() as calls:
+        np.einsum("ii->", np.eye(2))
+    module = sys.modules["einviz.capture"]  # einviz.capture is also the function's name
+    monkeypatch.setattr(module, "_report_html", lambda *args: pytest.fail("drew the report"))
+    with pytest.raises(EinvizError, match=r"cannot write '.*': it is a folder"):
+        calls.report(tmp_path)
+    with pytest.raises(EinvizError, match=r"cannot write '.*r\.html': there is no folder"):
+        calls.report(tmp_path / "missing" / "r.html")
+
+
 def test_report_with_the_parts_this_einviz_has(tmp_path):
     with capture() as calls:
         np.einsum("ij,jk->ik", np.arange(6).reshape(2, 3), np.arange(6).reshape(3, 2))

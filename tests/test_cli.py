@@ -21,6 +21,7 @@ import pytest
 from corpus import CORPUS, IDS
 
 import einviz
+from einviz.animation import default_operands
 from einviz.cli import figure_name, main
 from einviz.render.palette import label_colours
 
@@ -104,6 +105,20 @@ def test_shapes_and_sizes_set_the_operands(capsys):
     assert "  A (3, 4, 1, 2) int64" in out
 
 
+@pytest.mark.parametrize("subscripts, shapes", [
+    ("...ij->...ji", [(2, 2, 3)]),  # '...' kept: one dimension of size 2
+    ("...i", [(2, 2)]),  # implicit: the output keeps '...'
+    ("...->", [()]),  # dropped: numpy allows that only when '...' is empty
+    ("...i,...i->i", [(2,), (2,)]),
+])
+def test_a_made_up_ellipsis_is_empty_when_the_output_drops_it(capsys, subscripts, shapes):
+    status, out, _ = run(capsys, subscripts, "--no-figure")
+    assert status == 0
+    assert re.findall(r"^  [AB] (\(.*?\)) int64$", out, re.MULTILINE) == [str(s) for s in shapes]
+    assert [a.shape for a in default_operands(subscripts)] == shapes
+    assert list(einviz.explain(subscripts).plan.shapes) == shapes
+
+
 def test_names_name_the_operands_everywhere(capsys):
     status, out, _ = run(capsys, "bhqd,bhkd->bhqk", "--names", "Q,K", "--no-figure")
     assert status == 0
@@ -139,6 +154,11 @@ def test_path_prints_the_contraction_path_after_the_text(capsys):
                          "--optimize", "optimal", "--no-figure", "-q")
     assert status == 0
     assert out.startswith("Contraction path  ab,bc,cd->ad   (numpy, optimal)\n")
+    status, out, _ = run(capsys, "ab,bc,cd->ad", "--path", "--optimize", "[(0, 1), (0, 1)]",
+                         "--no-figure", "-q")
+    assert status == 0
+    assert out.startswith("Contraction path  ab,bc,cd->ad   (opt_einsum, explicit)\n")
+    assert re.search(r"^ +1  T1 = B · A ", out, re.MULTILINE)  # the path given: A with B first
 
 
 def test_code_prints_only_a_runnable_script_and_writes_no_figure(capsys):
@@ -285,6 +305,10 @@ BAD_INPUT = {
                               r"--optimize and --path-source go with --path"),
     "unknown-strategy": (["ij,jk->ik", "--path", "--optimize", "fastest"],
                          r"optimize='fastest' is not a strategy opt_einsum knows"),
+    "path-not-python": (["ab,bc,cd->ad", "--path", "--optimize", "[(0, 1)"],
+                        r"argument --optimize: '\[\(0, 1\)' is not a path: write one as a list"),
+    "path-wrong-position": (["ab,bc,cd->ad", "--path", "--optimize", "[(0, 1), (0, 2)]"],
+                            r"contraction 2 of the path, \(0, 2\), names positions outside"),
     "unknown-backend": (["ij->i", "--check", "--backends", "nump"], r"unknown backend 'nump'"),
     "no-subscripts": ([], r"the following arguments are required: SUBSCRIPTS\nusage: einviz"),
     "bad-choice": (["ij->i", "--granularity", "frames"],

@@ -371,6 +371,8 @@ def test_html_fragment(tmp_path: Path) -> None:
     target = tmp_path / "path.html"
     assert path.to_html(target, figures=False) is None
     assert "T1 = Q · P" in target.read_text()
+    with pytest.raises(EinvizError, match=r"cannot write '.*': it is a folder"):
+        path.to_html(tmp_path)
 
 
 def test_html_escapes_and_uses_given_operands() -> None:

@@ -226,6 +226,22 @@ def test_keywords_like_numpy():
     assert einsum("ij,jk->ik", a, a.T, optimize="greedy").shape == (2, 2)
 
 
+@pytest.mark.parametrize("casting", ["no", "equiv", "safe", "same_kind", "unsafe"])
+@pytest.mark.parametrize("dtypes", [("float32", "float64"), ("int32", "float64"), ("<f8", ">f8"),
+                                    ("float64", "float64")], ids=str)
+def test_casting_governs_promotion_without_dtype_like_numpy(casting, dtypes):
+    a, b = np.ones((2, 3), dtypes[0]), np.ones((3, 2), dtypes[1])
+    try:
+        expected = np.einsum("ij,jk->ik", a, b, casting=casting)
+    except TypeError:
+        with pytest.raises(ArgumentTypeError, match=rf"cannot cast operand \d from .* under "
+                                                    rf"casting='{casting}'\n.*hint: the operands' common dtype"):
+            einsum("ij,jk->ik", a, b, casting=casting)
+    else:
+        result = einsum("ij,jk->ik", a, b, casting=casting)
+        assert result.dtype == expected.dtype and np.array_equal(result, expected)
+
+
 def test_single_operand_without_sums_is_a_view_like_numpy():
     a = np.arange(9).reshape(3, 3)
     diagonal = einsum("ii->i", a)

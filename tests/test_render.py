@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from einviz.animation import Animation, animate, default_operands
-from einviz.errors import EinvizError, ShapeError
+from einviz.errors import ArgumentTypeError, EinvizError, ShapeError
 from einviz.render import format_factor, format_value, label_colours
 from einviz.render.palette import PALETTE
 from einviz.render.svg import render
@@ -327,6 +327,48 @@ def test_animate_rejects_bad_input_with_einviz_errors() -> None:
         animate("ij->i", np.ones((2, 2)), shapes=[(2, 2)])
     with pytest.raises(ShapeError, match="label 'j' has size"):
         animate("ij,jk->ik", shapes=[(2, 3), (4, 5)])
+
+
+@pytest.mark.parametrize("options, error, message", [
+    ({"frame_ms": -100}, EinvizError, r"frame_ms must be a positive number of milliseconds, not -100"),
+    ({"frame_ms": 0}, EinvizError, r"frame_ms must be a positive number .*, not 0"),
+    ({"frame_ms": float("nan")}, EinvizError, r"frame_ms must be a positive number .*, not nan"),
+    ({"frame_ms": "700"}, ArgumentTypeError, r"frame_ms must be a positive number .*, not '700'"),
+    ({"max_frames": 2.5}, ArgumentTypeError, r"max_frames must be an integer, not 2\.5"),
+    ({"max_frames": True}, ArgumentTypeError, r"max_frames must be an integer, not True"),
+    ({"max_axis": 4.0}, ArgumentTypeError, r"max_axis must be an integer, not 4\.0"),
+    ({"seed": -1}, EinvizError, r"seed must be a whole number, 0 or more, not -1"),
+    ({"seed": "x"}, ArgumentTypeError, r"seed must be a whole number, 0 or more, not 'x'"),
+    ({"sizes": {"z": 5}}, ShapeError,
+     r"sizes= gives a size to 'z', which is not a label of the subscripts\n    ij,jk->ik\n  labels: i, j, k"),
+    ({"sizes": {"j": "3"}}, ArgumentTypeError,
+     r"sizes= gives 'j' the size '3', not a whole number\n    ij,jk->ik\n     \^ \^\n"),
+    ({"sizes": {"i": -1}}, ShapeError, r"sizes= gives 'i' the size -1, below 0"),
+    ({"sizes": {"...": 2}}, ShapeError, r"sizes= gives a size to '\.\.\.', which is not a label"),
+    ({"sizes": [2, 3]}, ArgumentTypeError, r"sizes must be a dict from label to size, not list"),
+], ids=lambda value: None if isinstance(value, (dict, type)) else value[:20])
+def test_animate_checks_its_options_as_the_command_does(options, error, message) -> None:
+    with pytest.raises(error, match=message):
+        animate("ij,jk->ik", **options)
+
+
+def test_animate_takes_numpy_numbers_for_its_options() -> None:
+    anim = animate("...j,jk->...k", sizes={"j": np.int64(2), "...": (np.int32(2),)}, seed=np.int64(1),
+                   max_frames=np.int64(40), frame_ms=np.float32(300))
+    assert anim.n_frames <= 40 and anim.scene.frames[-2].duration == pytest.approx(0.3)
+
+
+@pytest.mark.parametrize("method", ["to_svg", "to_png", "to_gif", "to_html"])
+def test_a_path_that_cannot_be_written_is_refused_before_drawing(tmp_path, method) -> None:
+    anim = make("row-sums")
+    write = getattr(anim, method)
+    with pytest.raises(EinvizError, match=r"cannot write '.*': it is a folder\n  hint: give a file name"):
+        write(tmp_path)
+    with pytest.raises(EinvizError, match=r"cannot write '.*x\.out': there is no folder '.*nothing'"):
+        write(tmp_path / "nothing" / "x.out")
+    with pytest.raises(ArgumentTypeError, match=r"path must be a file name, not int \(3\)"):
+        write(3)  # not a file descriptor
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_to_svg_and_to_png_write_files(tmp_path) -> None:

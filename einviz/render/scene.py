@@ -31,9 +31,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..errors import EinvizError
+from ..errors import ArgumentTypeError, EinvizError
 from ..plan import LoopPlan
-from ..subscripts import ELLIPSIS
 from ..trace import Trace
 from .palette import label_colours
 
@@ -424,6 +423,14 @@ def _sans_width(text: str, size: float, bold: bool = False) -> float:
         else:
             total += 0.5
     return total * size * (1.07 if bold else 1.0)
+
+
+def _integer(value: Any, what: str) -> int:
+    """An option that counts something: an int (or numpy integer), never a bool or float."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ArgumentTypeError(f"{what} must be an integer, not {value!r}",
+                                hint=f"e.g. {what}=120")
+    return int(value)
 
 
 def _cut(size: int, limit: int) -> list[int | None]:
@@ -993,7 +1000,7 @@ class _Builder:
         for block in arrays:
             if block.ndim == 1:
                 block.orientation = "row"
-        x, y, line_top = 0.0, 0.0, 0.0
+        x, y = 0.0, 0.0
         line: list[_Block] = []
         lines: list[list[_Block]] = [line]
         for block in arrays:
@@ -1655,9 +1662,18 @@ def build_scene(
             f"granularity must be one of {', '.join(map(repr, GRANULARITIES))}, not {granularity!r}",
             hint="'step' shows each multiply-add, 'cell' each output cell, 'auto' picks",
         )
-    if int(max_frames) < 1:
+    max_frames = _integer(max_frames, "max_frames")
+    if max_frames < 1:
         raise EinvizError(f"max_frames must be at least 1, not {max_frames!r}",
                           hint="the final picture alone is one frame")
+    if frame_ms is not None:
+        number = not isinstance(frame_ms, bool) and isinstance(frame_ms, (int, float, np.number))
+        if not number or not 0 < frame_ms < math.inf:
+            raise (EinvizError if number else ArgumentTypeError)(
+                f"frame_ms must be a positive number of milliseconds, not {frame_ms!r}",
+                hint="e.g. frame_ms=700 shows each step frame for 0.7 s; None: the default")
+        frame_ms = float(frame_ms)
+    max_axis, max_slices = _integer(max_axis, "max_axis"), _integer(max_slices, "max_slices")
     if max_axis < 3 or max_slices < 3:
         raise EinvizError("max_axis and max_slices must be at least 3",
                           hint="a cut axis shows its first cells, an ellipsis and its last cell")
@@ -1755,7 +1771,7 @@ def build_scene(
     chars_fit = min(MAX_CAPTION_CHARS, int((width - 2 * MARGIN) / (MONO_EM * CAPTION_SIZE)))
     framer = _Frames(b, code, chars_fit, frame_ms)
     sentences = list(narrative) if narrative is not None else _narrative(plan, trace.operands)
-    frames, resolved = framer.build(granularity, int(max_frames), sentences)
+    frames, resolved = framer.build(granularity, max_frames, sentences)
     n_lines = max((len(f.caption) for f in frames), default=1)
     caption_y = round(grids_bottom + 30 + CAPTION_SIZE)
     height = math.ceil(caption_y + CAPTION_LINE * (max(n_lines, 2) - 1) + MARGIN + 4)
