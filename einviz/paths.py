@@ -25,7 +25,7 @@ import itertools
 import math
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -376,7 +376,13 @@ class ContractionPath:
                 hint="the table and to_dict() still describe the step",
             )
         values = self._replay(arrays)
-        return _draw_step(chosen, [values[name] for name in chosen.inputs])
+        return _draw_step(chosen, [values[name] for name in chosen.inputs], self._colours())
+
+    def _colours(self) -> dict[str, str]:
+        """The colour of each letter: the expression's, in the table and in every figure."""
+        from .render.palette import label_colours
+
+        return label_colours(list(self.plan.equation.labels) + list(self._ellipsis_letters))
 
     # -- text ------------------------------------------------------------------------------
     def __repr__(self) -> str:
@@ -809,12 +815,15 @@ def _pattern(step_plan: LoopPlan) -> tuple[str | None, str]:
 
 
 # -- pictures -------------------------------------------------------------------------------
-def _draw_step(step: PathStep, arrays: Sequence[Any]) -> str:
-    """The final-state figure of one step on these operands: the one place a figure is made."""
-    from .animation import animate
+def _draw_step(step: PathStep, arrays: Sequence[Any], colours: Mapping[str, str]) -> str:
+    """The final-state figure of one step on these operands: the one place a figure is made.
+    Its letters take ``colours``, the whole expression's, as the table and the other steps do."""
+    from .animation import Animation
+    from .render import build_scene
+    from .trace import trace
 
-    animation = animate(step.subscripts, *arrays, names=list(step.inputs), granularity="cell")
-    return animation.frame_svg(-1)
+    traced = trace(step.subscripts, *arrays, names=list(step.inputs))
+    return Animation(build_scene(traced, granularity="cell", colours=colours), traced).frame_svg(-1)
 
 
 def _drawn_cells(step: PathStep, cells: int) -> int:
@@ -849,10 +858,8 @@ _CSS = """\
 
 
 def _html(p: ContractionPath, figures: bool, cells: int) -> str:
-    from .render.palette import label_colours
-
     fragment_id = f"einviz-path-{next(_ids)}"
-    colours = label_colours(list(p.plan.equation.labels) + list(p._ellipsis_letters))
+    colours = p._colours()
     import html
     e = html.escape
 
@@ -906,7 +913,7 @@ def _html(p: ContractionPath, figures: bool, cells: int) -> str:
                        f"to {_MIN_CELLS} along each label, more than the {FIGURE_MAX_CELLS} a step "
                        "figure draws</p>")
             else:
-                svg = _draw_step(step, [values[name] for name in step.inputs])
+                svg = _draw_step(step, [values[name] for name in step.inputs], colours)
             out.append(
                 f"<figure>{svg}<figcaption><b>step {step.index}</b>: {e(step.contraction())} "
                 f"&nbsp; <code>{coloured(step.subscripts)}</code><br>{e(step.output)} shape "

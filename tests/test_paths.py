@@ -375,6 +375,20 @@ def test_html_fragment(tmp_path: Path) -> None:
         path.to_html(tmp_path)
 
 
+def test_a_letter_keeps_its_colour_in_the_table_and_every_step_figure() -> None:
+    from einviz.render import label_colours
+
+    path = contraction_path("ab,bc,cd,de->ae", shapes=[(2, 3), (3, 4), (4, 2), (2, 3)])
+    colours = label_colours("abcde")
+    html = path.to_html()
+    assert set(re.findall(r'color:(#\w+);font-weight:bold">(\w)<', html)) >= {
+        (colours[c], c) for c in "abcde"}
+    for step in path.steps:
+        letters = set(step.subscripts) - set(",->")
+        used = set(re.findall(r"\.l\d+\{fill:(#\w+)", path.figure_svg(step.index)))
+        assert used == {colours[c] for c in letters}, step.subscripts
+
+
 def test_html_escapes_and_uses_given_operands() -> None:
     a, b, c = operands([(2, 2), (2, 2), (2, 2)])
     path = contraction_path("ij,jk,kl->il", a, b, c)

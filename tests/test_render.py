@@ -17,7 +17,7 @@ import pytest
 from einviz.animation import Animation, animate, default_operands
 from einviz.errors import ArgumentTypeError, EinvizError, ShapeError
 from einviz.render import format_factor, format_value, label_colours
-from einviz.render.palette import PALETTE
+from einviz.render.palette import INK, PALETTE
 from einviz.render.svg import render
 
 from corpus import CORPUS, IDS, drawn_values, operands
@@ -256,6 +256,30 @@ def test_step_caption_reads_as_arithmetic() -> None:
     assert step.caption_text()[0] == "out[0,0] += A[0,2] × B[2,0] = 3 × (−1) = −3  →  −2"
 
 
+@pytest.mark.parametrize("subscripts, operands", [
+    ("ab,bc,cd,de->ae", [np.full((2, 2), -3)] * 4),
+    ("ij,jk->ik", [np.array([[123456, 987654], [-555555, 1]]), np.array([[123456, 2], [3, 999999]])]),
+], ids=["four-operands", "large-integers"])
+def test_a_long_step_caption_wraps_between_its_parts_and_keeps_every_number(subscripts, operands) -> None:
+    anim = animate(subscripts, *operands, granularity="step")
+    wrapped = 0
+    for frame in (f for f in anim.frames if f.kind == "step"):
+        lines = frame.caption_text()
+        text = " ".join(line.strip() for line in lines)
+        step = anim.trace[frame.steps[0]]
+        assert "…" not in text and len(lines) <= 2  # wrapped, not cut
+        wrapped += len(lines) == 2
+        assert text.endswith(f"→  {format_value(step.running_sum)}")
+        assert f"= {format_value(step.product)}" in text
+    assert wrapped
+
+
+def test_the_final_caption_keeps_its_closing_sentences_before_asides() -> None:
+    anim = animate("ij,jk->ik", shapes=[(14, 10), (10, 12)])  # sampled, with cut axes
+    caption = anim.frames[-1].caption_text()
+    assert len(caption) <= 5 and caption[-1] == "In plain numpy: A @ B"
+
+
 def test_cell_caption_writes_the_whole_sum() -> None:
     a = np.array([[1, 2, 3]])
     b = np.array([[1], [-1], [2]])
@@ -399,6 +423,17 @@ def test_numbers_are_compact(value, text) -> None:
     assert format_value(value) == text
 
 
+def test_long_numbers_widen_their_cells_rather_than_shrink_past_reading() -> None:
+    a = np.array([[123456, 987654], [-555555, 1]])
+    b = np.array([[123456, 2], [3, 999999]])
+    anim = animate("ij,jk->ik", a, b)  # results of 12 characters: −68586598077
+    sizes = [float(size) for svg in (anim.frame_svg(-1), anim.frame_svg(5), anim.to_svg())
+             for size in re.findall(r"font-size:([\d.]+)px", svg)]
+    assert sizes and min(sizes) >= 9.5 and anim.scene.width <= 640
+    small = animate("ij,jk->ik", np.ones((2, 2), int), np.ones((2, 2), int))
+    assert small.scene.cell_w < anim.scene.cell_w  # short numbers keep narrow cells
+
+
 def test_negative_factors_take_parentheses() -> None:
     assert format_factor(-1) == "(−1)" and format_factor(4) == "4"
 
@@ -433,10 +468,25 @@ def _lab(colour: str, seen_by: np.ndarray) -> np.ndarray:
 
 
 @pytest.mark.parametrize("eye", list(DEFICIENCIES))
-def test_the_first_five_label_colours_stay_apart_for_colour_blind_eyes(eye: str) -> None:
-    labs = [_lab(colour, DEFICIENCIES[eye]) for colour in PALETTE[:5]]
+def test_the_first_six_label_colours_stay_apart_for_colour_blind_eyes(eye: str) -> None:
+    labs = [_lab(colour, DEFICIENCIES[eye]) for colour in PALETTE[:6]]
     closest = min(np.linalg.norm(a - b) for a, b in itertools.combinations(labs, 2))
-    assert closest > 10, f"two of the first five colours are {closest:.1f} apart (delta E) for {eye}"
+    assert closest > 10, f"two of the first six colours are {closest:.1f} apart (delta E) for {eye}"
+
+
+def test_every_label_colour_is_a_colour_not_a_grey_like_the_text() -> None:
+    chroma = {colour: float(np.hypot(*_lab(colour, np.eye(3))[1:])) for colour in PALETTE}
+    assert min(chroma.values()) > 30, chroma  # grey has none; the text is grey
+    assert np.hypot(*_lab(INK, np.eye(3))[1:]) < 1
+
+
+def test_label_colours_read_on_white() -> None:
+    def luminance(colour: str) -> float:
+        srgb = np.array([int(colour[k : k + 2], 16) for k in (1, 3, 5)]) / 255
+        linear = np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4)
+        return float(linear @ [0.2126, 0.7152, 0.0722])
+
+    assert min(1.05 / (luminance(colour) + 0.05) for colour in PALETTE) >= 3.4
 
 
 @pytest.mark.parametrize("case", IDS[:3], ids=IDS[:3])

@@ -1,8 +1,10 @@
 """Label colours: one colour per index letter, the same in every picture and on the terminal.
 
-The hues are Okabe and Ito's colour-blind-safe set, darkened where needed so a bold letter
-stays readable on white (contrast at least 3.4:1); yellow, which no darkening saves, is left
-out. Colour is never the only cue: every coloured thing also shows its letter.
+The hues are Okabe and Ito's colour-blind-safe set and Paul Tol's indigo and wine, darkened
+where needed so a bold letter stays readable on white (contrast at least 3.4:1). Yellow,
+which no darkening saves, is left out, and so are grey (it reads as plain text) and orange
+(a protanope sees it as vermillion). Colour is never the only cue: every coloured thing also
+shows its letter.
 """
 
 from __future__ import annotations
@@ -12,18 +14,17 @@ from collections.abc import Iterable
 __all__ = ["PALETTE", "INK", "MUTED", "label_colours", "tint"]
 
 #: Label colours in the order they are handed out: each next the one furthest from those
-#: before it for normal, deuteranopic and protanopic eyes alike, so up to five labels (every
-#: einsum in the examples) never share a look; orange, which a protanope sees as vermillion,
-#: comes last.
+#: before it for normal, deuteranopic and protanopic eyes alike, so up to six labels (every
+#: einsum in the examples) never share a look, and none looks like the text's ink.
 PALETTE: tuple[str, ...] = (
     "#0072B2",  # blue
     "#D55E00",  # vermillion
     "#008A65",  # bluish green
     "#B0579A",  # reddish purple
-    "#555555",  # grey
+    "#332288",  # indigo (Tol)
+    "#882255",  # wine (Tol)
     "#2C89BF",  # sky blue, darkened
     "#7A6A00",  # olive
-    "#9F6A00",  # orange, darkened
 )
 
 #: The colour of ordinary text and of grid lines' darker parts.

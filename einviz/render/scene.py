@@ -25,7 +25,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -71,11 +71,16 @@ CODE_SIZE = 12.5
 CODE_LINE = 18
 CAPTION_SIZE = 13
 CAPTION_LINE = 19
+#: The room between a row axis' title (``j 3``) and its index ticks, so the two never read
+#: as one run of numbers (``j 3 1``).
+ROW_TITLE_GAP = 8
 HEADER_SIZE = 15
 FORMULA_SIZE = 13.5
 LEGEND_SIZE = 12
 MIN_WIDTH = 560
 MAX_CHARS = 5  # characters a cell fits at full size
+MIN_VALUE_SIZE = 9.5  # the smallest font a cell's number is drawn in, where the width allows
+SMALLEST_VALUE_SIZE = 7.0  # ... and where it does not (the SVG writer's floor)
 MAX_CAPTION_CHARS = 96
 MAX_ROW_WIDTH = 640 - 2 * MARGIN  # the figure fits 640 px
 MAX_GRIDS_HEIGHT = 1000
@@ -611,7 +616,7 @@ class _Block:
         if self.row_axis is None or not self.row_title:
             return 0
         text = "".join(s.text for s in self._axis_title(self.row_axis))
-        return mono_width(text, AXIS_SIZE) + 8
+        return mono_width(text, AXIS_SIZE) + 8 + ROW_TITLE_GAP
 
     def _title_spans(self) -> tuple[Span, ...]:
         shape = "×".join(str(s) for s in self.shape) if self.shape else "scalar"
@@ -729,7 +734,7 @@ class _Block:
             self._spot(self.labels[self.col_axis], x, y, spans, "middle")
         if self.row_axis is not None and self.row_title:
             spans = self._axis_title(self.row_axis)
-            x = ox - self._tick_width() - 6
+            x = ox - self._tick_width() - 6 - ROW_TITLE_GAP
             y = oy + (self.slice_h if len(keys) > 1 else self.height) / 2 + 4
             s.texts.append(Text(x, y, spans, AXIS_SIZE, font="mono", anchor="end", role="axis"))
             self._spot(self.labels[self.row_axis], x, y, spans, "end")
@@ -813,10 +818,15 @@ class _Block:
 
 # -- the builder -----------------------------------------------------------------------------------
 class _Builder:
-    def __init__(self, trace: Trace, max_axis: int, max_slices: int) -> None:
+    def __init__(self, trace: Trace, max_axis: int, max_slices: int,
+                 colours: Mapping[str, str] | None = None,
+                 smallest: float = MIN_VALUE_SIZE) -> None:
         self.trace = trace
+        self.smallest = smallest  # the smallest font a cell's number may take
         self.plan = plan = trace.plan
         self.colours = label_colours(list(plan.equation.labels) + list(plan.ellipsis))
+        if colours is not None:
+            self.colours.update((label, colours[label]) for label in self.colours if label in colours)
         for label in plan.labels:  # a label that only the output names (never, by numpy's rules)
             self.colours.setdefault(label, "#555555")
         self.boxes: list[Box] = []
@@ -853,8 +863,11 @@ class _Builder:
                 sample = np.concatenate([array.flat[:64], array.flat[max(0, array.size - 64):],
                                          [array.min(), array.max()]])
             longest = max(longest, max(len(format_value(v)) for v in sample))
-        # Wider numbers than MAX_CHARS are drawn smaller rather than widening every cell.
-        width = max(CELL_MIN_W, round(min(longest, MAX_CHARS) * VALUE_SIZE * 0.64 + 12))
+        # Wider numbers than MAX_CHARS are drawn smaller rather than widening every cell, but
+        # never below MIN_VALUE_SIZE (bold, as a running sum is): past that the cells widen.
+        full = min(longest, MAX_CHARS) * VALUE_SIZE * 0.64 + 12
+        least = longest * self.smallest * 0.64 * 1.07 + 6
+        width = max(CELL_MIN_W, round(max(full, least)))
         return width + width % 2  # even: cell centres fall on whole pixels
 
     # -- arrangement ------------------------------------------------------------------------------
@@ -1487,10 +1500,10 @@ class _Frames:
             refs = [_ref(name, index) for name, index in zip(plan.names, step.indices)]
             factors = ([format_factor(f) for f in step.factors] if len(step.factors) > 1
                        else [format_value(f) for f in step.factors])
-            line = f"{_ref('out', step.out_index)} += {' × '.join(refs)} = {' × '.join(factors)}"
+            parts = [f"{_ref('out', step.out_index)} += {' × '.join(refs)}", f" = {' × '.join(factors)}"]
             if len(factors) > 1:
-                line += f" = {format_value(step.product)}"
-            line += f"  →  {format_value(step.running_sum)}"
+                parts.append(f" = {format_value(step.product)}")
+            parts.append(f"  →  {format_value(step.running_sum)}")
             note = self.hidden_note(values).lstrip(" ·")
             finished: tuple[tuple[int, ...], ...] = ()
             running = None
@@ -1503,7 +1516,7 @@ class _Frames:
             frames.append(Frame(
                 first + len(frames), "step", range(step.number, step.number + 1), self.seconds("step"),
                 marks=tuple(marks), outlines=self.outlines(marks), running=running, finished=finished,
-                caption=(_fit(line, self.chars),) + (((Span(note, tone="muted"),),) if note else ()),
+                caption=_packed(parts, self.chars) + (((Span(note, tone="muted"),),) if note else ()),
                 code_line=code.statement,
                 loop_values=tuple((label, str(v)) for label, v in step.labels.items()),
             ))
@@ -1621,8 +1634,32 @@ class _Frames:
                                "indices.", tone="muted"),))
         for sentence in self.closing:
             lines.extend(_prose_lines(sentence, plan, self.chars))
+        while len(lines) > 5 and any(span.tone == "muted" for line in lines for span in line):
+            muted = max(k for k, line in enumerate(lines) if any(span.tone == "muted" for span in line))
+            del lines[muted]  # the asides go first, the closing sentences stay
         return Frame(number, "final", range(0), self.seconds("final"), finished=finished,
                      caption=tuple(lines[:5]))
+
+
+def _packed(parts: Sequence[str], chars: int, most: int = 2) -> tuple[tuple[Span, ...], ...]:
+    """Caption lines of ``parts`` (each starting with its separator): one line when they fit,
+    else the first part then the rest (the arithmetic together) when that fits, else wrapped
+    between parts, never inside a number; a line past ``most`` is cut (``…``)."""
+    whole, rest = "".join(parts), "    " + "".join(parts[1:]).lstrip()
+    if len(whole) <= chars:
+        return (_fit(whole, chars),)
+    if len(parts[0]) <= chars and len(rest) <= chars:
+        return (_fit(parts[0], chars), _fit(rest, chars))
+    lines = [parts[0]]
+    for part in parts[1:]:
+        if len(lines[-1]) + len(part) <= chars:
+            lines[-1] += part
+        else:
+            lines.append("    " + part.lstrip())
+    if len(lines) > most:
+        lines[most - 1:] = [" ".join(line.strip() for line in lines[most - 1:])]
+        lines[most - 1] = "    " + lines[most - 1]
+    return tuple(_fit(line, chars) for line in lines)
 
 
 def _fit(text: str, chars: int) -> tuple[Span, ...]:
@@ -1640,6 +1677,7 @@ def build_scene(
     max_axis: int = 8,
     max_slices: int = 4,
     narrative: Sequence[str] | None = None,
+    colours: Mapping[str, str] | None = None,
 ) -> Scene:
     """Lay out the picture of a traced einsum and make its frames.
 
@@ -1653,6 +1691,8 @@ def build_scene(
         max_axis: axes longer than this are cut with an ellipsis cell.
         max_slices: leading axes (of 3-d and larger arrays) longer than this are cut.
         narrative: the opening sentences (default: :func:`einviz.explain`'s).
+        colours: label colours to use instead of the palette's (a contraction path's step
+            figures take the whole expression's, so a letter keeps its colour in every one).
 
     Returns:
         The :class:`Scene`.
@@ -1678,14 +1718,19 @@ def build_scene(
         raise EinvizError("max_axis and max_slices must be at least 3",
                           hint="a cut axis shows its first cells, an ellipsis and its last cell")
     plan = trace.plan
-    # Cut long axes shorter until the grids fit a readable size (down to 4 slots an axis).
+    # Cut long axes shorter until the grids fit a readable size (down to 4 slots an axis);
+    # then, for numbers too long even so, let them shrink below MIN_VALUE_SIZE, and at the
+    # last below the SVG's floor (they may then spill over their cells).
     fitted = False
-    for limit in range(max_axis, 3, -1):
-        for slices in sorted({max_slices, 3}, reverse=True):
-            b = _Builder(trace, limit, slices)
-            x0, y0, x1, y1, corner = b.arrange()
-            if x1 - x0 <= MAX_ROW_WIDTH and y1 - y0 <= MAX_GRIDS_HEIGHT:
-                fitted = True
+    for smallest in (MIN_VALUE_SIZE, SMALLEST_VALUE_SIZE, 0.0):  # 0: the cells stay narrow
+        for limit in range(max_axis, 3, -1):
+            for slices in sorted({max_slices, 3}, reverse=True):
+                b = _Builder(trace, limit, slices, colours, smallest)
+                x0, y0, x1, y1, corner = b.arrange()
+                if x1 - x0 <= MAX_ROW_WIDTH and y1 - y0 <= MAX_GRIDS_HEIGHT:
+                    fitted = True
+                    break
+            if fitted:
                 break
         if fitted:
             break
