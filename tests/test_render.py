@@ -559,6 +559,15 @@ def test_where_animation_does_not_run_the_animated_svg_shows_the_final_frame(cas
     assert np.abs(still - final).max() <= 8
 
 
+@pytest.mark.parametrize("subscripts", ["ii->i", "ii->", "iij->j"])
+def test_the_final_frame_keeps_the_diagonal_a_repeated_label_walks(subscripts) -> None:
+    anim = animate(subscripts)
+    sizes = anim.scene.plan.sizes
+    spots = anim.frames[-1].spots
+    assert len(spots) == sizes["i"] * sizes.get("j", 1)  # the cells where both i axes agree
+    assert {spot[4] for spot in spots} == {"i"}
+
+
 def test_a_lit_cell_in_an_array_of_slices_outlines_its_slice() -> None:
     anim = make("batched-matmul", granularity="step")  # 3-d operands: two 2-d slices each
     for frame in anim.frames:

@@ -242,7 +242,8 @@ class Frame(NamedTuple):
         outlines: the slices (of arrays drawn as several 2-d slices) that hold a lit cell,
             ``(x, y, w, h)``, outlined so the eye finds the lit cell.
         spots: cells tinted in a label's colour to point at them, not lit: ``(x, y, w, h,
-            label)``; the diagonal a repeated label walks, in the opening frame that says so.
+            label)``; the diagonal a repeated label walks, in the opening frame that says so
+            and in the final frame.
     """
 
     number: int
@@ -1638,7 +1639,7 @@ class _Frames:
             muted = max(k for k, line in enumerate(lines) if any(span.tone == "muted" for span in line))
             del lines[muted]  # the asides go first, the closing sentences stay
         return Frame(number, "final", range(0), self.seconds("final"), finished=finished,
-                     caption=tuple(lines[:5]))
+                     caption=tuple(lines[:5]), spots=self.diagonals())  # the cells ii walked
 
 
 def _packed(parts: Sequence[str], chars: int, most: int = 2) -> tuple[tuple[Span, ...], ...]:
