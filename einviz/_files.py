@@ -33,14 +33,8 @@ def write_file(path: str | os.PathLike[str], data: str | bytes, *, exclusive: bo
     try:
         with open(path, mode, encoding=None if binary else "utf-8") as handle:
             handle.write(data)
-    except FileExistsError:
-        if exclusive:
-            raise
-        raise EinvizError(f"cannot write {name!r}: it exists and cannot be replaced",
-                          hint="choose another path") from None
-    except IsADirectoryError:
-        raise EinvizError(f"cannot write {name!r}: it is a folder",
-                          hint="give a file name, e.g. a path inside that folder") from None
+    except FileExistsError:  # only when exclusive: the caller decides
+        raise
     except OSError as error:
         raise EinvizError(f"cannot write {name!r}: {error.strerror or error}",
                           hint="check the path and its permissions") from None

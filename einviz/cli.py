@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import numpy as np
 
 from . import __version__
-from ._files import write_file
+from ._files import check_target, write_file
 from .errors import EinvizError, LimitError
 from .plan import LoopPlan, limits, plan
 from .subscripts import ELLIPSIS, Equation, parse
@@ -872,10 +872,7 @@ def _figure_target(output: str | None, equation: Equation, force: bool) -> _Targ
             details=[f"given suffix: {suffix or '(none)'}"],
             hint="name the file with one of those suffixes, e.g. -o figure.svg",
         )
-    folder = os.path.dirname(output) or "."
-    if not os.path.isdir(folder):
-        raise EinvizError(f"cannot write {output!r}: there is no folder {folder!r}",
-                          hint="create the folder first, or choose another path")
+    check_target(output)  # its folder is there
     if os.path.exists(output) and not force:
         raise _exists(output)
     return _Target(suffix, path=output, force=force)
@@ -1022,10 +1019,7 @@ def _run_command(argv: list[str]) -> int:
 def _reserve_report(output: str | None, script: str, force: bool) -> str:
     """Claim the report's file now (a new empty file), so nothing can be overwritten later."""
     if output is not None and not os.path.isdir(output):
-        folder = os.path.dirname(output) or "."
-        if not os.path.isdir(folder):
-            raise EinvizError(f"cannot write {output!r}: there is no folder {folder!r}",
-                              hint="create the folder first, or choose another path")
+        check_target(output)  # its folder is there
         if os.path.exists(output) and not force:
             raise _exists(output)
         if not os.path.exists(output):

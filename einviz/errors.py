@@ -24,6 +24,7 @@ __all__ = [
     "StepIndexError",
     "caret_line",
     "printable",
+    "quoted",
 ]
 
 
@@ -59,13 +60,30 @@ def _shown(char: str) -> str:
     return char if char.isprintable() else repr(char)[1:-1]
 
 
+def quoted(char: str) -> str:
+    """A character quoted for a message; a mark that would join the quote before it (a
+    combining mark) is named by its code point instead, e.g. ``U+0301``."""
+    import unicodedata  # only for an error
+
+    if _combining(char) or unicodedata.category(char) == "Mc":
+        return f"U+{ord(char):04X} (a combining mark)"
+    return repr(char)
+
+
+def _combining(char: str) -> bool:
+    """Whether a character draws on the one before it, taking no column of its own."""
+    import unicodedata  # only when an error is laid out
+
+    return bool(unicodedata.combining(char)) or unicodedata.category(char) == "Me"
+
+
 def _width(shown: str) -> int:
     """The terminal columns a shown character takes: 2 if wide (CJK), 0 if combining."""
     import unicodedata  # only when an error is laid out
 
     if len(shown) != 1:  # an escape: plain ASCII
         return len(shown)
-    if unicodedata.combining(shown) or unicodedata.category(shown) == "Me":
+    if _combining(shown):
         return 0
     return 2 if unicodedata.east_asian_width(shown) in "WF" else 1
 

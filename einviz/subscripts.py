@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ArgumentTypeError, SubscriptError
+from .errors import ArgumentTypeError, SubscriptError, quoted
 
 __all__ = ["ELLIPSIS", "Equation", "parse", "parse_call", "parse_sublists"]
 
@@ -178,7 +178,7 @@ def parse(subscripts: str | bytes) -> Equation:
             i += 3
         else:
             raise SubscriptError(
-                f"{_quoted(char)} is not a valid label",
+                f"{quoted(char)} is not a valid label",
                 subscripts=text, positions=[i], hint=_LABEL_HINT,
             )
     equation_terms = tuple(tuple(term) for term in terms)
@@ -357,12 +357,3 @@ def _sublist_labels(sublist: Any, where: str) -> tuple[str, ...]:
         labels.append(_LETTERS[number])
     return tuple(labels)
 
-
-def _quoted(char: str) -> str:
-    """A character quoted for a message; one that would join the quote (a combining mark)
-    is named by its code point, e.g. ``U+0301``."""
-    import unicodedata  # only for an error
-
-    if unicodedata.combining(char) or unicodedata.category(char) in ("Me", "Mc"):
-        return f"U+{ord(char):04X} (a combining mark)"
-    return repr(char)
