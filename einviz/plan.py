@@ -70,10 +70,18 @@ class Limits:
             (default 10¹⁰).
         max_elements: the most elements of any array einviz allocates: the output
             (default 2²⁷ = 134,217,728).
+        max_frames: the most frames one figure may have (default 10,000): a figure's
+            size and drawing time grow with its frames.
+        max_drawn_cells: the most grid cells one figure draws, every array together,
+            after long axes are cut (default 10,000).
+        max_drawn_dims: the most dimensions one array in a figure may have (default 16).
     """
 
     max_steps: int = 10**10
     max_elements: int = 2**27
+    max_frames: int = 10_000
+    max_drawn_cells: int = 10_000
+    max_drawn_dims: int = 16
 
 
 _LIMITS: contextvars.ContextVar[Limits] = contextvars.ContextVar("einviz_limits", default=Limits())
