@@ -9,7 +9,6 @@ replaces the marker after the Markdown is converted, so Markdown never reads the
 from __future__ import annotations
 
 import functools
-import html
 import importlib.util
 import re
 import sys
@@ -40,18 +39,20 @@ def _load(name: str, path: Path) -> ModuleType:
 
 
 def _shapes(shapes: list[tuple[int, ...]]) -> str:
-    return ", ".join("(" + ", ".join(map(str, s)) + ("," if len(s) == 1 else "") + ")" for s in shapes)
+    return ", ".join(repr(tuple(shape)) for shape in shapes)
 
 
 def _page(name: str, subscripts: str, shapes: list[tuple[int, ...]], note: str) -> str:
-    call = f'einviz.animate("{subscripts}", shapes=[{_shapes(shapes)}])'
+    call = f'einviz.animate("{subscripts}", shapes=[{_shapes(shapes)}]).player_html()'
+    if len(call) > 72:  # keep the block narrower than the page: no sideways scrolling
+        call = f'einviz.animate(\n    "{subscripts}",\n    shapes=[{_shapes(shapes)}],\n).player_html()'
     return "\n".join([
         f"# {name}: `{subscripts}`",
         "",
         f"{note[:1].upper()}{note[1:]}. Play it, step through it with the buttons or the arrow keys,",
         "or drag the slider. This page's player is made by:",
         "",
-        f"```python\n{call}.player_html()\n```",
+        f"```python\n{call}\n```",
         "",
         MARKER,
         "",
@@ -88,7 +89,7 @@ def on_files(files: Files, config: Any) -> Files:
         anim = einviz.animate(subscripts, shapes=shapes)
         _players[uri] = anim.player_html()
         files.append(File.generated(config, uri, content=_page(name, subscripts, shapes, note)))
-        rows.append(f"| [{name}]({name}.md) | `{html.escape(subscripts)}` | {note} | {anim.n_frames} |")
+        rows.append(f"| [{name}]({name}.md) | `{subscripts}` | {note} | {anim.n_frames} |")
     index = [
         "# Live players",
         "",
@@ -112,4 +113,5 @@ def on_page_content(html_text: str, page: Any, config: Any, files: Files) -> str
         return html_text
     if MARKER not in html_text:
         raise RuntimeError(f"{page.file.src_uri}: the player marker is missing")
-    return html_text.replace(MARKER, player, 1)
+    # The player's captions and numbers would swamp the search index: the page's prose is enough.
+    return html_text.replace(MARKER, f"<div data-search-exclude>{player}</div>", 1)
