@@ -5,6 +5,9 @@ and every HTML page of the build (the Markdown pages, the API reference, the gen
 pages and the gallery's own HTML files) is opened in headless Chromium: no console errors, no
 request to any host but the local server, every same-site link answers 200 (and its
 ``#fragment`` names an element of the target page), every image loads.
+
+It needs the ``docs`` extra (mkdocs, mkdocs-material, mkdocstrings) and skips without it; the
+build alone is ``.ci/site``.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from collections.abc import Iterator
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import urldefrag, urlsplit
 
 import pytest
@@ -51,6 +55,7 @@ def reference_names() -> set[str]:
 
 
 def test_reference_documents_every_public_name() -> None:
+    pytest.importorskip("hypothesis")  # einviz.testing needs it
     import einviz
     import einviz.testing
 
@@ -128,75 +133,102 @@ def test_site_builds_with_the_reference_and_the_players(site: Path) -> None:
     assert einviz.__version__  # the package the site documents imports
 
 
+@pytest.fixture(scope="module")
+def browser(server: str) -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def leaves_this_machine(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme not in LOCAL_SCHEMES and parts.hostname not in LOOPBACK
+
+
+class Visits:
+    """One browser tab that opens pages and keeps what is wrong with them, and what they link."""
+
+    def __init__(self, browser: Any, server: str) -> None:
+        self.server = server
+        self.problems: list[str] = []
+        self.outside: list[str] = []
+        self.links: dict[str, set[str]] = {}  # target URL (no fragment) -> fragments asked for
+        self.ids: dict[str, set[str]] = {}  # URL of a visited page -> its element ids
+        self.path = ""
+        context = browser.new_context()
+        # Record, and refuse, every request that would leave this machine.
+        context.route(leaves_this_machine, self._refuse)
+        self.tab = context.new_page()
+        self.tab.on("console", self._console)
+        self.tab.on("pageerror", lambda error: self.problems.append(f"{self.path}: page error: {error}"))
+
+    def _refuse(self, route: Any) -> None:
+        self.outside.append(f"{self.path}: {route.request.url}")
+        route.abort()
+
+    def _console(self, message: Any) -> None:
+        if message.type == "error":
+            self.problems.append(f"{self.path}: console error: {message.text}")
+
+    def visit(self, path: str) -> None:
+        self.path = path
+        response = self.tab.goto(self.server + path, wait_until="load")
+        assert response is not None and response.status == 200, path
+        found = self.tab.evaluate("""() => ({
+            links: [...document.querySelectorAll('a[href]')].map(a => a.href),
+            ids: [...document.querySelectorAll('[id], a[name]')].map(e => e.id || e.name),
+            broken: [...document.images].filter(i => !i.complete || i.naturalWidth === 0)
+                                        .map(i => i.currentSrc || i.src),
+        })""")
+        self.ids[self.server + path] = set(found["ids"])
+        self.problems += [f"{path}: image does not load: {src}" for src in found["broken"]]
+        for href in found["links"]:
+            target, fragment = urldefrag(href)
+            if target.startswith(self.server):
+                self.links.setdefault(target, set()).add(fragment)
+
+    def check_links(self) -> None:
+        """Every same-site link answers 200, and its fragment names an element of its page."""
+        for target, fragments in sorted(self.links.items()):
+            code = status(target)
+            if code != 200:
+                self.problems.append(f"broken link: {target} answers {code}")
+            elif target in self.ids:
+                missing = sorted(fragments - {""} - self.ids[target])
+                self.problems += [f"broken anchor: {target}#{fragment}" for fragment in missing]
+
+
 @pytest.mark.slow
 @pytest.mark.browser
-def test_every_page_loads_offline_without_errors_or_broken_links(site: Path, server: str) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
+def test_every_page_loads_offline_without_errors_or_broken_links(site: Path, server: str, browser: Any) -> None:
     pages = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html"))
+    # The Markdown pages, the reference, a player page per pattern, the gallery's HTML files.
     assert len(pages) > 40, pages
-    problems: list[str] = []
-    outside: list[str] = []
-    links: dict[str, set[str]] = {}  # target URL (no fragment) -> fragments asked for ("" too)
-    ids: dict[str, set[str]] = {}
-
-    def leaves(url: str) -> bool:
-        parts = urlsplit(url)
-        return parts.scheme not in LOCAL_SCHEMES and parts.hostname not in LOOPBACK
-
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context()
-            # Record, and refuse, every request that would leave this machine.
-            context.route(leaves, lambda route: (outside.append(route.request.url), route.abort()))
-            page = context.new_page()
-            current = {"url": ""}
-            page.on("console", lambda m: m.type == "error" and problems.append(
-                f"{current['url']}: console error: {m.text}"))
-            page.on("pageerror", lambda e: problems.append(f"{current['url']}: page error: {e}"))
-            for path in pages:
-                url = server + path
-                current["url"] = path
-                response = page.goto(url, wait_until="load")
-                assert response is not None and response.status == 200, path
-                found = page.evaluate("""() => ({
-                    links: [...document.querySelectorAll('a[href]')].map(a => a.href),
-                    ids: [...document.querySelectorAll('[id], a[name]')].map(e => e.id || e.name),
-                    broken: [...document.images].filter(i => !i.complete || i.naturalWidth === 0)
-                                                .map(i => i.currentSrc || i.src),
-                })""")
-                ids[url] = set(found["ids"])
-                problems += [f"{path}: image does not load: {src}" for src in found["broken"]]
-                for href in found["links"]:
-                    target, fragment = urldefrag(href)
-                    if target.startswith(server):
-                        links.setdefault(target, set()).add(fragment)
-        finally:
-            browser.close()
-    for target, fragments in sorted(links.items()):
-        code = status(target)
-        if code != 200:
-            problems.append(f"broken link: {target} answers {code}")
-        elif target in ids:
-            problems += [f"broken anchor: {target}#{f}" for f in sorted(fragments - {""} - ids[target])]
-    assert outside == [], f"requests to other hosts: {outside}"
-    assert problems == [], "\n".join(problems)
+    visits = Visits(browser, server)
+    for path in pages:
+        visits.visit(path)
+    visits.check_links()
+    assert visits.outside == [], "requests to other hosts:\n" + "\n".join(visits.outside)
+    assert visits.problems == [], "\n".join(visits.problems)
 
 
 @pytest.mark.slow
 @pytest.mark.browser
-def test_a_player_page_plays(site: Path, server: str) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.goto(server + "gallery/players/matmul.html", wait_until="load")
-            player = page.locator(".einviz-player")
-            assert player.count() == 1
-            before = player.get_attribute("data-frame")
-            page.locator(".einviz-player .ez-next").click()
-            after = player.get_attribute("data-frame")
-            assert after is not None and after != before, (before, after)
-        finally:
-            browser.close()
+def test_a_player_page_plays(server: str, browser: Any) -> None:
+    page = browser.new_page()
+    try:
+        page.goto(server + "gallery/players/matmul.html", wait_until="load")
+        player = page.locator(".einviz-player")
+        assert player.count() == 1
+        before = player.get_attribute("data-frame")
+        page.locator(".einviz-player .ez-next").click()
+        after = player.get_attribute("data-frame")
+        assert after is not None and after != before, (before, after)
+    finally:
+        page.close()
