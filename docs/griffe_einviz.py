@@ -38,13 +38,8 @@ def _runtime_package() -> Any:
 def fence_examples(text: str) -> str:
     """Wrap each run of ``>>>`` lines (and the output under them) in a ``pycon`` fence.
 
-    >>> print(fence_examples("Add.\\n\\n>>> 1 + 1\\n2"))
-    Add.
-    <BLANKLINE>
-    ```pycon
-    >>> 1 + 1
-    2
-    ```
+    >>> fence_examples("Add.\\n>>> 1 + 1\\n2").splitlines()
+    ['Add.', '', '```pycon', '>>> 1 + 1', '2', '```']
     """
     out: list[str] = []
     lines = text.splitlines()
@@ -66,8 +61,8 @@ def fence_examples(text: str) -> str:
         while k < len(lines) and lines[k].strip():
             out.append(lines[k])
             k += 1
-        out += [f"{indent}```", ""]
-    return "\n".join(out).rstrip("\n")
+        out.append(f"{indent}```")  # the run ended at a blank line or at the end
+    return "\n".join(out)
 
 
 def documented_path(name: str) -> str:

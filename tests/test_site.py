@@ -66,6 +66,48 @@ def test_reference_documents_every_public_name() -> None:
     assert documented - public == set(), "docs/reference/*.md documents names that are not public"
 
 
+def griffe_extension() -> Any:
+    """docs/griffe_einviz.py, the extension that makes the docstrings read as Markdown."""
+    pytest.importorskip("griffe")
+    spec = importlib.util.spec_from_file_location("_griffe_einviz", ROOT / "docs" / "griffe_einviz.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_docstring_examples_become_code_blocks() -> None:
+    fence = griffe_extension().fence_examples
+    text = "Sum rows.\n>>> f(1)\n[(1, 2)]\n\nMore.\n\n```python\n>>> kept\n```"
+    assert fence(text).splitlines() == [
+        "Sum rows.", "", "```pycon", ">>> f(1)", "[(1, 2)]", "```", "", "More.", "",
+        "```python", ">>> kept", "```",
+    ]
+    indented = "Args:\n    x: a value.\n\n        >>> x\n        1"
+    assert "        ```pycon\n        >>> x\n        1\n        ```" in fence(indented)
+
+
+def test_sphinx_roles_become_code_and_links_to_public_names() -> None:
+    extension = griffe_extension()
+    text = "See :func:`plan`, :class:`~einviz.Animation`, :func:`einviz.plan.default_names`."
+    public = {"plan": "einviz.plan.plan", "Animation": "einviz.Animation"}
+    assert extension._roles(text, public) == (
+        "See [`plan`][einviz.plan.plan], [`Animation`][einviz.Animation], `plan.default_names`.")
+
+
+def test_a_name_a_submodule_shadows_is_documented_where_its_code_lives() -> None:
+    import einviz
+
+    extension = griffe_extension()
+    for name in ("einsum", "Animation"):
+        assert extension.documented_path(name) == f"einviz.{name}"
+    shadowed = [name for name in einviz.__all__ if name != "__version__"
+                and importlib.util.find_spec(f"einviz.{name}") is not None]
+    for name in shadowed:  # e.g. einviz.plan, the function beside the einviz/plan.py module
+        value = getattr(einviz, name)
+        assert extension.documented_path(name) == f"{value.__module__}.{value.__qualname__}"
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pytest.importorskip("mkdocs")
