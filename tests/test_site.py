@@ -167,7 +167,7 @@ def test_site_builds_with_the_reference_and_the_players(site: Path) -> None:
     assert "def plan(" in compute or ">plan</span><span class=\"p\">(" in compute
     # The docstrings' examples are code blocks, not Markdown quotes.
     assert "<blockquote>" not in compute
-    assert 'class="language-pycon' in compute or "highlight" in compute
+    assert '<span class="gp">&gt;&gt;&gt; </span>' in compute  # a prompt, highlighted as pycon
     players = sorted(p.stem for p in (site / "gallery" / "players").glob("*.html") if p.stem != "index")
     assert players == sorted(gallery.PATTERNS), "one player page per gallery pattern"
     matmul = (site / "gallery" / "players" / "matmul.html").read_text(encoding="utf-8")
