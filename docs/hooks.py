@@ -56,8 +56,8 @@ def _page(name: str, subscripts: str, shapes: list[tuple[int, ...]], note: str) 
         "",
         MARKER,
         "",
-        f"The same animation as an image: [{name}.svg](../{name}.svg); "
-        "[all the players](index.md).",
+        f"The gallery draws this pattern as an animated SVG too (on other values): "
+        f"[{name}.svg](../{name}.svg). [All the players](index.md).",
         "",
     ])
 
