@@ -107,7 +107,10 @@ class EinvizReference(griffe.Extension):
             if name in pkg.members:
                 continue
             value = getattr(runtime, name)
-            target = f"{value.__module__}.{getattr(value, '__qualname__', name)}"
+            module = getattr(value, "__module__", None)
+            if module is None:  # data without a home module: its page then says it is not found
+                continue
+            target = f"{module}.{getattr(value, '__qualname__', name)}"
             pkg.set_member(name, griffe.Alias(name, target, parent=pkg))
         for obj in _objects(pkg):
             if obj.docstring is not None:
