@@ -537,7 +537,7 @@ def test_base_overlay_and_top_make_the_frame_pixel_for_pixel() -> None:
 @pytest.mark.parametrize("width", range(8, 40))
 def test_a_word_a_at_a_line_break_is_not_taken_for_a_label(width):
     from einviz.plan import plan
-    from einviz.render.scene import _prose_lines
+    from einviz.render.text import prose_lines as _prose_lines
 
     sentence = "each output cell is a column of T1 times a row, summed over b and a"
     lines = _prose_lines(sentence, plan("ab,bc->ac", shapes=[(2, 2), (2, 2)]), width)

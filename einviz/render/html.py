@@ -23,8 +23,9 @@ import html as _html
 import json
 from typing import TYPE_CHECKING, Any
 
-from .scene import _ref, format_factor, format_value
 from .svg import render
+from .text import format_factor, format_value
+from .text import ref as _ref
 
 if TYPE_CHECKING:
     from ..animation import Animation
