@@ -12,8 +12,8 @@ holds only changes to the scene's base, so a view draws the base once.
 
 from __future__ import annotations
 
+import bisect
 import itertools
-import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -32,10 +32,12 @@ from .text import (
 )
 
 if TYPE_CHECKING:
-    from ..plan import LoopPlan
+    from ..explain import Sentence
 
-__all__ = ["FRAME_MS", "Frame", "Frames", "Mark", "Running"]
+__all__ = ["FRAME_MS", "MAX_OPENING_FRAMES", "Frame", "Frames", "Mark", "Running"]
 
+#: The most opening frames (the narrative), before the step or cell frames.
+MAX_OPENING_FRAMES = 3
 #: How long a step, cell or sampled-cell frame shows by default, in milliseconds.
 FRAME_MS = {"step": 700, "cell": 1600, "sample": 1600}
 
@@ -170,76 +172,22 @@ def _runs(values: Sequence[int]) -> str:
 
 
 # -- narrative -----------------------------------------------------------------------------------
-def narrative_sentences(plan: LoopPlan, operands: Sequence[np.ndarray]) -> list[str]:
-    """The opening sentences: from :func:`einviz.explain` when it is there."""
-    try:
-        from ..explain import explain
-    except ImportError:
-        explain = None
-    if explain is not None:
-        text = plan.equation.source if plan.equation.source else str(plan.equation)
-        sentences = list(explain(text, *operands, names=list(plan.names)).sentences)
-        if sentences:
-            return sentences
-    dims = "; ".join(
-        f"{name} has {len(term)} dimension{'s' * (len(term) != 1)}"
-        + (f" ({', '.join(term)})" if term else "")
-        for name, term in zip(plan.names, plan.terms)
-    )
-    sentences = [f"{dims}."]
-    letters = list(plan.labels)
-    sentences.append(f"The subscripts use {len(letters)} unique letter{'s' * (len(letters) != 1)}"
-                     + (f": {', '.join(letters)}." if letters else "."))
-    if plan.summed:
-        kept = ", ".join(plan.free) or "none"
-        one = len(plan.summed) == 1
-        sentences.append(f"{', '.join(plan.summed)} {'is' if one else 'are'} missing from the output, "
-                         f"so {'it is' if one else 'they are'} summed; the output keeps {kept}.")
-    else:
-        sentences.append("Every letter appears in the output, so nothing is summed: each output "
-                         "cell is one product.")
-    return sentences
+#: The roles of the sentences that close the animation (what the pattern is) rather than open it.
+CLOSING_ROLES = ("pattern", "numpy")
 
 
-def _split_narrative(sentences: Sequence[str]) -> tuple[list[str], list[str]]:
-    """Opening sentences, and the closing ones (what the pattern is) for the final frame."""
-    closing = [s for s in sentences if s.startswith(("This is", "In plain numpy"))]
-    return [s for s in sentences if s not in closing], closing
+def frame_labels(sentences: Sequence[Sentence], order: Sequence[str]) -> tuple[str, ...]:
+    """The labels an opening frame highlights: those its sentence on summing speaks of, else
+    those its sentence on keeping speaks of, else every label its sentences speak of; each
+    sentence's in ``order`` (the plan's loop order)."""
+    def ordered(sentence: Sentence) -> list[str]:
+        return [label for label in order if label in sentence.labels]
 
-
-def _mentioned(sentence: str, plan: LoopPlan) -> tuple[str, ...]:
-    """The labels a sentence names: quoted, or standing alone as a word (not an operand name;
-    ``a``, ``A`` and ``I`` only where no English word can be meant: before ``,:;)`` or a verb)."""
-    found = []
-    for label in plan.labels:
-        quoted = any(q + label + q in sentence for q in ("'", '"', "`"))
-        alone = False
-        if label not in plan.names:
-            for k, char in enumerate(sentence):
-                if char == label:
-                    before = sentence[k - 1] if k else " "
-                    after = sentence[k + 1] if k + 1 < len(sentence) else " "
-                    if before.isalnum() or after.isalnum() or before in "[_" or after in "]_(":
-                        continue
-                    if label in ("a", "A", "I") and not (
-                            after in ",:;)" or sentence[k + 1:].startswith((" is ", " are ", " appears "))):
-                        continue
-                    alone = True
-                    break
-        if quoted or alone:
-            found.append(label)
-    return tuple(found)
-
-
-def _frame_labels(sentences: Sequence[str], plan: LoopPlan) -> tuple[str, ...]:
-    """The labels an opening frame boxes: those its sentence on summing names, else those its
-    sentence on keeping names, else every label its sentences name."""
-    for word in ("summed", "kept"):
+    for role in ("summed", "free"):
         for sentence in sentences:
-            if re.search(rf"\bso \w+ (is|are) {word}\b", sentence):
-                return _mentioned(sentence, plan)
-    return tuple(dict.fromkeys(label for sentence in sentences for label in _mentioned(sentence, plan)))
-
+            if sentence.role == role and sentence.labels:
+                return tuple(ordered(sentence))
+    return tuple(dict.fromkeys(label for sentence in sentences for label in ordered(sentence)))
 
 
 # -- frames --------------------------------------------------------------------------------------
@@ -259,6 +207,9 @@ class Frames:
         # The slices of each array drawn as more than one.
         self.slices = {("out" if blk is b.out else blk.name): boxes for blk in [*b.blocks, b.out]
                        if len(boxes := blk.slice_boxes()) > 1}
+        self.slice_index = {name: (sorted({x for x, _, _, _ in boxes}), sorted({y for _, y, _, _ in boxes}),
+                                   {(x, y): (x, y, w, h) for x, y, w, h in boxes})
+                            for name, boxes in self.slices.items()}
 
     def seconds(self, kind: str, chars: int = 0) -> float:
         base = self.frame_ms if self.frame_ms is not None else FRAME_MS.get(kind, 700)
@@ -321,20 +272,22 @@ class Frames:
                  for label, vals in hidden.items()]
         return " · hidden in …: " + ", ".join(parts)
 
-    def build(self, granularity: str, max_frames: int, narrative: list[str]) -> tuple[list[Frame], str]:
-        plan, trace = self.plan, self.trace
+    def build(self, granularity: str, max_frames: int,
+              sentences: Sequence[Sentence]) -> tuple[list[Frame], str]:
+        """Every frame, and the granularity they resolve to (``"auto"`` picks)."""
+        trace = self.trace
         frames: list[Frame] = []
-        opening, self.closing = _split_narrative(narrative)
-        groups = pack(opening, self.chars, 3, min(3, max(0, max_frames - 2)))
-        n_intro = len(groups)
-        budget = max(0, max_frames - n_intro - 1)
+        opening = [s for s in sentences if s.role not in CLOSING_ROLES]
+        self.closing = [s for s in sentences if s.role in CLOSING_ROLES]
+        groups = pack(opening, self.chars, 3, min(MAX_OPENING_FRAMES, max(0, max_frames - 2)))
+        budget = max(0, max_frames - len(groups) - 1)
         n_steps, n_cells = len(trace), trace.n_cells
         for group in groups:
-            text = " ".join(group)
-            frames.append(Frame(len(frames), "intro", range(0), self.seconds("intro", len(text)),
-                                caption=tuple(prose_lines(text, plan, self.chars)),
-                                labels=_frame_labels(group, plan),
-                                spots=self.diagonals() if "diagonal" in text else ()))
+            length = len(" ".join(s.text for s in group))
+            frames.append(Frame(len(frames), "intro", range(0), self.seconds("intro", length),
+                                caption=tuple(prose_lines(group, self.chars)),
+                                labels=frame_labels(group, self.plan.labels),
+                                spots=self.diagonals() if any(s.role == "repeated" for s in group) else ()))
         mode = granularity
         if n_steps == 0:
             mode = "none"
@@ -346,10 +299,7 @@ class Frames:
         if mode == "step":
             frames += self.step_frames(min(n_steps, budget), len(frames), done)
         elif mode in ("cell", "sample"):
-            if mode == "cell":
-                chosen = list(range(n_cells))
-            else:
-                chosen = self.sample(budget)
+            chosen = list(range(n_cells)) if mode == "cell" else self.sample(budget)
             frames += self.cell_frames(chosen, len(frames), done, mode == "sample")
         shown = sum(f.kind == "cell" for f in frames)
         frames.append(self.final_frame(len(frames), done, mode, budget, shown))
@@ -360,9 +310,15 @@ class Frames:
         """The slices that hold the marks, where an array has several."""
         found = []
         for mark in marks:
-            for x, y, w, h in self.slices.get(mark.operand, ()):
-                if x <= mark.x < x + w and y <= mark.y < y + h:
-                    found.append((x, y, w, h))
+            if mark.operand not in self.slice_index:
+                continue
+            xs, ys, boxes = self.slice_index[mark.operand]
+            # Slices stand in rows and columns: the one holding a mark starts at the last
+            # column start left of it and the last row start above it.
+            column, row = bisect.bisect_right(xs, mark.x) - 1, bisect.bisect_right(ys, mark.y) - 1
+            box = boxes.get((xs[column], ys[row])) if column >= 0 and row >= 0 else None
+            if box is not None and box[0] <= mark.x < box[0] + box[2] and box[1] <= mark.y < box[1] + box[3]:
+                found.append(box)
         return tuple(dict.fromkeys(found))
 
     def diagonals(self) -> tuple[tuple[float, float, float, float, str], ...]:
@@ -550,7 +506,7 @@ class Frames:
             lines.append((Span(f"Long axes ({', '.join(cut)}) are cut: … stands for the hidden "
                                "indices.", tone="muted"),))
         for sentence in self.closing:
-            lines.extend(prose_lines(sentence, plan, self.chars))
+            lines.extend(prose_lines([sentence], self.chars))
         while len(lines) > 5 and any(span.tone == "muted" for line in lines for span in line):
             muted = max(k for k, line in enumerate(lines) if any(span.tone == "muted" for span in line))
             del lines[muted]  # the asides go first, the closing sentences stay

@@ -27,9 +27,10 @@ from .palette import label_colours
 from .text import Span, Text, format_value, mono_width, sans_width
 
 if TYPE_CHECKING:
+    from ..plan import LoopPlan
     from ..trace import Trace
 
-__all__ = ["Block", "Box", "CodePanel", "Layout", "fit"]
+__all__ = ["Block", "Box", "CodePanel", "Layout", "fit", "smallest_cells"]
 
 # -- metrics (px) --------------------------------------------------------------------------------
 MARGIN = 18
@@ -112,6 +113,20 @@ def cut(size: int, limit: int) -> list[int | None]:
 
 
 
+class _Bands(NamedTuple):
+    """An array's slices: their keys (leading slots), arrangement, places ``(row, column)``,
+    the rows' heights and columns' widths, and where each starts (before the gaps)."""
+
+    keys: list[tuple[int | None, ...]]
+    rows: int
+    columns: int
+    places: dict[tuple[int | None, ...], tuple[int, int]]
+    col_widths: list[float]
+    row_heights: list[float]
+    col_starts: list[float]
+    row_starts: list[float]
+
+
 # -- arrays as grids -----------------------------------------------------------------------------
 class Block:
     """One array (an operand or the output) laid out as a grid, a row, a column or slices."""
@@ -148,6 +163,8 @@ class Block:
         self.col_title = True
         self.row_title = True
         self.origin = (0.0, 0.0)
+        self._bands_cache: _Bands | None = None
+        self._title_width_cache: float | None = None
 
     # axes by role
     @property
@@ -176,12 +193,35 @@ class Block:
     # slices (leading axes)
     def _slice_grid(self) -> tuple[list[tuple[int | None, ...]], int, int]:
         """Every slice's leading slots, and the slices' arrangement (rows, columns)."""
+        bands = self._bands()
+        return bands.keys, bands.rows, bands.columns
+
+    def _bands(self) -> _Bands:
+        """The slices, where each sits, and the rows' and columns' sizes and starts.
+
+        An array drawn as slices (3-d and up) keeps its slots and cell size once its layout
+        is made, so this is computed once for it: a figure of many slices costs the work of
+        its slices, not that times their number.
+        """
+        if self._bands_cache is not None:
+            return self._bands_cache
         lead_slots = [self.slots[a] for a in self.lead]
         keys = list(itertools.product(*lead_slots)) if self.lead else [()]
         if len(self.lead) <= 1:
-            return keys, len(keys), 1
-        columns = max(1, len(lead_slots[-1]))  # a zero-size leading axis has no slices
-        return keys, len(keys) // columns, columns
+            rows, columns = len(keys), 1
+        else:
+            columns = max(1, len(lead_slots[-1]))  # a zero-size leading axis has no slices
+            rows = len(keys) // columns
+        outer = [keys[r * columns][:-1] if columns > 1 else keys[r] for r in range(rows)]
+        heights = [self.ch if None in part else self.slice_h for part in outer]
+        widths = ([self.slice_w] if columns == 1
+                  else [self.cw if key[-1] is None else self.slice_w for key in keys[:columns]])
+        bands = _Bands(keys, rows, columns, {key: divmod(n, columns) for n, key in enumerate(keys)},
+                       widths, heights, list(itertools.accumulate(widths, initial=0)),
+                       list(itertools.accumulate(heights, initial=0)))
+        if self.lead:  # a 1-d or 2-d array's bands follow its orientation: not kept
+            self._bands_cache = bands
+        return bands
 
     def _slice_gaps(self) -> tuple[float, float]:
         """Space between slices: for the next slice's row ticks and title (and col ticks)."""
@@ -192,13 +232,15 @@ class Block:
         return hgap, vgap
 
     def _slice_title_width(self) -> float:
-        """The widest slice title, e.g. ``b=0, h=1``."""
+        """The widest slice title, e.g. ``b=0, h=1`` (it follows the slots alone: kept)."""
         if not self.lead:
             return 0.0
-        chars = sum(len(self.labels[a]) + 1 + max((len(str(v)) if v is not None else 1
-                                                   for v in self.slots[a]), default=1)
-                    for a in self.lead)
-        return mono_width("x" * (chars + 2 * (len(self.lead) - 1)), SLICE_SIZE)
+        if self._title_width_cache is None:
+            chars = sum(len(self.labels[a]) + 1 + max((len(str(v)) if v is not None else 1
+                                                       for v in self.slots[a]), default=1)
+                        for a in self.lead)
+            self._title_width_cache = mono_width("x" * (chars + 2 * (len(self.lead) - 1)), SLICE_SIZE)
+        return self._title_width_cache
 
     def _tick_width(self) -> float:
         if self.row_axis is None or not self.row_ticks:
@@ -216,15 +258,10 @@ class Block:
 
     def _row_heights(self) -> list[float]:
         """Each row of slices: a full slice high, or one cell where its slices are hidden."""
-        keys, rows, columns = self._slice_grid()
-        outer = [keys[r * columns][:-1] if columns > 1 else keys[r] for r in range(rows)]
-        return [self.ch if None in part else self.slice_h for part in outer]
+        return self._bands().row_heights
 
     def _col_widths(self) -> list[float]:
-        keys, _, columns = self._slice_grid()
-        if columns == 1:
-            return [self.slice_w]
-        return [self.cw if key[-1] is None else self.slice_w for key in keys[:columns]]
+        return self._bands().col_widths
 
     @property
     def width(self) -> float:
@@ -303,11 +340,11 @@ class Block:
 
     # positions
     def _slice_origin(self, key: tuple[int | None, ...]) -> tuple[float, float]:
-        keys, _, columns = self._slice_grid()
-        row, column = divmod(keys.index(key), columns)
+        bands = self._bands()
+        row, column = bands.places[key]
         hgap, vgap = self._slice_gaps()
-        return (self.origin[0] + sum(self._col_widths()[:column]) + column * hgap,
-                self.origin[1] + sum(self._row_heights()[:row]) + row * vgap)
+        return (self.origin[0] + bands.col_starts[column] + column * hgap,
+                self.origin[1] + bands.row_starts[row] + row * vgap)
 
     def slice_boxes(self) -> list[tuple[float, float, float, float]]:
         """Each drawn 2-d slice's area, ``(x, y, w, h)`` (none for arrays of at most 2-d)."""
@@ -329,8 +366,7 @@ class Block:
         """The top-left corner of the cell (or ellipsis cell) an index is drawn in."""
         key = tuple(self._display(a, index[a]) for a in self.lead)
         sx, sy = self._slice_origin(key)
-        keys, _, columns = self._slice_grid()
-        band_row, band_column = divmod(keys.index(key), columns)
+        band_row, band_column = self._bands().places[key]
         column = row = 0
         # A hidden slice is drawn as one ellipsis row (or column): cells keep the other place.
         if self.col_axis is not None and self._col_widths()[band_column] == self.slice_w:
@@ -358,13 +394,13 @@ class Block:
             self.scene.texts.append(Text(ox + self.slice_w / 2, oy + self.slice_h / 2 + 4,
                                          (Span("empty", tone="muted"),), 11, anchor="middle"))
             return
-        keys, _, columns = self._slice_grid()
+        keys = self._bands().keys
         for key in keys:
             sx, sy = self._slice_origin(key)
             if self.lead:
                 self._draw_slice_title(key, sx, sy)
             if None in key:
-                row, column = divmod(keys.index(key), columns)
+                row, column = self._bands().places[key]
                 self._draw_hidden_slice(key, sx, sy, self._col_widths()[column], self._row_heights()[row])
                 continue
             self._draw_ticks(sx, sy)
@@ -758,11 +794,33 @@ def fit(
     Returns:
         The layout (its blocks placed), the grids' bounds and a free corner (or ``None``).
     """
+    # Every limit from the longest axis up gives the same layout: start there, so the cost
+    # follows what is drawn, not max_axis.
+    start = max(3, min(max_axis, max(trace.plan.sizes.values(), default=0)))
     for smallest in (MIN_VALUE_SIZE, SMALLEST_VALUE_SIZE, 0.0):  # 0: the cells stay narrow
-        for limit in range(max_axis, 3, -1):
+        for limit in range(start, min(start, 4) - 1, -1):
             for slices in sorted({max_slices, 3}, reverse=True):
                 layout = Layout(trace, limit, slices, colours, smallest)
                 x0, y0, x1, y1, corner = layout.arrange()
                 if x1 - x0 <= MAX_ROW_WIDTH and y1 - y0 <= MAX_GRIDS_HEIGHT:
                     return layout, (x0, y0, x1, y1), corner
     return layout, (x0, y0, x1, y1), corner
+
+
+def smallest_cells(plan: LoopPlan, max_axis: int) -> int:
+    """The grid cells a figure of ``plan`` draws, every array together, with every axis cut
+    as short as :func:`fit` may cut it (leading axes to 3 slots, the others to 4, or to
+    ``max_axis`` when that is 3): the fewest it can draw, counted without drawing.
+
+    >>> from einviz.plan import plan
+    >>> smallest_cells(plan("ij,jk->ik", shapes=[(2, 30), (30, 3)]), 8)  # 2×4 + 4×3 + 2×3
+    26
+    """
+    total = 0
+    for shape in (*plan.shapes, plan.out_shape):
+        lead = max(0, len(shape) - 2)
+        cells = 1
+        for axis, size in enumerate(shape):
+            cells *= min(size, 3 if axis < lead else min(max_axis, 4))
+        total += max(cells, 1)  # an empty array is drawn as one cell
+    return total

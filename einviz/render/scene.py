@@ -35,8 +35,10 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from ..errors import ArgumentTypeError, EinvizError
-from .frames import Frame, Frames, Mark, Running, narrative_sentences
+from ..errors import ArgumentTypeError, EinvizError, LimitError
+from ..explain import Explanation, explain
+from ..plan import get_limits
+from .frames import MAX_OPENING_FRAMES, Frame, Frames, Mark, Running
 from .layout import (
     CELL_H,
     CELL_MIN_W,
@@ -51,6 +53,7 @@ from .layout import (
     Corner,
     Layout,
     fit,
+    smallest_cells,
 )
 from .text import (
     MONO_EM,
@@ -85,6 +88,7 @@ __all__ = [
     "Span",
     "Text",
     "build_scene",
+    "check_figure",
     "format_factor",
     "format_value",
     "mono_width",
@@ -189,7 +193,7 @@ def build_scene(
     frame_ms: float | None = None,
     max_axis: int = 8,
     max_slices: int = 4,
-    narrative: Sequence[str] | None = None,
+    explanation: Explanation | None = None,
     colours: Mapping[str, str] | None = None,
 ) -> Scene:
     """Lay out the picture of a traced einsum and make its frames.
@@ -203,22 +207,31 @@ def build_scene(
             longer); default 700 ms a step, 1.6 s a cell.
         max_axis: axes longer than this are cut with an ellipsis cell.
         max_slices: leading axes (of 3-d and larger arrays) longer than this are cut.
-        narrative: the opening sentences (default: :func:`einviz.explain`'s).
+        explanation: the trace's :class:`~einviz.explain.Explanation`, whose sentences open
+            the animation and close it (default: made here from the trace's plan; pass one
+            already made so the einsum is explained once).
         colours: label colours to use instead of the palette's (a contraction path's step
             figures take the whole expression's, so a letter keeps its colour in every one).
 
     Returns:
         The :class:`Scene`.
+
+    Raises:
+        LimitError: the figure would be over a limit of :func:`einviz.get_limits` (see
+            :func:`check_figure`).
     """
     max_frames, frame_ms, max_axis, max_slices = _checked(
         granularity, max_frames, frame_ms, max_axis, max_slices)
     plan = trace.plan
+    check_figure(plan, max_axis, max_frames)
     layout, bounds, corner = fit(trace, max_axis, max_slices, colours)
     width, code, grids_bottom = _place(layout, bounds, corner)
     # Captions: as many characters as fit the width.
     chars = min(MAX_CAPTION_CHARS, int((width - 2 * MARGIN) / (MONO_EM * CAPTION_SIZE)))
-    sentences = list(narrative) if narrative is not None else narrative_sentences(plan, trace.operands)
-    frames, resolved = Frames(layout, code, chars, frame_ms).build(granularity, max_frames, sentences)
+    if explanation is None:
+        explanation = explain(plan)
+    frames, resolved = Frames(layout, code, chars, frame_ms).build(
+        granularity, max_frames, explanation.sentences)
     n_lines = max((len(f.caption) for f in frames), default=1)
     caption_y = round(grids_bottom + 30 + CAPTION_SIZE)
     height = math.ceil(caption_y + CAPTION_LINE * (max(n_lines, 2) - 1) + MARGIN + 4)
@@ -228,6 +241,63 @@ def build_scene(
         label_spots=layout.label_spots, frames=frames, granularity=resolved,
         cell_w=layout.cell_w, cell_h=layout.cell_h,
     )
+
+
+def check_figure(plan: LoopPlan, max_axis: int = 8, max_frames: int = 120) -> None:
+    """Refuse, from the plan alone and before anything is drawn or allocated, a figure over
+    the limits of :func:`einviz.get_limits`.
+
+    * ``max_drawn_dims``: an array with more dimensions is not drawn.
+    * ``max_drawn_cells``: the grid cells drawn, every array together, with every axis cut
+      as short as the layout may cut it (see :func:`~einviz.render.layout.smallest_cells`).
+    * ``max_frames``: the frames the figure may have: one a step (or an output cell), plus
+      the opening and final frames, at most the ``max_frames`` asked for. An ``auto``
+      figure that needs more frames than ``max_frames`` shows cells or a sample instead, so
+      a smaller ``max_frames`` always fits.
+
+    Args:
+        plan: the plan to draw.
+        max_axis: the figure's ``max_axis`` (axes longer than this are cut).
+        max_frames: the figure's ``max_frames``.
+
+    Raises:
+        LimitError: over a limit; the message gives the numbers.
+
+    >>> from einviz.plan import plan
+    >>> check_figure(plan("ij,jk->ik", shapes=[(64, 64), (64, 64)]), max_frames=10**12)
+    Traceback (most recent call last):
+    ...
+    einviz.errors.LimitError: max_frames=1,000,000,000,000 lets the figure have 262,148 frames, more than the limit of 10,000
+    ...
+    """
+    bounds = get_limits()
+    text = plan.equation.text_for_carets()
+    for name, shape in (*zip(plan.names, plan.shapes), ("out", plan.out_shape)):
+        if len(shape) > bounds.max_drawn_dims:
+            raise LimitError(
+                f"{name} has {len(shape)} dimensions, more than the {bounds.max_drawn_dims} a figure "
+                "draws", subscripts=text, details=[f"{name}: shape {shape}"],
+                hint="raise it with `with einviz.limits(max_drawn_dims=...)`; einviz.einsum and "
+                     "einviz.trace have no such limit")
+    cells = smallest_cells(plan, max_axis)
+    if cells > bounds.max_drawn_cells:
+        shapes = "   ".join(f"{name}: {shape}" for name, shape in zip(plan.names, plan.shapes))
+        raise LimitError(
+            f"the figure would draw {cells:,} grid cells even with its axes cut short, more than "
+            f"the limit of {bounds.max_drawn_cells:,}", subscripts=text,
+            details=[f"{shapes}   out: {plan.out_shape}"],
+            hint="raise it with `with einviz.limits(max_drawn_cells=...)`, or use fewer or smaller "
+                 "dimensions")
+    n_cells = math.prod(plan.out_shape)
+    possible = min(max_frames, max(plan.n_steps, n_cells) + MAX_OPENING_FRAMES + 1)
+    if possible > bounds.max_frames:
+        raise LimitError(
+            f"max_frames={max_frames:,} lets the figure have {possible:,} frames, more than the limit "
+            f"of {bounds.max_frames:,}", subscripts=text,
+            details=[(f"the einsum has {plan.n_steps:,} steps and {n_cells:,} output cells, up to "
+                      "a frame each, and the opening and final frames")],
+            hint=f"give max_frames={bounds.max_frames:,} or less (granularity='auto' then shows cells "
+                 "or a sample of them), or raise the limit with `with einviz.limits(max_frames=...)`")
 
 
 def _integer(value: Any, what: str) -> int:

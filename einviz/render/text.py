@@ -19,7 +19,10 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
+from ..errors import ArgumentTypeError
+
 if TYPE_CHECKING:
+    from ..explain import Sentence
     from ..plan import LoopPlan
 
 __all__ = [
@@ -55,7 +58,11 @@ def format_value(value: Any) -> str:
         real, imag = format_value(value.real), format_value(abs(value.imag))
         sign = "−" if value.imag < 0 else "+"
         return f"{real}{sign}{imag}j".replace("−", "-", 0)
-    number = float(value)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ArgumentTypeError(f"a figure shows numbers, not {value!r} ({type(value).__name__})",
+                                hint="give numeric arrays") from None
     if math.isnan(number):
         return "nan"
     if math.isinf(number):
@@ -166,11 +173,11 @@ def wrap(text: str, width: int) -> list[str]:
 
 
 
-def pack(sentences: Sequence[str], chars: int, lines: int, frames: int) -> list[list[str]]:
+def pack(sentences: Sequence[Sentence], chars: int, lines: int, frames: int) -> list[list[Sentence]]:
     """Sentences grouped into at most ``frames`` captions of at most ``lines`` wrapped lines."""
-    groups: list[list[str]] = []
+    groups: list[list[Sentence]] = []
     for sentence in sentences:
-        if groups and len(wrap(" ".join(groups[-1] + [sentence]), chars)) <= lines:
+        if groups and len(wrap(_joined(groups[-1] + [sentence]), chars)) <= lines:
             groups[-1].append(sentence)
         else:
             groups.append([sentence])
@@ -178,9 +185,13 @@ def pack(sentences: Sequence[str], chars: int, lines: int, frames: int) -> list[
         return []
     while len(groups) > frames:
         # Merge the pair of neighbours that makes the shortest caption.
-        k = min(range(len(groups) - 1), key=lambda i: len(" ".join(groups[i] + groups[i + 1])))
+        k = min(range(len(groups) - 1), key=lambda i: len(_joined(groups[i] + groups[i + 1])))
         groups[k : k + 2] = [groups[k] + groups[k + 1]]
     return groups
+
+
+def _joined(sentences: Sequence[Sentence]) -> str:
+    return " ".join(sentence.text for sentence in sentences)
 
 
 
@@ -227,48 +238,29 @@ def label_spans(text: str, labels: Iterable[str]) -> tuple[Span, ...]:
     return tuple(spans)
 
 
-def prose_spans(text: str, plan: LoopPlan) -> tuple[Span, ...]:
-    """A sentence with its labels coloured: letters standing alone, and quoted subscripts."""
-    labels = set(plan.labels)
-    subscripts_chars = set(plan.equation.labels) | set(",->. ")
-    coloured = [False] * len(text)
-    for k, char in enumerate(text):
-        if char not in labels or char in plan.names:
-            continue
-        before = text[k - 1] if k else " "
-        after = text[k + 1] if k + 1 < len(text) else " "
-        if not before.isalnum() and not after.isalnum() and before not in "'_" and after not in "'_":
-            # "a", "A" and "I" are words too: only a listed label ("a, b", "a: 2", "a and e").
-            rest = text[k + 1 :].lstrip()
-            if char in "aAI" and rest and rest[0].isalpha() and not rest.startswith(("and ", "or ")):
-                continue
-            coloured[k] = True
-    for quote in ("'", '"', "`"):
-        start = text.find(quote)
-        while start != -1:
-            end = text.find(quote, start + 1)
-            if end == -1:
-                break
-            inner = text[start + 1 : end]
-            if inner and set(inner) <= subscripts_chars:
-                for k in range(start + 1, end):
-                    coloured[k] = text[k] in labels
-            start = text.find(quote, end + 1)
+def prose_lines(sentences: Sequence[Sentence], width: int) -> list[tuple[Span, ...]]:
+    """Sentences joined with spaces and wrapped to ``width`` characters, each letter the
+    explanation marks as a label drawn in its label's colour.
+
+    >>> from einviz.explain import explain
+    >>> lines = prose_lines(explain("ij->i", shapes=[(2, 3)]).sentences[3:4], 40)
+    >>> [span.text for span in lines[0] if span.label]
+    ['j']
+    """
+    text = " ".join(sentence.text for sentence in sentences)
+    coloured: set[int] = set()
+    offset = 0
+    for sentence in sentences:
+        coloured.update(offset + k for k in sentence.coloured)
+        offset += len(sentence.text) + 1
     spans: list[Span] = []
-    for char, colour in zip(text, coloured):
-        if colour:
+    for k, char in enumerate(text):
+        if k in coloured:
             spans.append(Span(char, label=char))
         elif spans and spans[-1].label is None:
             spans[-1] = Span(spans[-1].text + char)
         else:
             spans.append(Span(char))
-    return tuple(spans)
-
-
-def prose_lines(text: str, plan: LoopPlan, width: int) -> list[tuple[Span, ...]]:
-    """A sentence wrapped to ``width`` characters, its labels coloured as in the whole sentence
-    (a word at a line's end is read with the words after it)."""
-    spans = list(prose_spans(text, plan))
     lines: list[tuple[Span, ...]] = []
     for line in wrap(text, width):
         taken: list[Span] = []
