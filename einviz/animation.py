@@ -29,8 +29,8 @@ from .errors import ArgumentTypeError, EinvizError, LimitError, ShapeError
 from .explain import Explanation, explain
 from .plan import LoopPlan, default_names, get_limits
 from .plan import plan as make_plan
-from .render import Frame, Scene, build_scene, render
-from .render.scene import check_figure
+from .render.scene import Frame, Scene, build_scene, check_figure
+from .render.svg import render
 from .subscripts import ELLIPSIS, Equation, parse, parse_call
 from .trace import Trace
 
@@ -385,7 +385,7 @@ def _checked_sizes(sizes: Any, equation: Equation) -> dict[str, Any]:
 
 
 def _size(label: str, size: Any, equation: Equation) -> int:
-    where = {"subscripts": equation.text_for_carets(),
+    where: dict[str, Any] = {"subscripts": equation.text_for_carets(),
              "positions": [column for term, columns in zip(equation.terms, equation.term_positions)
                            for name, column in zip(term, columns) if name == label]}
     if label == ELLIPSIS:  # carets under all three dots

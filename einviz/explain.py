@@ -319,7 +319,7 @@ def explain(
 def _small_shapes(equation: Equation) -> list[tuple[int, ...]]:
     """Small readable shapes: sizes 2, 3, 4, 5, 2, … by first appearance; '...' as
     :attr:`Equation.example_ellipsis` has it."""
-    sizes = {label: (2 + k % 4,) for k, label in enumerate(equation.labels)}
+    sizes: dict[str, tuple[int, ...]] = {label: (2 + k % 4,) for k, label in enumerate(equation.labels)}
     sizes[ELLIPSIS] = equation.example_ellipsis
     return [tuple(size for label in term for size in sizes[label]) for term in equation.terms]
 

@@ -527,3 +527,18 @@ def test_every_corpus_expression_plays_without_errors_on_one_page(browser, tmp_p
             cells.first.hover()
     assert page.errors == []
     page.close()
+
+
+def test_the_script_and_the_style_are_the_package_files_read_at_render_time():
+    from importlib.resources import files
+
+    import einviz.render.html as html_module
+
+    anim = make("matmul")
+    page = anim.to_html()
+    script = files("einviz.render").joinpath("player.js").read_text(encoding="utf-8")
+    style = files("einviz.render").joinpath("player.css").read_text(encoding="utf-8")
+    assert script.rstrip() + f"(document.getElementById({json.dumps(anim.id)}));" in page
+    assert style.replace("#P", f"#{anim.id}") in page
+    source = Path(html_module.__file__).read_text(encoding="utf-8")
+    assert "function (root)" not in source and "#P{" not in source

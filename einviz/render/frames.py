@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -54,8 +54,8 @@ class Mark(NamedTuple):
     operand: str
     x: float
     y: float
-    index: tuple[int, ...] | None
-    values: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    index: tuple[int, ...] | None  # type: ignore[assignment]  # shadows tuple.index: the data's word
+    values: tuple[tuple[str, Sequence[int]], ...] = ()
     hidden: bool = False
 
     def cells(self, term: Sequence[str], broadcast: Sequence[bool]) -> set[tuple[int, ...]]:
@@ -78,7 +78,7 @@ class Mark(NamedTuple):
 class Running(NamedTuple):
     """An output cell's running sum, shown during a frame."""
 
-    index: tuple[int, ...]
+    index: tuple[int, ...]  # type: ignore[assignment]  # shadows tuple.index: the data's word
     text: str
     x: float
     y: float
@@ -145,8 +145,11 @@ def _by_place(values: Sequence[int], slots: list[list[int | None]]) -> list[Sequ
         hidden = range(0)
         if None in slots[0]:
             position = slots[0].index(None)
-            low = slots[0][position - 1] + 1 if position else 0
-            high = slots[0][position + 1] if position + 1 < len(slots[0]) else low
+            # The ellipsis stands between two shown indices (it is never first or last but
+            # for a one-slot axis): the run it hides lies between them.
+            before, after = slots[0][position - 1], slots[0][position + 1:position + 2]
+            low = before + 1 if position and before is not None else 0
+            high = after[0] if after and after[0] is not None else low
             hidden = range(max(values.start, low), min(values.stop, high))
         groups: list[Sequence[int]] = [(v,) for v in shown if v in values and v < hidden.start]
         if len(hidden):
@@ -221,7 +224,7 @@ class Frames:
         return round(base / 1000, 3)
 
     # marks
-    def operand_marks(self, k: int, values: dict[str, Sequence[int]]) -> list[Mark]:
+    def operand_marks(self, k: int, values: Mapping[str, Sequence[int]]) -> list[Mark]:
         """Marks for every cell of operand k reached when each label takes the given values."""
         block = self.b.blocks[k]
         term = self.plan.terms[k]
@@ -253,7 +256,7 @@ class Frames:
         return Mark("out", x, y, out_index, hidden=not self.b.out.visible(out_index))
 
     # captions
-    def hidden_note(self, values: dict[str, Sequence[int]]) -> str:
+    def hidden_note(self, values: Mapping[str, Sequence[int]]) -> str:
         """Which of the frame's label values sit in ellipsis cells, e.g. ``"hidden in …: j 6–18"``."""
         if not self.hidden_axes:
             return ""
@@ -363,7 +366,7 @@ class Frames:
     def step_frames(self, count: int, first: int, done: set) -> list[Frame]:
         plan, trace = self.plan, self.trace
         per_cell = trace.steps_per_cell
-        frames = []
+        frames: list[Frame] = []
         code = self.code
         for step in trace.steps(0, count):
             values = {label: (v,) for label, v in step.labels.items()}

@@ -72,7 +72,7 @@ class Box(NamedTuple):
     h: float
     role: str  # "cell", "out", "gap", "slice-gap", "panel", "band"
     operand: str | None = None
-    index: tuple[int, ...] | None = None
+    index: tuple[int, ...] | None = None  # type: ignore[assignment]  # shadows tuple.index: the data's word
     text: str = ""
 
     @property
@@ -206,7 +206,7 @@ class Block:
         if self._bands_cache is not None:
             return self._bands_cache
         lead_slots = [self.slots[a] for a in self.lead]
-        keys = list(itertools.product(*lead_slots)) if self.lead else [()]
+        keys: list[tuple[int | None, ...]] = list(itertools.product(*lead_slots)) if self.lead else [()]
         if len(self.lead) <= 1:
             rows, columns = len(keys), 1
         else:
@@ -560,7 +560,7 @@ class Layout:
         for label in plan.labels:
             mine = [(blk, axis) for blk, axis in axes
                     if blk.labels[axis] == label and blk.shape[axis] == plan.sizes[label]]
-            fewest = min((blk.slots[axis] for blk, axis in mine), key=len, default=None)
+            fewest = min((blk.slots[axis] for blk, axis in mine), key=len, default=[])
             for blk, axis in mine:
                 blk.slots[axis] = list(fewest)
 

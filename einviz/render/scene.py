@@ -386,7 +386,7 @@ def _place(layout: Layout, bounds: Bounds, corner: Corner) -> tuple[int, CodePan
         code_place = "right"
     body_w = grids_w + (30 + code_w if code_place == "right" else 0)
     width = math.ceil(max(MIN_WIDTH, body_w, header.width, code_w) + 2 * MARGIN)
-    y = MARGIN + HEADER_SIZE
+    y: float = MARGIN + HEADER_SIZE
     header_y = []
     for _, size in header.lines:
         header_y.append(y)
