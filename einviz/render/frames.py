@@ -195,10 +195,17 @@ def frame_labels(sentences: Sequence[Sentence], order: Sequence[str]) -> tuple[s
 
 # -- frames --------------------------------------------------------------------------------------
 class Frames:
-    def __init__(self, b: Layout, code: CodePanel, chars: int, frame_ms: float | None) -> None:
-        self.b = b
-        self.plan = b.plan
-        self.trace = b.trace
+    """Makes a scene's frames from its trace and its placed layout.
+
+    The opening frames tell the explanation's sentences (all but the ``pattern`` and
+    ``numpy`` ones, which close the final frame); then one frame a step, an output cell or a
+    sampled cell, whichever ``granularity`` and ``max_frames`` allow; then the final frame.
+    """
+
+    def __init__(self, layout: Layout, code: CodePanel, chars: int, frame_ms: float | None) -> None:
+        self.layout = layout
+        self.plan = layout.plan
+        self.trace = layout.trace
         self.code = code
         self.chars = chars
         self.frame_ms = frame_ms
@@ -206,9 +213,10 @@ class Frames:
             [self.plan.is_broadcast(k, axis) for axis in range(len(term))]
             for k, term in enumerate(self.plan.terms)
         ]
-        self.hidden_axes = any(None in slots for blk in [*b.blocks, b.out] for slots in blk.slots)
+        self.hidden_axes = any(None in slots for blk in [*layout.blocks, layout.out] for slots in blk.slots)
         # The slices of each array drawn as more than one.
-        self.slices = {("out" if blk is b.out else blk.name): boxes for blk in [*b.blocks, b.out]
+        self.slices = {("out" if blk is layout.out else blk.name): boxes
+                       for blk in [*layout.blocks, layout.out]
                        if len(boxes := blk.slice_boxes()) > 1}
         self.slice_index = {name: (sorted({x for x, _, _, _ in boxes}), sorted({y for _, y, _, _ in boxes}),
                                    {(x, y): (x, y, w, h) for x, y, w, h in boxes})
@@ -226,7 +234,7 @@ class Frames:
     # marks
     def operand_marks(self, k: int, values: Mapping[str, Sequence[int]]) -> list[Mark]:
         """Marks for every cell of operand k reached when each label takes the given values."""
-        block = self.b.blocks[k]
+        block = self.layout.blocks[k]
         term = self.plan.terms[k]
         if block.empty:
             return []
@@ -252,8 +260,8 @@ class Frames:
         return marks
 
     def out_mark(self, out_index: tuple[int, ...]) -> Mark:
-        x, y = self.b.out.position(out_index)
-        return Mark("out", x, y, out_index, hidden=not self.b.out.visible(out_index))
+        x, y = self.layout.out.position(out_index)
+        return Mark("out", x, y, out_index, hidden=not self.layout.out.visible(out_index))
 
     # captions
     def hidden_note(self, values: Mapping[str, Sequence[int]]) -> str:
@@ -261,7 +269,7 @@ class Frames:
         if not self.hidden_axes:
             return ""
         hidden: dict[str, list[int]] = {}
-        for blk in [*self.b.blocks, self.b.out]:
+        for blk in [*self.layout.blocks, self.layout.out]:
             for axis, label in enumerate(blk.labels):
                 if None in blk.slots[axis]:
                     places = _by_place(values.get(label, ()), [blk.slots[axis]])
@@ -327,7 +335,7 @@ class Frames:
     def diagonals(self) -> tuple[tuple[float, float, float, float, str], ...]:
         """The drawn cells of every operand where a repeated label's axes agree."""
         spots = []
-        for blk in self.b.blocks:
+        for blk in self.layout.blocks:
             repeated = [label for label in dict.fromkeys(blk.labels) if blk.labels.count(label) > 1]
             if not repeated or blk.empty:
                 continue
@@ -335,7 +343,7 @@ class Frames:
             for index in itertools.product(*drawn):
                 if all(len({v for v, l in zip(index, blk.labels) if l == label}) == 1 for label in repeated):
                     x, y = blk.position(index)
-                    spots.append((x, y, self.b.cell_w, self.b.cell_h, repeated[0]))
+                    spots.append((x, y, self.layout.cell_w, self.layout.cell_h, repeated[0]))
         return tuple(dict.fromkeys(spots))
 
     def sample(self, budget: int) -> list[int]:
@@ -343,7 +351,7 @@ class Frames:
         shape = self.plan.out_shape
         if budget <= 0:
             return []
-        drawn = [[v for v in slots if v is not None] for slots in self.b.out.slots]
+        drawn = [[v for v in slots if v is not None] for slots in self.layout.out.slots]
         pool = sorted(int(np.ravel_multi_index(index, shape)) if shape else 0
                       for index in itertools.product(*drawn))
         if len(pool) <= budget:
@@ -354,7 +362,7 @@ class Frames:
     def finish(self, flat_upto: int, done: set[tuple[int, ...]]) -> tuple[tuple[int, ...], ...]:
         """Visible output cells with flat index <= flat_upto not yet finished, in order."""
         newly = []
-        for index in self.b.finals:
+        for index in self.layout.finals:
             if index not in done and (self._flat(index) <= flat_upto):
                 newly.append(index)
                 done.add(index)
@@ -385,10 +393,10 @@ class Frames:
             running = None
             if last:
                 finished = self.finish(step.number // per_cell, done)
-            if step.out_index not in finished and self.b.out.visible(step.out_index):
-                x, y = self.b.out.position(step.out_index)
+            if step.out_index not in finished and self.layout.out.visible(step.out_index):
+                x, y = self.layout.out.position(step.out_index)
                 running = Running(step.out_index, format_value(step.running_sum),
-                                  x + self.b.cell_w / 2, y + VALUE_BASELINE)
+                                  x + self.layout.cell_w / 2, y + VALUE_BASELINE)
             frames.append(Frame(
                 first + len(frames), "step", range(step.number, step.number + 1), self.seconds("step"),
                 marks=tuple(marks), outlines=self.outlines(marks), running=running, finished=finished,
@@ -504,7 +512,7 @@ class Frames:
                 lines.append((Span(f"(Frames show {shown:,} of the {trace.n_cells:,} cells; every "
                                    "cell is computed.)", tone="muted"),))
         if self.hidden_axes:
-            cut = sorted({f"{blk.labels[a]}" for blk in [*self.b.blocks, self.b.out]
+            cut = sorted({f"{blk.labels[a]}" for blk in [*self.layout.blocks, self.layout.out]
                           for a in range(blk.ndim) if None in blk.slots[a]})
             lines.append((Span(f"Long axes ({', '.join(cut)}) are cut: … stands for the hidden "
                                "indices.", tone="muted"),))

@@ -133,7 +133,7 @@ class Block:
 
     def __init__(
         self,
-        scene: Layout,
+        layout: Layout,
         name: str,
         operand: int | None,
         labels: tuple[str, ...],
@@ -142,14 +142,14 @@ class Block:
         max_axis: int,
         max_slices: int,
     ) -> None:
-        self.scene = scene
+        self.layout = layout
         self.name = name
         self.operand = operand
         self.labels = labels
         self.shape = shape
         self.values = values
         self.ndim = len(shape)
-        self.cw, self.ch = scene.cell_w, scene.cell_h
+        self.cw, self.ch = layout.cell_w, layout.cell_h
         self.lead = list(range(max(0, self.ndim - 2)))
         self.orientation = "row"  # for 1-d: "row" or "column"
         self.slots = [
@@ -277,7 +277,7 @@ class Block:
 
     # decorations around the cell area
     def _axis_title(self, axis: int) -> tuple[Span, ...]:
-        plan = self.scene.plan
+        plan = self.layout.plan
         label = self.labels[axis]
         size = self.shape[axis]
         spans = [Span(label, label=label)]
@@ -390,8 +390,8 @@ class Block:
         self._draw_axis_titles()
         if self.empty:
             ox, oy = self.origin
-            self.scene.boxes.append(Box(ox, oy, self.slice_w, self.slice_h, "gap"))
-            self.scene.texts.append(Text(ox + self.slice_w / 2, oy + self.slice_h / 2 + 4,
+            self.layout.boxes.append(Box(ox, oy, self.slice_w, self.slice_h, "gap"))
+            self.layout.texts.append(Text(ox + self.slice_w / 2, oy + self.slice_h / 2 + 4,
                                          (Span("empty", tone="muted"),), 11, anchor="middle"))
             return
         keys = self._bands().keys
@@ -411,18 +411,18 @@ class Block:
         ox, oy = self.origin
         title = self._title_spans()
         if self.show_title == "top":
-            self.scene.texts.append(Text(ox + self.width / 2, oy - self.top + 15, title, TITLE_SIZE,
+            self.layout.texts.append(Text(ox + self.width / 2, oy - self.top + 15, title, TITLE_SIZE,
                                          anchor="middle", role="title"))
         elif self.show_title == "bottom":
-            self.scene.texts.append(Text(ox + self.width / 2, oy + self.height + 19, title, TITLE_SIZE,
+            self.layout.texts.append(Text(ox + self.width / 2, oy + self.height + 19, title, TITLE_SIZE,
                                          anchor="middle", role="title"))
         elif self.show_title == "left":
-            self.scene.texts.append(Text(ox - 10, oy + self.height / 2 + 5, title, TITLE_SIZE,
+            self.layout.texts.append(Text(ox - 10, oy + self.height / 2 + 5, title, TITLE_SIZE,
                                          anchor="end", role="title"))
 
     def _draw_axis_titles(self) -> None:
         """Each drawn axis' label and size (``j 3``), over the columns and left of the rows."""
-        s = self.scene
+        s = self.layout
         ox, oy = self.origin
         keys, _, columns = self._slice_grid()
         if self.col_axis is not None and self.col_title:
@@ -447,7 +447,7 @@ class Block:
             spans += [Span(self.labels[axis], label=self.labels[axis]),
                       Span(f"={'…' if value is None else value}", tone="muted")]
         y = sy - (TICK_H if self.col_ticks and self.col_axis is not None else 0) - 5
-        self.scene.texts.append(Text(sx + self.slice_w / 2, y, tuple(spans), SLICE_SIZE,
+        self.layout.texts.append(Text(sx + self.slice_w / 2, y, tuple(spans), SLICE_SIZE,
                                      font="mono", anchor="middle", role="slice"))
 
     def _draw_hidden_slice(self, key: tuple[int | None, ...], sx: float, sy: float,
@@ -455,16 +455,16 @@ class Block:
         """The one band that stands for the slices a leading axis' ellipsis hides."""
         hidden = [f"{self.labels[a]} {self._hidden(a)[0]}–{self._hidden(a)[-1]}"
                   for a, v in zip(self.lead, key) if v is None]
-        self.scene.boxes.append(Box(sx, sy, w, h, "slice-gap"))
+        self.layout.boxes.append(Box(sx, sy, w, h, "slice-gap"))
         note = ", ".join(hidden) + " hidden"
         if mono_width(note, 10.5) > w - 8:
             note = "⋯"
-        self.scene.texts.append(Text(sx + w / 2, sy + min(h, self.ch) / 2 + 4,
+        self.layout.texts.append(Text(sx + w / 2, sy + min(h, self.ch) / 2 + 4,
                                      (Span(note, tone="muted"),), 10.5, font="mono", anchor="middle"))
 
     def _draw_ticks(self, sx: float, sy: float) -> None:
         """The index of every drawn column above it and of every drawn row left of it."""
-        s, colours = self.scene, self.scene.colours
+        s, colours = self.layout, self.layout.colours
         if self.col_axis is not None and self.col_ticks:
             axis = self.col_axis
             for c, value in enumerate(self.slots[axis]):
@@ -483,7 +483,7 @@ class Block:
     def _draw_cells(self, key: tuple[int | None, ...], sx: float, sy: float) -> None:
         """One slice's cells with their values (an output cell's value shows when finished),
         and the ellipsis cells of cut axes."""
-        s = self.scene
+        s = self.layout
         operand_name = "out" if self.operand is None else self.name
         rows = self.slots[self.row_axis] if self.row_axis is not None else [0]
         cols = self.slots[self.col_axis] if self.col_axis is not None else [0]
@@ -515,7 +515,7 @@ class Block:
         width = mono_width("".join(sp.text for sp in spans), AXIS_SIZE)
         left = {"start": x, "middle": x - width / 2, "end": x - width}[anchor]
         lead = mono_width(spans[0].text, AXIS_SIZE)
-        self.scene.label_spots.setdefault(label, []).append((left - 2, y - AXIS_SIZE + 1, lead + 4, AXIS_SIZE + 3))
+        self.layout.label_spots.setdefault(label, []).append((left - 2, y - AXIS_SIZE + 1, lead + 4, AXIS_SIZE + 3))
 
 
 
