@@ -12,6 +12,10 @@ the operands do not matter, so ``ij,jk->ik``, ``ab,bc->ac`` and ``jk,ij->ik`` ar
 multiplication; ``ij,jk->ki`` is not (it is the *transpose* of one), and the explanation says
 so. A pattern is claimed only when its equivalent code computes exactly the einsum, for the
 given shapes (a size-1 axis that einsum broadcasts is broadcast explicitly in the code).
+
+Each sentence comes as data, a :class:`Sentence`: its text, the labels it speaks of, its
+role (:data:`ROLES`) and where its label letters stand, so the pictures colour and highlight
+from the structure and never read the English.
 """
 
 from __future__ import annotations
