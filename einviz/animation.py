@@ -15,20 +15,27 @@ True
 from __future__ import annotations
 
 import itertools
+import math
+import numbers
 import os
 import zlib
-from collections.abc import Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
 from ._files import check_target, write_file
-from .errors import ArgumentTypeError, EinvizError, ShapeError
-from .plan import default_names
+from .errors import ArgumentTypeError, EinvizError, LimitError, ShapeError
+from .explain import Explanation, explain
+from .plan import LoopPlan, default_names, get_limits
 from .plan import plan as make_plan
-from .render import Frame, Scene, build_scene, render
-from .subscripts import ELLIPSIS, Equation, parse
-from .trace import Trace, trace
+from .render.scene import Frame, Scene, build_scene, check_figure
+from .render.svg import render
+from .subscripts import ELLIPSIS, Equation, parse, parse_call
+from .trace import Trace
+
+if TYPE_CHECKING:
+    from .paths import ContractionPath
 
 __all__ = ["Animation", "animate", "default_operands"]
 
@@ -46,10 +53,31 @@ class Animation:
         id: the figure's id prefix (distinct for every animation made in a process).
     """
 
-    def __init__(self, scene: Scene, trace: Trace) -> None:
+    def __init__(self, scene: Scene, trace: Trace, explanation: Explanation | None = None) -> None:
         self.scene = scene
         self.trace = trace
         self.id = _prefix(scene)
+        self._explanation = explanation
+
+    @property
+    def explanation(self) -> Explanation:
+        """The einsum explained in words (the one the opening frames tell)."""
+        if self._explanation is None:
+            self._explanation = explain(self.trace.plan)
+        return self._explanation
+
+    def _contraction_path(self) -> ContractionPath | None:
+        """The pairwise order a library takes, shown under the player for three operands or
+        more (``None`` when there are fewer, or when no path can be planned for them)."""
+        p = self.trace.plan
+        if p.n_operands < 3:
+            return None
+        from .paths import contraction_path
+
+        try:
+            return contraction_path(str(p.equation), shapes=p.shapes, names=p.names)
+        except (EinvizError, ValueError, TypeError):  # a path is extra (opt_einsum may refuse a shape)
+            return None
 
     @property
     def n_frames(self) -> int:
@@ -159,7 +187,8 @@ class Animation:
         from .render.html import page
 
         _check(path)
-        return _deliver(page(self), path)
+        return _deliver(page(self.scene, self.trace, self.id, explanation=self.explanation,
+                             path=self._contraction_path()), path)
 
     def player_html(self, details: bool = True) -> str:
         """The player as an HTML fragment (its own ids, script and style), to embed in a page.
@@ -170,7 +199,10 @@ class Animation:
         """
         from .render.html import player
 
-        return player(self, prefix=self._display_prefix(), details=details)
+        if not details:
+            return player(self.scene, self.trace, self._display_prefix(), details=False)
+        return player(self.scene, self.trace, self._display_prefix(), explanation=self.explanation,
+                      path=self._contraction_path())
 
     # -- notebooks ------------------------------------------------------------------------------
     def _repr_svg_(self) -> str:
@@ -243,11 +275,28 @@ def default_operands(
     Returns:
         One array per operand, integers from -3 to 5.
 
+    Raises:
+        LimitError: the operands, or the einsum on them, would be over a limit of
+            :func:`einviz.get_limits` (checked before anything is allocated).
+
     >>> [a.shape for a in default_operands("ij,jk->ik")]
     [(2, 3), (3, 4)]
     >>> [a.shape for a in default_operands("ij,jk->ik", sizes={"j": 5})]
     [(2, 5), (5, 3)]
     """
+    return _default_call(subscripts, shapes, sizes, names, seed)[1]
+
+
+def _default_call(
+    subscripts: str | Equation,
+    shapes: Sequence[Sequence[int]] | Mapping[str, Sequence[int]] | None,
+    sizes: Mapping[str, int | Sequence[int]] | None,
+    names: Sequence[str] | None,
+    seed: int,
+    check: Callable[[LoopPlan], None] | None = None,
+) -> tuple[LoopPlan, list[np.ndarray]]:
+    """The plan of the subscripts on the shapes asked for, and operands made for it: checked
+    against the limits (and by ``check``) before the operands are allocated."""
     equation = subscripts if isinstance(subscripts, Equation) else parse(subscripts)
     n = equation.n_operands
     if shapes is not None:
@@ -264,25 +313,49 @@ def default_operands(
         else:
             shape_list = [tuple(s) if not isinstance(s, int) else (s,) for s in shapes]
     else:
-        given = _checked_sizes(sizes, equation)
-        ellipsis = given.pop(ELLIPSIS, equation.example_ellipsis)
-        label_sizes: dict[str, int] = {}
-        for k, label in enumerate(label for label in equation.labels if label not in given):
-            label_sizes[label] = DEFAULT_SIZES[k] if k < len(DEFAULT_SIZES) else 2
-        label_sizes.update(given)  # type: ignore[arg-type]
-        shape_list = []
-        for term in equation.terms:
-            shape: list[int] = []
-            for label in term:
-                shape.extend(ellipsis if label == ELLIPSIS else [label_sizes[label]])
-            shape_list.append(tuple(shape))
-    make_plan(equation, shapes=shape_list, names=names)  # checks the shapes, with einviz's messages
+        shape_list = _shapes_from_sizes(equation, sizes)
+    loop_plan = make_plan(equation, shapes=shape_list, names=names)  # checks the shapes
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise (EinvizError if isinstance(seed, (int, np.integer)) else ArgumentTypeError)(
             f"seed must be a whole number, 0 or more, not {seed!r}",
             hint="the seed picks the example operands' values, e.g. seed=0")
+    loop_plan.check_limits()
+    if check is not None:
+        check(loop_plan)
+    return loop_plan, _values(loop_plan, seed)
+
+
+def _shapes_from_sizes(equation: Equation, sizes: Any) -> list[tuple[int, ...]]:
+    """Each operand's shape from ``sizes=``; labels not given get 2, 3, 4, then 2."""
+    given = _checked_sizes(sizes, equation)
+    ellipsis = given.pop(ELLIPSIS, equation.example_ellipsis)
+    label_sizes: dict[str, int] = {}
+    for k, label in enumerate(label for label in equation.labels if label not in given):
+        label_sizes[label] = DEFAULT_SIZES[k] if k < len(DEFAULT_SIZES) else 2
+    label_sizes.update(given)
+    shape_list = []
+    for term in equation.terms:
+        shape: list[int] = []
+        for label in term:
+            shape.extend(ellipsis if label == ELLIPSIS else [label_sizes[label]])
+        shape_list.append(tuple(shape))
+    return shape_list
+
+
+def _values(loop_plan: LoopPlan, seed: int) -> list[np.ndarray]:
+    """Integers from -3 to 5 of the plan's shapes; an operand over ``max_elements`` is refused
+    before it is allocated."""
+    bounds = get_limits()
+    for name, shape in zip(loop_plan.names, loop_plan.shapes):
+        elements = math.prod(shape)
+        if elements > bounds.max_elements:
+            raise LimitError(
+                f"{name} would have {elements:,} elements, more than the limit of "
+                f"{bounds.max_elements:,}", subscripts=loop_plan.equation.text_for_carets(),
+                details=[f"{name}: shape {shape}"],
+                hint="raise it with `with einviz.limits(max_elements=...)`, or give smaller sizes")
     rng = np.random.default_rng(seed)
-    return [rng.integers(-3, 6, size=shape).astype(np.int64) for shape in shape_list]
+    return [rng.integers(-3, 6, size=shape).astype(np.int64) for shape in loop_plan.shapes]
 
 
 def _checked_sizes(sizes: Any, equation: Equation) -> dict[str, Any]:
@@ -312,7 +385,7 @@ def _checked_sizes(sizes: Any, equation: Equation) -> dict[str, Any]:
 
 
 def _size(label: str, size: Any, equation: Equation) -> int:
-    where = {"subscripts": equation.text_for_carets(),
+    where: dict[str, Any] = {"subscripts": equation.text_for_carets(),
              "positions": [column for term, columns in zip(equation.terms, equation.term_positions)
                            for name, column in zip(term, columns) if name == label]}
     if label == ELLIPSIS:  # carets under all three dots
@@ -337,11 +410,15 @@ def animate(
     frame_ms: float | None = None,
     max_axis: int = 8,
     seed: int = 0,
+    explanation: Explanation | None = None,
 ) -> Animation:
     """Animate an einsum: every multiply-add (or every output cell) as a frame.
 
     Args:
-        subscripts: the subscripts (or, in numpy's sublist form, the first operand).
+        subscripts: the subscripts (or, in numpy's sublist form, the first operand); or a
+            :class:`~einviz.LoopPlan` already made (with its operands, or none: small
+            integer operands of its shapes), or a :class:`~einviz.Trace` (alone), so that
+            nothing is parsed or bound again.
         *operands: the operands; leave them out to animate small integer operands made from
             ``shapes`` or ``sizes`` (see :func:`default_operands`).
         granularity: ``"step"`` (one multiply-add a frame), ``"cell"`` (one output element a
@@ -354,29 +431,92 @@ def animate(
         frame_ms: how long a step (or cell) frame shows, in milliseconds.
         max_axis: axes longer than this are cut with an ellipsis cell.
         seed: the seed of the default operands' values.
+        explanation: the einsum's :class:`~einviz.explain.Explanation` when the caller has
+            one already (default: made here, once, for the frames and the HTML player).
 
     Returns:
         The :class:`Animation`.
 
     Raises:
         EinvizError: bad subscripts, shapes or options (a subclass says which).
+        LimitError: the einsum or its figure is over a limit of :func:`einviz.get_limits`
+            (see :func:`einviz.render.scene.check_figure`), refused before anything large
+            is allocated.
 
     >>> anim = animate("ij->i", shapes=[(2, 3)], granularity="cell")
     >>> anim.n_frames, [f.kind for f in anim.frames][-3:]
-    (6, ['cell', 'cell', 'final'])
+    (5, ['cell', 'cell', 'final'])
+    >>> from einviz.plan import plan
+    >>> str(animate(plan("i,i->", shapes=[(3,), (3,)])).trace.plan.equation)
+    'i,i->'
     """
+    def figure_fits(loop_plan: LoopPlan) -> None:
+        check_figure(loop_plan, _whole(max_axis, "max_axis"), _whole(max_frames, "max_frames"))
+
+    traced = _traced(subscripts, operands, names, shapes, sizes, seed, figure_fits)
+    if explanation is None:
+        explanation = explain(traced.plan)
+    scene = build_scene(traced, granularity=granularity, max_frames=max_frames,
+                        frame_ms=frame_ms, max_axis=max_axis, explanation=explanation)
+    return Animation(scene, traced, explanation)
+
+
+def _whole(value: Any, what: str) -> int:
+    """A counting option, read loosely for the early limit check (build_scene checks it)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ArgumentTypeError(f"{what} must be an integer, not {value!r}", hint=f"e.g. {what}=120")
+    return int(value)
+
+
+def _traced(
+    subscripts: Any, operands: tuple[Any, ...], names: Sequence[str] | None, shapes: Any,
+    sizes: Any, seed: int, check: Callable[[LoopPlan], None],
+) -> Trace:
+    """The trace to animate, from what :func:`animate` was given: each stage's object taken
+    as it is, and default operands made only after the figure passed ``check``."""
+    if isinstance(subscripts, Trace):
+        if operands or names is not None or shapes is not None or sizes is not None:
+            raise EinvizError("a trace already has its operands and names: give it alone",
+                              hint="animate(trace), or animate(subscripts, *operands, names=...)")
+        check(subscripts.plan)
+        return subscripts
     if operands and (shapes is not None or sizes is not None):
         raise EinvizError("give either operands or shapes=/sizes=, not both",
                           hint="shapes= and sizes= make small integer operands for you")
+    if isinstance(subscripts, LoopPlan):
+        if names is not None or shapes is not None or sizes is not None:
+            raise EinvizError("a plan already has its shapes and names: give it alone",
+                              hint="animate(plan), or animate(plan, *operands)")
+        check(subscripts)
+        if not operands:
+            subscripts.check_limits()
+            operands = tuple(_values(subscripts, seed))
+        return Trace(subscripts, operands)
     if not operands and not isinstance(subscripts, (str, bytes, Equation)):
         raise EinvizError("the sublist form needs its operands",
                           hint="e.g. einviz.animate(A, [0, 1], B, [1, 2], [0, 2])")
     if not operands:
-        operands = tuple(default_operands(subscripts, shapes, sizes, names, seed))
+        loop_plan, values = _default_call(subscripts, shapes, sizes, names, seed, check)
+        return Trace(loop_plan, values)
     if isinstance(subscripts, Equation):
         subscripts = str(subscripts)
+    equation, arrays = parse_call((subscripts, *operands))
+    loop_plan = make_plan(equation, *arrays, names=list(names) if names is not None else None)
+    check(loop_plan)
+    _numbers_only(loop_plan, arrays)
+    return Trace(loop_plan, arrays)
 
-    traced = trace(subscripts, *operands, names=list(names) if names is not None else None)
-    scene = build_scene(traced, granularity=granularity, max_frames=max_frames,
-                        frame_ms=frame_ms, max_axis=max_axis)
-    return Animation(scene, traced)
+
+def _numbers_only(loop_plan: LoopPlan, arrays: Sequence[Any]) -> None:
+    """Refuse an object array holding something other than numbers (a figure writes every
+    value as a number, and the trace multiplies them); other dtypes the trace checks."""
+    for name, array in zip(loop_plan.names, arrays):
+        if not (isinstance(array, np.ndarray) and array.dtype == object):
+            continue
+        for value in array.flat:
+            if not isinstance(value, numbers.Number):
+                raise ArgumentTypeError(
+                    f"{name} holds {value!r} ({type(value).__name__}), not a number",
+                    subscripts=loop_plan.equation.text_for_carets(),
+                    hint="a figure shows numbers: give numeric arrays (an object array of Python "
+                         "numbers works too)")

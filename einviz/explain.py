@@ -12,6 +12,10 @@ the operands do not matter, so ``ij,jk->ik``, ``ab,bc->ac`` and ``jk,ij->ik`` ar
 multiplication; ``ij,jk->ki`` is not (it is the *transpose* of one), and the explanation says
 so. A pattern is claimed only when its equivalent code computes exactly the einsum, for the
 given shapes (a size-1 axis that einsum broadcasts is broadcast explicitly in the code).
+
+Each sentence comes as data, a :class:`Sentence`: its text, the labels it speaks of, its
+role (:data:`ROLES`) and where its label letters stand, so the pictures colour and highlight
+from the structure and never read the English.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from .errors import EinvizError
 from .plan import LoopPlan, plan
 from .subscripts import ELLIPSIS, Equation, parse
 
-__all__ = ["PATTERNS", "Explanation", "explain"]
+__all__ = ["PATTERNS", "ROLES", "Explanation", "Sentence", "explain"]
 
 #: Every pattern name :func:`explain` can give, with what it means.
 PATTERNS: dict[str, str] = {
@@ -74,6 +78,82 @@ _NUMBERS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight"
             "eleven", "twelve")
 _TIMES = {2: "twice", 3: "three times", 4: "four times"}
 
+#: What a sentence of the narrative says, by its ``role``, in the order they come.
+ROLES: dict[str, str] = {
+    "intro": "what the call is: the subscripts and the arrays",
+    "sizes": "no operands were given: the small sizes einviz picked",
+    "ellipsis": "what '...' stands for, and which operand is reused along what it lacks",
+    "dims": "one operand's dimensions, each label with its size",
+    "letters": "the unique letters of the subscripts",
+    "implicit": "no '->': which letters the output gets, in which order",
+    "repeated": "a label repeated in one operand: the diagonal einsum walks",
+    "broadcast": "a size-1 axis reused for every index of its label",
+    "summed": "which labels are summed and why (or that none is)",
+    "free": "which labels the output keeps, and its shape",
+    "order": "the output's axes in another order than the inputs'",
+    "steps": "the loops and how many multiply-adds they make",
+    "pattern": "the pattern's name, in words",
+    "numpy": "plain numpy that does the same: 'In plain numpy: A @ B'",
+}
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of the narrative, with what it is about.
+
+    Attributes:
+        text: the sentence, plain text (``str(sentence)`` gives it too).
+        labels: the labels it speaks of, in order of mention (a picture highlights them).
+        role: what it says, a key of :data:`ROLES` (``"summed"``, ``"pattern"``, …).
+        coloured: the positions in ``text`` of the letters that are labels (each a one-letter
+            label), for drawing them in their label's colour.
+
+    >>> s = explain("ij->i", shapes=[(2, 3)]).sentences[3]
+    >>> s.role, s.labels, [s.text[k] for k in s.coloured]
+    ('summed', ('j',), ['j', 'j'])
+    """
+
+    text: str
+    labels: tuple[str, ...] = ()
+    role: str = ""
+    coloured: tuple[int, ...] = ()
+
+    def __str__(self) -> str:
+        return self.text
+
+
+#: Put before a label's letter while a sentence is written; :func:`_say` takes it out and
+#: keeps the letter's position (names are identifiers, labels letters: neither holds it).
+_LABEL = "\x1f"
+
+
+def _mark(label: str) -> str:
+    return _LABEL + label
+
+
+def _labels(labels: Sequence[str]) -> str:
+    """Labels marked and joined: ``i, j and k``."""
+    return _and([_mark(label) for label in labels])
+
+
+def _say(role: str, marked: str, labels: Sequence[str] | None = None) -> Sentence:
+    """A sentence from text with its labels marked (:func:`_mark`); it speaks of ``labels``
+    (default: every label marked in it)."""
+    text: list[str] = []
+    coloured: list[int] = []
+    after_mark = False
+    for char in marked:
+        if char == _LABEL:
+            after_mark = True
+            continue
+        if after_mark:
+            coloured.append(len(text))
+            after_mark = False
+        text.append(char)
+    plain = "".join(text)
+    found = tuple(dict.fromkeys(plain[k] for k in coloured))
+    return Sentence(plain, found if labels is None else tuple(labels), role, tuple(coloured))
+
 
 @dataclass(frozen=True, eq=False, repr=False)
 class Explanation:
@@ -84,8 +164,9 @@ class Explanation:
         pattern: the pattern's short name (a key of :data:`PATTERNS`), or ``None``.
         title: the pattern named with its labels, e.g. ``"sum over j"`` (``"general einsum"``
             when no pattern is known).
-        sentences: the narrative, one short plain-text sentence each; labels appear as single
-            letters (ellipsis dimensions as Greek letters), operands by their names.
+        sentences: the narrative, one :class:`Sentence` each (its ``text``, the ``labels`` it
+            speaks of, its ``role``); labels appear as single letters (ellipsis dimensions as
+            Greek letters), operands by their names. :attr:`narrative` gives the texts.
         equivalent: one Python expression, using ``np`` and the operands by name, that gives
             the same values without einsum (``None`` when no pattern is known). numpy's own
             sums promote small integer and bool dtypes, so for those the dtype can differ.
@@ -99,17 +180,28 @@ class Explanation:
     ('matrix multiplication', 'A @ B')
     >>> print(e.sentences[1])
     einsum sees that A has two dimensions (i: 2, j: 3).
+    >>> e.sentences[1].role, e.sentences[1].labels
+    ('dims', ('i', 'j'))
     """
 
     subscripts: str
     pattern: str | None
     title: str
-    sentences: list[str]
+    sentences: list[Sentence]
     equivalent: str | None
     formula: str
     latex: str
     loop_code: str
     plan: LoopPlan
+
+    @property
+    def narrative(self) -> list[str]:
+        """The sentences as plain text.
+
+        >>> explain("i,i->", shapes=[(3,), (3,)]).narrative[-1]
+        'In plain numpy: A @ B'
+        """
+        return [sentence.text for sentence in self.sentences]
 
     def __repr__(self) -> str:
         return f"Explanation({self.subscripts!r}, pattern={self.pattern!r}, equivalent={self.equivalent!r})"
@@ -125,7 +217,7 @@ class Explanation:
 
     def _repr_markdown_(self) -> str:
         lines = [f"**{_markdown(self.title)}** &nbsp; `{self.subscripts}`", ""]
-        lines.extend(f"- {_markdown(sentence)}" for sentence in self.sentences)
+        lines.extend(f"- {_markdown(sentence.text)}" for sentence in self.sentences)
         lines += ["", f"$${self.latex}$$", "", "```python", self.loop_code, "```"]
         if self.equivalent is not None:
             lines += ["", "Without einsum:", "", "```python", self.equivalent, "```"]
@@ -141,7 +233,9 @@ class Explanation:
             "subscripts": self.subscripts,
             "pattern": self.pattern,
             "title": self.title,
-            "sentences": list(self.sentences),
+            "sentences": self.narrative,
+            "roles": [sentence.role for sentence in self.sentences],
+            "labels": [list(sentence.labels) for sentence in self.sentences],
             "equivalent": self.equivalent,
             "formula": self.formula,
             "latex": self.latex,
@@ -229,7 +323,7 @@ def explain(
 def _small_shapes(equation: Equation) -> list[tuple[int, ...]]:
     """Small readable shapes: sizes 2, 3, 4, 5, 2, … by first appearance; '...' as
     :attr:`Equation.example_ellipsis` has it."""
-    sizes = {label: (2 + k % 4,) for k, label in enumerate(equation.labels)}
+    sizes: dict[str, tuple[int, ...]] = {label: (2 + k % 4,) for k, label in enumerate(equation.labels)}
     sizes[ELLIPSIS] = equation.example_ellipsis
     return [tuple(size for label in term for size in sizes[label]) for term in equation.terms]
 
@@ -319,10 +413,11 @@ def _one_operand(p: LoopPlan) -> _Match | None:
             return _match(which, total, f"These are the {which}: each output cell adds up one {part} of {name}.")
         gone = _and([term[axis] for axis in axes])
         title = f"sum over {gone}"
-        gloss = f"This sums {name} over {gone}."
+        gloss = f"This sums {name} over {_labels([term[axis] for axis in axes])}."
         if tuple(kept) != out:
             title += ", axes reordered"
-            gloss = f"This sums {name} over {gone}, then puts the kept axes in the output's order."
+            gloss = (f"This sums {name} over {_labels([term[axis] for axis in axes])}, then puts the "
+                     "kept axes in the output's order.")
         return _Match("sum over axes", title, _permute(total, [kept.index(label) for label in out]), gloss)
     repeated = [label for label, n in counts.items() if n > 1]
     if len(repeated) != 1 or counts[repeated[0]] != 2:
@@ -338,8 +433,8 @@ def _one_operand(p: LoopPlan) -> _Match | None:
         base = f"np.trace({name}, axis1={first}, axis2={second})"
         which = "batched trace" if trailing and tuple(others) == out else "partial trace"
         return _Match(which, f"{which} over {label}", _permute(base, [others.index(x) for x in out]),
-                      f"This adds up the diagonal of {name} along its two {label} axes, for every "
-                      f"{_and(others)}.")
+                      f"This adds up the diagonal of {name} along its two {_mark(label)} axes, for every "
+                      f"{_labels(others)}.")
     if label in out and set(out) == set(others) | {label}:
         if len(term) == 2:
             return _match("diagonal", f"np.diagonal({name})",
@@ -348,8 +443,8 @@ def _one_operand(p: LoopPlan) -> _Match | None:
         natural = others + [label]
         which = "batched diagonal" if trailing and tuple(natural) == out else "diagonal over two axes"
         return _Match(which, f"{which} along {label}", _permute(base, [natural.index(x) for x in out]),
-                      f"This takes the diagonal of {name} along its two {label} axes, for every "
-                      f"{_and(others)}.")
+                      f"This takes the diagonal of {name} along its two {_mark(label)} axes, for every "
+                      f"{_labels(others)}.")
     return None
 
 
@@ -568,7 +663,7 @@ def _name_batched_pair(
 ) -> _Match:
     ranks = (len(cores[order[0]]), len(cores[order[-1]]))
     names = [p.names[k] for k in order]
-    over, every = f" over {_and(batch)}", f"for every {_and(batch)}"
+    over, every = f" over {_and(batch)}", f"for every {_labels(batch)}"
     x, y = (_operand(p, k, batch) + (".swapaxes(-1, -2)" if flip else "") for k, flip in zip(order, flipped))
     # A vector without batch axes is a plain 1-d operand, which np.matmul takes as it is.
     batched = [len(p.terms[k]) > len(cores[k]) for k in order]
@@ -615,8 +710,8 @@ def _tensordot(p: LoopPlan) -> _Match | None:
         code = f"np.tensordot({_operand(p, first)}, {_operand(p, second)}, axes=({axes[0]}, {axes[1]}))"
         options.append((tuple(natural) != p.output, first, _permute(code, [natural.index(x) for x in p.output])))
     return _Match("tensor contraction", f"tensor contraction over {summed}", min(options)[2],
-                  f"This is a tensor contraction over {summed}: the products of {p.names[0]} and "
-                  f"{p.names[1]} are added up along {summed}.")
+                  f"This is a tensor contraction over {_labels(p.summed)}: the products of "
+                  f"{p.names[0]} and {p.names[1]} are added up along {_labels(p.summed)}.")
 
 
 def _broadcast_sum(p: LoopPlan) -> _Match:
@@ -627,8 +722,8 @@ def _broadcast_sum(p: LoopPlan) -> _Match:
     summed = _and(p.summed)
     return _Match("tensor contraction", f"tensor contraction over {summed}",
                   f"({product}).sum(axis={_axes(axes)})",
-                  f"This is a tensor contraction over {summed}: the operands are lined up by label, "
-                  f"multiplied, and added up along {summed}.")
+                  f"This is a tensor contraction over {_labels(p.summed)}: the operands are lined up "
+                  f"by label, multiplied, and added up along {_labels(p.summed)}.")
 
 
 # -- the narrative ----------------------------------------------------------------------------
@@ -644,96 +739,109 @@ def _shape(shape: tuple[int, ...]) -> str:
     return repr(tuple(shape))
 
 
-def _narrative(p: LoopPlan, match: _Match | None, made_up: bool) -> list[str]:
+def _narrative(p: LoopPlan, match: _Match | None, made_up: bool) -> list[Sentence]:
     eq, names = p.equation, p.names
-    text = str(eq)
+    subscripts = "".join(_mark(char) if char in p.labels else char for char in str(eq))
     arrays = "one array, " + names[0] if p.n_operands == 1 else f"{_number(p.n_operands)} arrays: {_and(names)}"
-    sentences = [f"The subscripts '{text}' tell einsum what to do with {arrays}."]
+    # The call is about every label at once: it names none in particular.
+    sentences = [_say("intro", f"The subscripts '{subscripts}' tell einsum what to do with {arrays}.", ())]
     if made_up:
-        sizes = ", ".join(f"{label}: {p.sizes[label]}" for label in dict.fromkeys(x for t in p.terms for x in t))
-        sentences.append(f"No arrays were given, so einviz picks small sizes: {sizes}." if sizes
-                         else "No arrays were given, so einviz uses single numbers.")
+        sizes = ", ".join(f"{_mark(label)}: {p.sizes[label]}"
+                          for label in dict.fromkeys(x for t in p.terms for x in t))
+        sentences.append(_say("sizes", f"No arrays were given, so einviz picks small sizes: {sizes}." if sizes
+                              else "No arrays were given, so einviz uses single numbers."))
     if eq.has_ellipsis:
         sentences.extend(_ellipsis_sentences(p))
     for k, (name, term, shape) in enumerate(zip(names, p.terms, p.shapes)):
         start = "einsum sees that " if k == 0 else ""
         if not shape:
-            sentences.append(f"{start}{name} has no dimensions: it is a single number.")
+            sentences.append(_say("dims", f"{start}{name} has no dimensions: it is a single number."))
         else:
-            dims = ", ".join(f"{label}: {size}" for label, size in zip(term, shape))
-            sentences.append(f"{start}{name} has {_plural(len(shape), 'dimension')} ({dims}).")
+            dims = ", ".join(f"{_mark(label)}: {size}" for label, size in zip(term, shape))
+            sentences.append(_say("dims", f"{start}{name} has {_plural(len(shape), 'dimension')} ({dims})."))
     letters = eq.labels
     if letters:
-        sentences.append(f"The subscripts have {_plural(len(letters), 'unique letter')}: {', '.join(letters)}.")
+        sentences.append(_say("letters", f"The subscripts have {_plural(len(letters), 'unique letter')}: "
+                              f"{', '.join(_mark(x) for x in letters)}."))
     else:
-        sentences.append("The subscripts have no letters" + (", only '...'." if eq.has_ellipsis else "."))
+        sentences.append(_say("letters", "The subscripts have no letters"
+                              + (", only '...'." if eq.has_ellipsis else ".")))
     if not eq.explicit:
         sentences.append(_implicit_sentence(eq))
-    for name, term in zip(names, p.terms):
-        for label, n in Counter(term).items():
-            if n > 1:
-                times = _TIMES.get(n, f"{n} times")
-                axes = "both" if n == 2 else f"all {_number(n)}"
-                sentences.append(f"{label} appears {times} in {name}, so einsum walks {name}'s diagonal: "
-                                 f"only the cells where {axes} {label} axes have the same index.")
+    sentences += _repeated_sentences(p)
     for k, (name, term) in enumerate(zip(names, p.terms)):
         for axis, label in enumerate(term):
             if p.is_broadcast(k, axis):
-                sentences.append(f"{name}'s axis {axis} has size 1, so its one cell is reused for every "
-                                 f"{label} ({label}: {p.sizes[label]}).")
+                sentences.append(_say("broadcast", f"{name}'s axis {axis} has size 1, so its one cell is reused "
+                                      f"for every {_mark(label)} ({_mark(label)}: {p.sizes[label]})."))
     sentences.append(_summed_sentence(p))
     sentences.extend(_free_sentences(p))
     sentences.append(_steps_sentence(p))
     if match is not None:
-        sentences.append(match.gloss)
-        sentences.append(f"In plain numpy: {match.equivalent}")
+        sentences.append(_say("pattern", match.gloss))
+        sentences.append(_say("numpy", f"In plain numpy: {match.equivalent}"))
     return sentences
 
 
-def _ellipsis_sentences(p: LoopPlan) -> list[str]:
+def _repeated_sentences(p: LoopPlan) -> list[Sentence]:
+    """A label repeated inside one term: the diagonal einsum walks."""
+    sentences = []
+    for name, term in zip(p.names, p.terms):
+        for label, n in Counter(term).items():
+            if n > 1:
+                times = _TIMES.get(n, f"{n} times")
+                axes = "both" if n == 2 else f"all {_number(n)}"
+                sentences.append(_say("repeated", f"{_mark(label)} appears {times} in {name}, so einsum walks "
+                                      f"{name}'s diagonal: only the cells where {axes} {_mark(label)} axes "
+                                      "have the same index."))
+    return sentences
+
+
+def _ellipsis_sentences(p: LoopPlan) -> list[Sentence]:
     if not p.ellipsis:
-        return ["'...' stands for no dimensions here, so it changes nothing."]
-    dims = ", ".join(f"{label}: {p.sizes[label]}" for label in p.ellipsis)
+        return [_say("ellipsis", "'...' stands for no dimensions here, so it changes nothing.")]
+    dims = ", ".join(f"{_mark(label)}: {p.sizes[label]}" for label in p.ellipsis)
     noun = "dimension" if len(p.ellipsis) == 1 else "dimensions"
-    sentences = [f"'...' stands for the broadcast {noun} {_and(p.ellipsis)} ({dims})."]
+    sentences = [_say("ellipsis", f"'...' stands for the broadcast {noun} {_labels(p.ellipsis)} ({dims}).")]
     for name, source, term in zip(p.names, p.equation.terms, p.terms):
         if ELLIPSIS not in source:
             continue
         covered = [label for label in p.ellipsis if label in term]
         missing = [label for label in p.ellipsis if label not in term]
         if missing:
-            what = f"covers only {_and(covered)}" if covered else "covers no dimensions"
-            sentences.append(f"In {name}, '...' {what}, so {name} is reused for every {_and(missing)}.")
+            what = f"covers only {_labels(covered)}" if covered else "covers no dimensions"
+            sentences.append(_say("ellipsis", f"In {name}, '...' {what}, so {name} is reused for every "
+                                  f"{_labels(missing)}."))
     return sentences
 
 
-def _implicit_sentence(eq: Equation) -> str:
-    out = "".join(eq.output)
+def _implicit_sentence(eq: Equation) -> Sentence:
     letters = [x for x in eq.output if x != ELLIPSIS]
+    out = "".join(x if x == ELLIPSIS else _mark(x) for x in eq.output)
     start = "No '->' is given, so the output is "
     if ELLIPSIS in eq.output:
         start += "the '...' dimensions, then "
     if not letters:
         if ELLIPSIS in eq.output:
-            return start + "no letters, since none appears once: ..."
-        return start + "the letters that appear once: none do, so the result is a single number."
+            return _say("implicit", start + "no letters, since none appears once: ...")
+        return _say("implicit", start + "the letters that appear once: none do, so the result is a single number.")
     order = "alphabetical order"
     if any(x.isupper() for x in letters) and any(x.islower() for x in letters):
         order += " (capitals first)"
-    return start + f"the letters that appear once, in {order}: {out}."
+    return _say("implicit", start + f"the letters that appear once, in {order}: {out}.")
 
 
-def _summed_sentence(p: LoopPlan) -> str:
+def _summed_sentence(p: LoopPlan) -> Sentence:
     if not p.summed:
         if p.n_operands == 1:
-            return f"No letter is summed, so each output cell is one cell of {p.names[0]}."
-        return "No letter is summed, so each output cell is a single product: nothing is added up."
+            return _say("summed", f"No letter is summed, so each output cell is one cell of {p.names[0]}.")
+        return _say("summed", "No letter is summed, so each output cell is a single product: nothing is added up.")
     groups: dict[tuple[str, ...], list[str]] = {}
     for label in p.summed:
         holders = tuple(name for name, term in zip(p.names, p.terms) if label in term)
         groups.setdefault(holders, []).append(label)
     clauses = [
-        f"{_and(labels)} {'appears' if len(labels) == 1 else 'appear'} in {_and(holders)}"
+        f"{_labels(labels)} {'appears' if len(labels) == 1 else 'appear'} in {_and(holders)}"
         for holders, labels in groups.items()
     ]
     n = len(p.summed)
@@ -741,34 +849,34 @@ def _summed_sentence(p: LoopPlan) -> str:
     what = "values" if p.n_operands == 1 else "products"
     where = "the single output number adds up all the" if not p.output else "each output cell adds up the"
     joined = ", and ".join(clauses) + ("," if len(clauses) > 1 else "")
-    return (f"{joined} {tail.get(n, 'but none of them is in the output, so all are summed')}: "
-            f"{where} {what} along {_and(p.summed)}.")
+    return _say("summed", f"{joined} {tail.get(n, 'but none of them is in the output, so all are summed')}: "
+                f"{where} {what} along {_labels(p.summed)}.")
 
 
-def _free_sentences(p: LoopPlan) -> list[str]:
+def _free_sentences(p: LoopPlan) -> list[Sentence]:
     if not p.output:
-        return ["Nothing is left for the output, so the result is a single number."]
-    kept = _and(p.output)
+        return [_say("free", "Nothing is left for the output, so the result is a single number.")]
     verb, pronoun = ("is", "it is") if len(p.output) == 1 else ("are", "they are")
-    sentences = [f"{kept} {verb} in the output, so {pronoun} kept: the output has shape {_shape(p.out_shape)}."]
+    sentences = [_say("free", f"{_labels(p.output)} {verb} in the output, so {pronoun} kept: the output has "
+                      f"shape {_shape(p.out_shape)}.")]
     seen = [label for label in dict.fromkeys(x for term in p.terms for x in term) if label in p.output]
     if tuple(seen) != p.output:
-        sentences.append(f"The output lists them as {', '.join(p.output)}, so the result's axes come "
-                         "in that order.")
+        sentences.append(_say("order", f"The output lists them as {', '.join(_mark(x) for x in p.output)}, so "
+                              "the result's axes come in that order."))
     return sentences
 
 
-def _steps_sentence(p: LoopPlan) -> str:
+def _steps_sentence(p: LoopPlan) -> Sentence:
     if not p.labels:
-        return "There is nothing to loop over: one step makes the result."
+        return _say("steps", "There is nothing to loop over: one step makes the result.")
     sizes = [p.sizes[label] for label in p.labels]
     loops = "The loop runs" if len(sizes) == 1 else "The loops run"
     count = f"{p.n_steps:,} step{'' if p.n_steps == 1 else 's'}"
     figure = count if len(sizes) == 1 else f"{' × '.join(map(str, sizes))} = {count}"
-    sentence = f"{loops} over {_and(p.labels)}: {figure}"
+    sentence = f"{loops} over {_labels(p.labels)}: {figure}"
     if p.n_steps == 0:
         if not p.output:
             sentence += ", so the result stays 0"
         else:
             sentence += ", so every output cell stays 0" if math.prod(p.out_shape) else ", and the output is empty"
-    return sentence + "."
+    return _say("steps", sentence + ".")

@@ -161,7 +161,7 @@ def test_no_false_positive(subscripts, not_this):
 def test_transpose_of_matmul_is_said_honestly():
     e = explain("ij,jk->ki")
     assert e.equivalent == "(A @ B).T"
-    assert any("transpose" in s or "swapped" in s for s in e.sentences)
+    assert any("transpose" in s or "swapped" in s for s in e.narrative)
 
 
 # -- equivalents -----------------------------------------------------------------------------
@@ -252,20 +252,20 @@ def test_any_equivalent_equals_einsum(problem):
 def test_narrative_names_every_summed_and_free_label(problem):
     subscripts, ops = problem
     e = explain(subscripts, *ops)
-    text = " ".join(e.sentences)
-    summed = next(s for s in e.sentences if "summed" in s)
+    text = " ".join(e.narrative)
+    summed = next(s for s in e.narrative if "summed" in s)
     for label in e.plan.summed:
         assert re.search(rf"\b{label}\b", summed), (label, summed)
     for label in e.plan.output:
         assert re.search(rf"\b{label}\b.* in the output", text), label
     for name in e.plan.names:
         assert f"{name} has" in text
-    assert all(isinstance(s, str) and s and "\n" not in s for s in e.sentences)
+    assert all(isinstance(s, str) and s and "\n" not in s for s in e.narrative)
 
 
 def test_narrative_of_matmul():
     e = explain("ij,jk->ik", shapes=[(2, 3), (3, 4)])
-    assert e.sentences[:7] == [
+    assert e.narrative[:7] == [
         "The subscripts 'ij,jk->ik' tell einsum what to do with two arrays: A and B.",
         "einsum sees that A has two dimensions (i: 2, j: 3).",
         "B has two dimensions (j: 3, k: 4).",
@@ -275,7 +275,7 @@ def test_narrative_of_matmul():
         "i and k are in the output, so they are kept: the output has shape (2, 4).",
         "The loops run over i, k and j: 2 × 4 × 3 = 24 steps.",
     ]
-    assert e.sentences[-1] == "In plain numpy: A @ B"
+    assert e.narrative[-1] == "In plain numpy: A @ B"
 
 
 @pytest.mark.parametrize(
@@ -301,7 +301,7 @@ def test_narrative_of_matmul():
     ],
 )
 def test_narrative_phrases(subscripts, shapes, phrase):
-    assert phrase in " ".join(explain(subscripts, shapes=shapes).sentences)
+    assert phrase in " ".join(explain(subscripts, shapes=shapes).narrative)
 
 
 # -- rendering, inputs and errors ------------------------------------------------------------
@@ -376,3 +376,59 @@ def test_docs_list_every_pattern_with_a_true_example():
         e = explain(subscripts)
         assert (e.pattern, e.equivalent) == (pattern, equivalent), subscripts
         assert_equivalent(e, case_operands(e))
+
+
+# -- the sentences as data ---------------------------------------------------------------------------
+@given(einsum_problems(max_operands=3))
+def test_every_sentence_says_what_it_is_and_which_labels_it_speaks_of(problem):
+    from einviz.explain import ROLES
+
+    subscripts, ops = problem
+    e = explain(subscripts, *ops)
+    p = e.plan
+    roles = [s.role for s in e.sentences]
+    assert roles[0] == "intro" and all(role in ROLES for role in roles)
+    order = list(ROLES)
+    assert [order.index(r) for r in roles] == sorted(order.index(r) for r in roles)
+    assert e.narrative == [s.text for s in e.sentences] == [str(s) for s in e.sentences]
+    for sentence in e.sentences:
+        # Each coloured position is a label letter: one standing as a word of its own, or
+        # (where the sentence quotes subscripts) one of the subscripts' letters.
+        for k in sentence.coloured:
+            assert sentence.text[k] in p.labels
+            around = sentence.text[k - 1 : k] + sentence.text[k + 1 : k + 2]
+            if sentence.role not in ("intro", "implicit"):
+                assert not any(char.isalnum() for char in around), (sentence.text, k)
+        assert set(sentence.labels) <= {sentence.text[k] for k in sentence.coloured}
+    summed = next(s for s in e.sentences if s.role == "summed")
+    assert set(summed.labels) == set(p.summed)
+    free = next(s for s in e.sentences if s.role == "free")
+    assert set(free.labels) == set(p.output)
+
+
+def test_a_label_that_is_also_a_word_is_marked_only_where_it_is_the_label():
+    e = explain("ab,bc->ac", shapes=[(2, 2), (2, 2)])
+    pattern = next(s for s in e.sentences if s.role == "pattern")
+    assert " a row of A" in pattern.text and pattern.coloured == ()
+    free = next(s for s in e.sentences if s.role == "free")
+    assert free.text.startswith("a and c are in the output") and free.labels == ("a", "c")
+    assert e.to_dict()["roles"][0] == "intro" and e.to_dict()["sentences"] == e.narrative
+
+
+def test_an_equation_or_a_plan_is_explained_without_parsing_or_binding_again(monkeypatch):
+    import importlib
+
+    from einviz.subscripts import parse
+
+    equation = parse("ij,jk->ik")
+    loop_plan = plan(equation, shapes=[(2, 3), (3, 4)])
+    subscripts = importlib.import_module("einviz.subscripts")
+    plans = importlib.import_module("einviz.plan")
+    made = []
+    for cls in (subscripts.Equation, plans.LoopPlan):
+        monkeypatch.setattr(cls, "__init__", lambda self, *a, __init=cls.__init__, **k:
+                            made.append(type(self).__name__) or __init(self, *a, **k))
+    assert explain(loop_plan).plan is loop_plan
+    assert made == []
+    assert explain(equation, shapes=[(2, 3), (3, 4)]).pattern == "matrix multiplication"
+    assert made == ["LoopPlan"]

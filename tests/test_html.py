@@ -20,7 +20,7 @@ import pytest
 
 from einviz.animation import animate
 from einviz.render.html import MAX_TERMS, MIN_SCALE, _sum_text
-from einviz.render.scene import format_value
+from einviz.render.text import format_value
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -84,7 +84,7 @@ def test_each_output_cell_has_its_whole_sum_written_out(name):
     anim = animate(subscripts, *operands)
     result = np.einsum(subscripts, *operands)
     for index in anim.scene.finals:
-        text = _sum_text(anim, index)
+        text = _sum_text(anim.trace, index)
         lines = text.splitlines()
         assert lines[-1].strip() == "= " + format_value(result[index])
         terms = lines[0].split(" = ", 1)[1]
@@ -118,7 +118,7 @@ def test_notebook_displays_differ_across_processes_and_files_do_not():
 
 def test_an_empty_sum_says_so():
     anim = animate("ij->i", np.zeros((2, 0)))
-    assert "empty sum" in _sum_text(anim, (0,))
+    assert "empty sum" in _sum_text(anim.trace, (0,))
 
 
 def test_the_command_writes_the_player(tmp_path):
@@ -527,3 +527,18 @@ def test_every_corpus_expression_plays_without_errors_on_one_page(browser, tmp_p
             cells.first.hover()
     assert page.errors == []
     page.close()
+
+
+def test_the_script_and_the_style_are_the_package_files_read_at_render_time():
+    from importlib.resources import files
+
+    import einviz.render.html as html_module
+
+    anim = make("matmul")
+    page = anim.to_html()
+    script = files("einviz.render").joinpath("player.js").read_text(encoding="utf-8")
+    style = files("einviz.render").joinpath("player.css").read_text(encoding="utf-8")
+    assert script.rstrip() + f"(document.getElementById({json.dumps(anim.id)}));" in page
+    assert style.replace("#P", f"#{anim.id}") in page
+    source = Path(html_module.__file__).read_text(encoding="utf-8")
+    assert "function (root)" not in source and "#P{" not in source

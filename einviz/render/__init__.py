@@ -1,7 +1,10 @@
 """The pictures: lay an einsum out once (:mod:`.scene`), draw it as SVG (:mod:`.svg`).
 
-:mod:`.palette` gives every label its colour, for the pictures and for the terminal; it loads
-without the drawing modules, so the command's colours cost nothing.
+:func:`build_scene` stands on :mod:`.text` (numbers, widths, coloured lines), :mod:`.layout`
+(each array as a grid, the grids arranged) and :mod:`.frames` (what each frame changes);
+:mod:`.svg`, :mod:`.gif` and :mod:`.html` (with ``player.js`` and ``player.css``) draw the
+scene. :mod:`.palette` gives every label its colour, for the pictures and for the terminal;
+it loads without the drawing modules, so the command's colours cost nothing.
 """
 
 from importlib import import_module
@@ -21,7 +24,7 @@ __all__ = [
 
 _LAZY = {
     "Frame": ".scene", "Mark": ".scene", "Scene": ".scene", "build_scene": ".scene",
-    "format_factor": ".scene", "format_value": ".scene", "render": ".svg",
+    "format_factor": ".text", "format_value": ".text", "render": ".svg",
 }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-__all__ = ["PALETTE", "INK", "MUTED", "label_colours", "tint"]
+__all__ = ["INK", "MUTED", "PALETTE", "label_colours", "tint"]
 
 #: Label colours in the order they are handed out: each next the one furthest from those
 #: before it for normal, deuteranopic and protanopic eyes alike, so up to six labels (every

@@ -35,7 +35,16 @@ from xml.etree import ElementTree as etree
 
 from ..errors import EinvizError
 from .palette import INK, MUTED, tint
-from .scene import CAPTION_LINE, CODE_LINE, VALUE_BASELINE, Frame, Scene, Span, Text, mono_width
+from .scene import (
+    CAPTION_LINE,
+    CODE_LINE,
+    VALUE_BASELINE,
+    Frame,
+    Scene,
+    Span,
+    Text,
+    mono_width,
+)
 
 __all__ = ["MODES", "render"]
 
@@ -214,7 +223,7 @@ class _Writer:
         for number in sorted({n for n, _ in self.finals_from()}):
             rules.append(f"@keyframes {p}c{number}{{0%{{opacity:0}}{_pct(starts[number], total)}"
                          f"{{opacity:1}}}}")
-        for (first, last), _ in self.runs().items():
+        for first, last in self.runs():
             end = starts[last] + scene.frames[last].duration
             rules.append(f"@keyframes {p}r{first}-{last}{{0%{{opacity:0}}{_pct(starts[first], total)}"
                          f"{{opacity:1}}{_pct(end, total)}{{opacity:0}}}}")

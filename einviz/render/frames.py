@@ -1,0 +1,526 @@
+"""What each frame changes: the lit cells, the running sum, the caption and the lit code.
+
+:class:`Frames` reads the :class:`~einviz.trace.Trace` and the placed
+:class:`~einviz.render.layout.Layout` and makes the :class:`Frame` records of a scene: the
+opening frames that tell the narrative, one frame a multiply-add (``step``) or an output
+cell's whole sum (``cell``, or a stated ``sample`` of cells), and the final frame. A frame
+holds only changes to the scene's base, so a view draws the base once.
+
+>>> Mark("A", 0, 0, None, (("j", range(6, 19)),), hidden=True).data_values
+'j=6:18'
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+
+from .layout import VALUE_BASELINE, CodePanel, Layout
+from .text import (
+    Span,
+    clip,
+    format_factor,
+    format_value,
+    pack,
+    packed,
+    prose_lines,
+    ref,
+)
+
+if TYPE_CHECKING:
+    from ..explain import Sentence
+
+__all__ = ["FRAME_MS", "MAX_OPENING_FRAMES", "Frame", "Frames", "Mark", "Running"]
+
+#: The most opening frames (the narrative), before the step or cell frames.
+MAX_OPENING_FRAMES = 3
+#: How long a step, cell or sampled-cell frame shows by default, in milliseconds.
+FRAME_MS = {"step": 700, "cell": 1600, "sample": 1600}
+
+
+class Mark(NamedTuple):
+    """A lit cell in a frame, drawn over the cell at ``x, y``.
+
+    A mark stands for exactly one cell (``index``), or, where an axis is cut, for several
+    hidden cells drawn on one ellipsis cell: then ``index`` is ``None`` and ``values`` gives,
+    for each label that varies, the values it takes (the cells are every combination,
+    read through the operand's term; a broadcast axis always reads 0).
+    """
+
+    operand: str
+    x: float
+    y: float
+    index: tuple[int, ...] | None  # type: ignore[assignment]  # shadows tuple.index: the data's word
+    values: tuple[tuple[str, Sequence[int]], ...] = ()
+    hidden: bool = False
+
+    def cells(self, term: Sequence[str], broadcast: Sequence[bool]) -> set[tuple[int, ...]]:
+        """The cells this mark stands for, given the operand's term and broadcast axes."""
+        if self.index is not None:
+            return {self.index}
+        names = [label for label, _ in self.values]
+        result = set()
+        for combo in itertools.product(*(vals for _, vals in self.values)):
+            value = dict(zip(names, combo))
+            result.add(tuple(0 if b else value[label] for label, b in zip(term, broadcast)))
+        return result
+
+    @property
+    def data_values(self) -> str:
+        """``values`` written as ``"i=0;j=6:18"`` (runs as ``a:b``, inclusive; joined by ``+``)."""
+        return ";".join(f"{label}={_runs(vals)}" for label, vals in self.values)
+
+
+class Running(NamedTuple):
+    """An output cell's running sum, shown during a frame."""
+
+    index: tuple[int, ...]  # type: ignore[assignment]  # shadows tuple.index: the data's word
+    text: str
+    x: float
+    y: float
+
+
+class Frame(NamedTuple):
+    """One picture of the animation, as changes to the scene's base.
+
+    Attributes:
+        number: the frame's position (0-based).
+        kind: ``"intro"`` (narrative), ``"step"`` (one multiply-add), ``"cell"`` (one output
+            cell's whole sum) or ``"final"`` (everything done).
+        steps: the trace steps the frame covers (empty for intro and final frames).
+        duration: how long it shows, in seconds.
+        marks: the lit cells, inputs and output.
+        running: the output cell's running sum (``None`` when its final value shows).
+        finished: output cells whose final value appears at this frame and stays.
+        caption: lines of text, each a tuple of spans.
+        code_line: the lit line of the scene's code panel (``None``: none).
+        loop_values: ``(label, text)`` shown beside each loop's line.
+        labels: labels whose axes and letters are highlighted (intro frames).
+        outlines: the slices (of arrays drawn as several 2-d slices) that hold a lit cell,
+            ``(x, y, w, h)``, outlined so the eye finds the lit cell.
+        spots: cells tinted in a label's colour to point at them, not lit: ``(x, y, w, h,
+            label)``; the diagonal a repeated label walks, in the opening frame that says so
+            and in the final frame.
+    """
+
+    number: int
+    kind: str
+    steps: range
+    duration: float
+    marks: tuple[Mark, ...] = ()
+    running: Running | None = None
+    finished: tuple[tuple[int, ...], ...] = ()
+    caption: tuple[tuple[Span, ...], ...] = ()
+    code_line: int | None = None
+    loop_values: tuple[tuple[str, str], ...] = ()
+    labels: tuple[str, ...] = ()
+    outlines: tuple[tuple[float, float, float, float], ...] = ()
+    spots: tuple[tuple[float, float, float, float, str], ...] = ()
+
+    @property
+    def data_steps(self) -> str:
+        """The steps covered, as ``"first-last"`` (``""`` when none)."""
+        return f"{self.steps[0]}-{self.steps[-1]}" if len(self.steps) else ""
+
+    def caption_text(self) -> list[str]:
+        """The caption as plain lines."""
+        return ["".join(span.text for span in line) for line in self.caption]
+
+
+
+# -- helpers -------------------------------------------------------------------------------------
+def _by_place(values: Sequence[int], slots: list[list[int | None]]) -> list[Sequence[int]]:
+    """A label's values grouped by the cell they are drawn in, on every axis it names: each
+    shown value alone, the values an ellipsis hides together (in order of first value).
+
+    A long run of values (a summed label's whole range) is split by arithmetic, not value by
+    value: a label's axes are cut alike, so a cut hides one run of indices.
+    """
+    if isinstance(values, range) and values.step == 1 and len({tuple(s) for s in slots}) == 1:
+        shown = [v for v in slots[0] if v is not None]
+        hidden = range(0)
+        if None in slots[0]:
+            position = slots[0].index(None)
+            # The ellipsis stands between two shown indices (it is never first or last but
+            # for a one-slot axis): the run it hides lies between them.
+            before, after = slots[0][position - 1], slots[0][position + 1:position + 2]
+            low = before + 1 if position and before is not None else 0
+            high = after[0] if after and after[0] is not None else low
+            hidden = range(max(values.start, low), min(values.stop, high))
+        groups: list[Sequence[int]] = [(v,) for v in shown if v in values and v < hidden.start]
+        if len(hidden):
+            groups.append(hidden)
+        groups += [(v,) for v in shown if v in values and v >= hidden.start and (v,) not in groups]
+        return groups
+    by_place: dict[tuple, list[int]] = {}
+    for v in values:
+        place = tuple(v if v in axis else None for axis in slots)
+        by_place.setdefault(place, []).append(v)
+    return [tuple(vals) for vals in by_place.values()]
+
+
+def _runs(values: Sequence[int]) -> str:
+    if isinstance(values, range) and values.step == 1 and len(values) > 1:
+        return f"{values.start}:{values.stop - 1}"
+    parts = []
+    for _, group in itertools.groupby(enumerate(sorted(values)), lambda p: p[1] - p[0]):
+        run = [v for _, v in group]
+        parts.append(str(run[0]) if len(run) == 1 else f"{run[0]}:{run[-1]}")
+    return "+".join(parts)
+
+
+
+# -- narrative -----------------------------------------------------------------------------------
+#: The roles of the sentences that close the animation (what the pattern is) rather than open it.
+CLOSING_ROLES = ("pattern", "numpy")
+
+
+def frame_labels(sentences: Sequence[Sentence], order: Sequence[str]) -> tuple[str, ...]:
+    """The labels an opening frame highlights: those its sentence on summing speaks of, else
+    those its sentence on keeping speaks of, else every label its sentences speak of; each
+    sentence's in ``order`` (the plan's loop order)."""
+    def ordered(sentence: Sentence) -> list[str]:
+        return [label for label in order if label in sentence.labels]
+
+    for role in ("summed", "free"):
+        for sentence in sentences:
+            if sentence.role == role and sentence.labels:
+                return tuple(ordered(sentence))
+    return tuple(dict.fromkeys(label for sentence in sentences for label in ordered(sentence)))
+
+
+# -- frames --------------------------------------------------------------------------------------
+class Frames:
+    """Makes a scene's frames from its trace and its placed layout.
+
+    The opening frames tell the explanation's sentences (all but the ``pattern`` and
+    ``numpy`` ones, which close the final frame); then one frame a step, an output cell or a
+    sampled cell, whichever ``granularity`` and ``max_frames`` allow; then the final frame.
+    """
+
+    def __init__(self, layout: Layout, code: CodePanel, chars: int, frame_ms: float | None) -> None:
+        self.layout = layout
+        self.plan = layout.plan
+        self.trace = layout.trace
+        self.code = code
+        self.chars = chars
+        self.frame_ms = frame_ms
+        self.broadcast = [
+            [self.plan.is_broadcast(k, axis) for axis in range(len(term))]
+            for k, term in enumerate(self.plan.terms)
+        ]
+        self.hidden_axes = any(None in slots for blk in [*layout.blocks, layout.out] for slots in blk.slots)
+        # The slices of each array drawn as more than one.
+        self.slices = {("out" if blk is layout.out else blk.name): boxes
+                       for blk in [*layout.blocks, layout.out]
+                       if len(boxes := blk.slice_boxes()) > 1}
+        self.slice_index = {name: (sorted({x for x, _, _, _ in boxes}), sorted({y for _, y, _, _ in boxes}),
+                                   {(x, y): (x, y, w, h) for x, y, w, h in boxes})
+                            for name, boxes in self.slices.items()}
+
+    def seconds(self, kind: str, chars: int = 0) -> float:
+        base = self.frame_ms if self.frame_ms is not None else FRAME_MS.get(kind, 700)
+        if kind == "intro":
+            # Time to read: about 28 characters a second, at least 3 s.
+            return round(max(3.0, chars / 28, base * 4 / 1000), 1)
+        if kind == "final":
+            return round(max(4.0, base * 4 / 1000), 1)
+        return round(base / 1000, 3)
+
+    # marks
+    def operand_marks(self, k: int, values: Mapping[str, Sequence[int]]) -> list[Mark]:
+        """Marks for every cell of operand k reached when each label takes the given values."""
+        block = self.layout.blocks[k]
+        term = self.plan.terms[k]
+        if block.empty:
+            return []
+        varying = [label for label in dict.fromkeys(term)
+                   if any(lab == label and not self.broadcast[k][a] for a, lab in enumerate(term))]
+        # Group each label's values by where they are drawn (their slot on each of its axes).
+        groups: list[list[Sequence[int]]] = []
+        for label in varying:
+            axes = [a for a, lab in enumerate(term) if lab == label and not self.broadcast[k][a]]
+            groups.append(_by_place(values[label], [block.slots[a] for a in axes]))
+        marks = []
+        for combo in itertools.product(*groups):
+            first = {label: vals[0] for label, vals in zip(varying, combo)}
+            index = tuple(0 if self.broadcast[k][a] else first[label] for a, label in enumerate(term))
+            x, y = block.position(index)
+            single = all(len(vals) == 1 for vals in combo)
+            hidden = not block.visible(index)
+            if single:
+                marks.append(Mark(self.plan.names[k], x, y, index, hidden=hidden))
+            else:
+                spread = tuple((label, vals) for label, vals in zip(varying, combo))
+                marks.append(Mark(self.plan.names[k], x, y, None, spread, hidden=True))
+        return marks
+
+    def out_mark(self, out_index: tuple[int, ...]) -> Mark:
+        x, y = self.layout.out.position(out_index)
+        return Mark("out", x, y, out_index, hidden=not self.layout.out.visible(out_index))
+
+    # captions
+    def hidden_note(self, values: Mapping[str, Sequence[int]]) -> str:
+        """Which of the frame's label values sit in ellipsis cells, e.g. ``"hidden in …: j 6–18"``."""
+        if not self.hidden_axes:
+            return ""
+        hidden: dict[str, list[int]] = {}
+        for blk in [*self.layout.blocks, self.layout.out]:
+            for axis, label in enumerate(blk.labels):
+                if None in blk.slots[axis]:
+                    places = _by_place(values.get(label, ()), [blk.slots[axis]])
+                    gone = [v for group in places if group[0] not in blk.slots[axis]
+                            for v in dict.fromkeys((group[0], group[-1]))]
+                    if gone:
+                        hidden.setdefault(label, gone)
+        if not hidden:
+            return ""
+        parts = [f"{label}={vals[0]}" if len(vals) == 1 else f"{label} {vals[0]}–{vals[-1]}"
+                 for label, vals in hidden.items()]
+        return " · hidden in …: " + ", ".join(parts)
+
+    def build(self, granularity: str, max_frames: int,
+              sentences: Sequence[Sentence]) -> tuple[list[Frame], str]:
+        """Every frame, and the granularity they resolve to (``"auto"`` picks)."""
+        trace = self.trace
+        frames: list[Frame] = []
+        opening = [s for s in sentences if s.role not in CLOSING_ROLES]
+        self.closing = [s for s in sentences if s.role in CLOSING_ROLES]
+        groups = pack(opening, self.chars, 3, min(MAX_OPENING_FRAMES, max(0, max_frames - 2)))
+        budget = max(0, max_frames - len(groups) - 1)
+        n_steps, n_cells = len(trace), trace.n_cells
+        for group in groups:
+            length = len(" ".join(s.text for s in group))
+            frames.append(Frame(len(frames), "intro", range(0), self.seconds("intro", length),
+                                caption=tuple(prose_lines(group, self.chars)),
+                                labels=frame_labels(group, self.plan.labels),
+                                spots=self.diagonals() if any(s.role == "repeated" for s in group) else ()))
+        mode = granularity
+        if n_steps == 0:
+            mode = "none"
+        elif granularity == "auto":
+            mode = "step" if n_steps <= budget else ("cell" if n_cells <= budget else "sample")
+        elif granularity == "cell" and n_cells > budget:
+            mode = "sample"
+        done: set[tuple[int, ...]] = set()
+        if mode == "step":
+            frames += self.step_frames(min(n_steps, budget), len(frames), done)
+        elif mode in ("cell", "sample"):
+            chosen = list(range(n_cells)) if mode == "cell" else self.sample(budget)
+            frames += self.cell_frames(chosen, len(frames), done, mode == "sample")
+        shown = sum(f.kind == "cell" for f in frames)
+        frames.append(self.final_frame(len(frames), done, mode, budget, shown))
+        resolved = {"none": "step" if granularity == "auto" else granularity}.get(mode, mode)
+        return frames, resolved
+
+    def outlines(self, marks: Sequence[Mark]) -> tuple[tuple[float, float, float, float], ...]:
+        """The slices that hold the marks, where an array has several."""
+        found = []
+        for mark in marks:
+            if mark.operand not in self.slice_index:
+                continue
+            xs, ys, boxes = self.slice_index[mark.operand]
+            # Slices stand in rows and columns: the one holding a mark starts at the last
+            # column start left of it and the last row start above it.
+            column, row = bisect.bisect_right(xs, mark.x) - 1, bisect.bisect_right(ys, mark.y) - 1
+            box = boxes.get((xs[column], ys[row])) if column >= 0 and row >= 0 else None
+            if box is not None and box[0] <= mark.x < box[0] + box[2] and box[1] <= mark.y < box[1] + box[3]:
+                found.append(box)
+        return tuple(dict.fromkeys(found))
+
+    def diagonals(self) -> tuple[tuple[float, float, float, float, str], ...]:
+        """The drawn cells of every operand where a repeated label's axes agree."""
+        spots = []
+        for blk in self.layout.blocks:
+            repeated = [label for label in dict.fromkeys(blk.labels) if blk.labels.count(label) > 1]
+            if not repeated or blk.empty:
+                continue
+            drawn = [[v for v in slots if v is not None] for slots in blk.slots]
+            for index in itertools.product(*drawn):
+                if all(len({v for v, l in zip(index, blk.labels) if l == label}) == 1 for label in repeated):
+                    x, y = blk.position(index)
+                    spots.append((x, y, self.layout.cell_w, self.layout.cell_h, repeated[0]))
+        return tuple(dict.fromkeys(spots))
+
+    def sample(self, budget: int) -> list[int]:
+        """Output cells to show, evenly spread over the drawn (not cut) cells, flat indices."""
+        shape = self.plan.out_shape
+        if budget <= 0:
+            return []
+        drawn = [[v for v in slots if v is not None] for slots in self.layout.out.slots]
+        pool = sorted(int(np.ravel_multi_index(index, shape)) if shape else 0
+                      for index in itertools.product(*drawn))
+        if len(pool) <= budget:
+            return pool
+        picks = sorted({round(x) for x in np.linspace(0, len(pool) - 1, budget)})
+        return [pool[p] for p in picks]
+
+    def finish(self, flat_upto: int, done: set[tuple[int, ...]]) -> tuple[tuple[int, ...], ...]:
+        """Visible output cells with flat index <= flat_upto not yet finished, in order."""
+        newly = []
+        for index in self.layout.finals:
+            if index not in done and (self._flat(index) <= flat_upto):
+                newly.append(index)
+                done.add(index)
+        return tuple(newly)
+
+    def _flat(self, index: tuple[int, ...]) -> int:
+        return int(np.ravel_multi_index(index, self.plan.out_shape)) if index else 0
+
+    def step_frames(self, count: int, first: int, done: set) -> list[Frame]:
+        plan, trace = self.plan, self.trace
+        per_cell = trace.steps_per_cell
+        frames: list[Frame] = []
+        code = self.code
+        for step in trace.steps(0, count):
+            values = {label: (v,) for label, v in step.labels.items()}
+            marks = [m for k in range(plan.n_operands) for m in self.operand_marks(k, values)]
+            marks.append(self.out_mark(step.out_index))
+            last = (step.number + 1) % per_cell == 0
+            refs = [ref(name, index) for name, index in zip(plan.names, step.indices)]
+            factors = ([format_factor(f) for f in step.factors] if len(step.factors) > 1
+                       else [format_value(f) for f in step.factors])
+            parts = [f"{ref('out', step.out_index)} += {' × '.join(refs)}", f" = {' × '.join(factors)}"]
+            if len(factors) > 1:
+                parts.append(f" = {format_value(step.product)}")
+            parts.append(f"  →  {format_value(step.running_sum)}")
+            note = self.hidden_note(values).lstrip(" ·")
+            finished: tuple[tuple[int, ...], ...] = ()
+            running = None
+            if last:
+                finished = self.finish(step.number // per_cell, done)
+            if step.out_index not in finished and self.layout.out.visible(step.out_index):
+                x, y = self.layout.out.position(step.out_index)
+                running = Running(step.out_index, format_value(step.running_sum),
+                                  x + self.layout.cell_w / 2, y + VALUE_BASELINE)
+            frames.append(Frame(
+                first + len(frames), "step", range(step.number, step.number + 1), self.seconds("step"),
+                marks=tuple(marks), outlines=self.outlines(marks), running=running, finished=finished,
+                caption=packed(parts, self.chars) + (((Span(note, tone="muted"),),) if note else ()),
+                code_line=code.statement,
+                loop_values=tuple((label, str(v)) for label, v in step.labels.items()),
+            ))
+        return frames
+
+    def cell_frames(self, chosen: list[int], first: int, done: set, sampled: bool) -> list[Frame]:
+        plan, trace = self.plan, self.trace
+        per_cell = trace.steps_per_cell
+        frames = []
+        shape = plan.out_shape
+        summed = plan.summed
+        for position, flat in enumerate(chosen):
+            out_index = tuple(int(i) for i in np.unravel_index(flat, shape)) if shape else ()
+            steps = range(flat * per_cell, (flat + 1) * per_cell)
+            fixed = dict(zip(plan.output, out_index))
+            values: dict[str, Sequence[int]] = {label: (v,) for label, v in fixed.items()}
+            for label in summed:
+                values[label] = range(plan.sizes[label])
+            marks = [m for k in range(plan.n_operands) for m in self.operand_marks(k, values)]
+            marks.append(self.out_mark(out_index))
+            value = trace.result[out_index] if shape else trace.result[()]
+            caption = self.cell_caption(out_index, fixed, steps, value)
+            note = (f"cell {flat + 1:,} of {trace.n_cells:,}" if trace.n_cells > 1 else "the one output cell")
+            note += f" · {per_cell} term{'s' * (per_cell != 1)}"
+            if sampled:
+                note += f" · showing {len(chosen):,} of {trace.n_cells:,} cells"
+            note += self.hidden_note(values)
+            caption.append((Span(note, tone="muted"),))
+            finished = self.finish(flat, done)
+            loop_values = tuple(
+                (label, str(fixed[label]) if label in fixed else f"0–{plan.sizes[label] - 1}")
+                for label in plan.labels)
+            frames.append(Frame(first + position, "cell", steps, self.seconds("sample" if sampled else "cell"),
+                                marks=tuple(marks), outlines=self.outlines(marks), finished=finished,
+                                caption=tuple(caption),
+                                code_line=self.code.statement, loop_values=loop_values))
+        return frames
+
+    def cell_caption(self, out_index, fixed, steps, value) -> list[tuple[Span, ...]]:
+        plan, trace = self.plan, self.trace
+        head: list[Span] = [Span(ref("out", out_index) + " = ")]
+        if plan.summed:  # as in the formula: Σ_j, Σ_{j,k}
+            several = len(plan.summed) > 1
+            head.append(Span("Σ_{" if several else "Σ_"))
+            for k, label in enumerate(plan.summed):
+                if k:
+                    head.append(Span(","))
+                head.append(Span(label, label=label))
+            head.append(Span("} " if several else " "))
+        for k, (name, term) in enumerate(zip(plan.names, plan.terms)):
+            if k:
+                head.append(Span(" × "))
+            head.append(Span(name))
+            if term:
+                head.append(Span("["))
+                for a, label in enumerate(term):
+                    if a:
+                        head.append(Span(","))
+                    if self.broadcast[k][a]:
+                        head.append(Span("0"))
+                    elif label in fixed:
+                        head.append(Span(str(fixed[label])))
+                    else:
+                        head.append(Span(label, label=label))
+                head.append(Span("]"))
+        # The sum written out with numbers, elided in the middle when long.
+        total = format_value(value)
+        shown = min(len(steps), 6)
+        records = list(trace.steps(steps.start, steps.start + shown))
+        if len(steps) > shown:
+            records_tail = [trace[steps.stop - 1]]
+        else:
+            records_tail = []
+        def term_text(step) -> str:
+            return " × ".join(format_factor(f) for f in step.factors)
+        terms = [term_text(s) for s in records]
+        tail = [term_text(s) for s in records_tail]
+        for keep in range(len(terms), 0, -1):
+            parts = terms[:keep] + (["…"] + tail if tail or keep < len(terms) else [])
+            if keep < len(terms) and not tail:
+                parts = terms[:keep] + ["…"]
+            line = "= " + " + ".join(parts) + f" = {total}"
+            if len(line) <= self.chars:
+                break
+        if not plan.summed:
+            line = "= " + " × ".join(format_factor(f) for f in records[0].factors) + f" = {total}" \
+                if records else f"= {total}"
+        return [tuple(head), clip(line, self.chars)]
+
+    def final_frame(self, number: int, done: set, mode: str, budget: int, shown: int) -> Frame:
+        plan, trace = self.plan, self.trace
+        finished = self.finish(trace.n_cells, done)
+        per_cell = trace.steps_per_cell
+        lines: list[tuple[Span, ...]] = []
+        if len(trace) == 0:
+            empty = [label for label in plan.labels if plan.sizes[label] == 0]
+            lines.append((Span(f"No steps: {', '.join(empty)} ha{'s' if len(empty) == 1 else 've'} "
+                               "size 0."),))
+            if trace.n_cells:
+                lines.append((Span("Every output cell is an empty sum: 0."),))
+        else:
+            cells = "the output" if trace.n_cells == 1 else f"each of the {trace.n_cells:,} output cells"
+            lines.append((Span(f"Done: {len(trace):,} multiply-add{'s' * (len(trace) != 1)}, "
+                               f"{per_cell:,} into {cells}."),))
+            if mode == "step" and budget < len(trace):
+                lines.append((Span(f"(Frames show the first {budget:,} steps; the rest are computed "
+                                   f"the same way.)", tone="muted"),))
+            elif mode == "sample":
+                lines.append((Span(f"(Frames show {shown:,} of the {trace.n_cells:,} cells; every "
+                                   "cell is computed.)", tone="muted"),))
+        if self.hidden_axes:
+            cut = sorted({f"{blk.labels[a]}" for blk in [*self.layout.blocks, self.layout.out]
+                          for a in range(blk.ndim) if None in blk.slots[a]})
+            lines.append((Span(f"Long axes ({', '.join(cut)}) are cut: … stands for the hidden "
+                               "indices.", tone="muted"),))
+        for sentence in self.closing:
+            lines.extend(prose_lines([sentence], self.chars))
+        while len(lines) > 5 and any(span.tone == "muted" for line in lines for span in line):
+            muted = max(k for k, line in enumerate(lines) if any(span.tone == "muted" for span in line))
+            del lines[muted]  # the asides go first, the closing sentences stay
+        return Frame(number, "final", range(0), self.seconds("final"), finished=finished,
+                     caption=tuple(lines[:5]), spots=self.diagonals())  # the cells ii walked
+

@@ -1,0 +1,174 @@
+// The HTML player's script (einviz.render.html): one function of the player's root element,
+// which the page calls as (this function)(document.getElementById(id)). Nothing is shared
+// between players but this text. Frames show by toggling einviz-on; hover marks reuse the
+// frames' <use> shapes. The data it reads is the JSON in the player's script.ez-data.
+(function (root) {
+  var data = JSON.parse(root.querySelector('script.ez-data').textContent);
+  var svg = root.querySelector('.ez-fig svg'), svgns = 'http://www.w3.org/2000/svg';
+  var frames = svg.querySelectorAll('.einviz-frame'), finals = svg.querySelectorAll('.einviz-finals text');
+  var codeline = svg.querySelector('.einviz-codeline');
+  var scrub = root.querySelector('.ez-scrub'), count = root.querySelector('.ez-count');
+  var playButton = root.querySelector('.ez-play'), speed = root.querySelector('.ez-speed');
+  var info = root.querySelector('.ez-info'), n = data.frames.length, current = 0, timer = null;
+  var hover = document.createElementNS(svgns, 'g');
+  hover.setAttribute('class', 'v einviz-hover');
+  svg.insertBefore(hover, svg.querySelector('.einviz-finals'));  // under the values: they stay legible
+  svg.classList.add('einviz-live');
+
+  function status() {
+    var f = data.frames[current], text = 'frame ' + (current + 1) + ' / ' + n;
+    if (f.steps) text += (f.steps[0] === f.steps[1] ? ' · step ' + (f.steps[0] + 1)
+                          : ' · steps ' + (f.steps[0] + 1) + '–' + (f.steps[1] + 1)) + ' of ' + data.n_steps;
+    count.textContent = text;
+  }
+  function show(k) {
+    current = Math.max(0, Math.min(n - 1, k));
+    for (var i = 0; i < frames.length; i++) frames[i].classList.toggle('einviz-on', i === current);
+    for (var j = 0; j < finals.length; j++)
+      finals[j].classList.toggle('einviz-on', +finals[j].getAttribute('data-from') <= current);
+    if (codeline) codeline.classList.toggle('einviz-on', data.frames[current].code_line !== null);
+    scrub.value = current;
+    root.setAttribute('data-frame', current);
+    status();
+    if (!hover.firstChild) info.textContent = data.frames[current].caption.join('\n');
+  }
+  function stop() {
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
+    playButton.textContent = '▶ Play';
+    playButton.setAttribute('aria-label', 'Play');
+    root.setAttribute('data-playing', 'false');
+  }
+  function tick() {
+    timer = setTimeout(function () {
+      if (current >= n - 1) { stop(); return; }
+      show(current + 1);
+      tick();
+    }, 1000 * data.frames[current].duration / +speed.value);
+  }
+  function play() {
+    if (current >= n - 1) show(0);
+    playButton.textContent = '❚❚ Pause';
+    playButton.setAttribute('aria-label', 'Pause');
+    root.setAttribute('data-playing', 'true');
+    tick();
+  }
+  function toggle() { if (timer === null) play(); else stop(); }
+  function go(k) { stop(); show(k); }
+
+  // Which output cells an input cell feeds: its labels agree with the output cell's on every
+  // free label (a broadcast axis says nothing; a repeated label must agree with itself).
+  var operands = {};
+  data.operands.forEach(function (o) { operands[o.name] = o; });
+  function labelsOf(use) {
+    var name = use.getAttribute('data-operand'), text = use.getAttribute('data-index');
+    var index = text ? text.split(',').map(Number) : [], values = {};
+    var term = name === 'out' ? data.output : operands[name].term;
+    for (var a = 0; a < term.length; a++) {
+      if (name !== 'out' && operands[name].broadcast[a]) continue;
+      if (term[a] in values && values[term[a]] !== index[a]) return null;
+      values[term[a]] = index[a];
+    }
+    return values;
+  }
+  function feeds(input, output) {
+    if (input === null || !data.n_steps) return false;
+    for (var label in input) if (label in output && output[label] !== input[label]) return false;
+    return true;
+  }
+  // How many output cells an input cell feeds, drawn or hidden in a cut axis: each output
+  // label the cell does not fix takes every value.
+  function fedCount(input) {
+    if (input === null || !data.n_steps) return 0;
+    var total = 1;
+    for (var a = 0; a < data.output.length; a++)
+      if (!(data.output[a] in input)) total *= data.out_shape[a];
+    return total;
+  }
+  function ref(name, index) { return index ? name + '[' + index + ']' : name; }
+  var cells = svg.querySelectorAll('.einviz-cells use[data-operand]');
+  var outs = [], ins = [];
+  for (var c = 0; c < cells.length; c++) {
+    var cell = cells[c], values = labelsOf(cell);
+    if (cell.getAttribute('data-operand') === 'out') {
+      cell.setAttribute('tabindex', '0');
+      cell.setAttribute('role', 'button');
+      cell.setAttribute('aria-label',
+                        ref('out', cell.getAttribute('data-index')) + ': show its sum');
+      outs.push([cell, values]);
+    } else ins.push([cell, values]);
+  }
+  function mark(cell, shape) {
+    var m = document.createElementNS(svgns, 'use');
+    m.setAttribute('href', '#' + svg.id + shape);
+    m.setAttribute('x', cell.getAttribute('x'));
+    m.setAttribute('y', cell.getAttribute('y'));
+    m.setAttribute('data-operand', cell.getAttribute('data-operand'));
+    m.setAttribute('data-index', cell.getAttribute('data-index'));
+    hover.appendChild(m);
+  }
+  function clear() {
+    while (hover.firstChild) hover.removeChild(hover.firstChild);
+    root.removeAttribute('data-hover');
+    info.textContent = data.frames[current].caption.join('\n');
+  }
+  function point(cell) {
+    clear();
+    var name = cell.getAttribute('data-operand'), index = cell.getAttribute('data-index');
+    var values = labelsOf(cell), lit = [];
+    if (name === 'out') {
+      mark(cell, 'o');
+      ins.forEach(function (p) { if (feeds(p[1], values)) { mark(p[0], 'm'); } });
+      info.textContent = data.sums[index] || '';
+    } else {
+      mark(cell, 'm');
+      outs.forEach(function (p) {
+        if (!feeds(values, p[1])) return;
+        mark(p[0], 'o');
+        lit.push(ref('out', p[0].getAttribute('data-index')));
+      });
+      var total = fedCount(values), hidden = total - lit.length;
+      var text = ref(name, index) + ' feeds ';
+      if (!total) text += 'no output cell' + (values === null ? ' (its labels disagree)'
+                                              : ' (a label has size 0: no multiply-adds)');
+      else {
+        text += total === 1 ? 'one output cell: ' : total + ' output cells: ';
+        if (!lit.length) text += (total === 1 ? 'it is' : 'all') + ' hidden in …';
+        else text += lit.join(', ') + (hidden ? ' and ' + hidden + ' hidden in …' : '');
+      }
+      info.textContent = text;
+    }
+    root.setAttribute('data-hover', name + ':' + index);
+  }
+  function cellOf(event) {
+    var t = event.target;
+    return t && t.closest ? t.closest('.einviz-cells use[data-operand]') : null;
+  }
+  svg.addEventListener('mouseover', function (e) { var c = cellOf(e); if (c) point(c); });
+  // Off a cell onto blank space (a gap, the caption, the code) clears; onto another cell,
+  // its mouseover takes over.
+  svg.addEventListener('mouseout', function (e) {
+    var to = e.relatedTarget;
+    if (cellOf(e) && !(to && to.closest && to.closest('.einviz-cells use[data-operand]'))) clear();
+  });
+  svg.addEventListener('focusin', function (e) { var c = cellOf(e); if (c) point(c); });
+  svg.addEventListener('focusout', clear);
+
+  root.querySelector('.ez-first').addEventListener('click', function () { go(0); });
+  root.querySelector('.ez-back').addEventListener('click', function () { go(current - 1); });
+  root.querySelector('.ez-next').addEventListener('click', function () { go(current + 1); });
+  root.querySelector('.ez-last').addEventListener('click', function () { go(n - 1); });
+  playButton.addEventListener('click', toggle);
+  scrub.addEventListener('input', function () { go(+scrub.value); });
+  root.addEventListener('keydown', function (e) {
+    var tag = e.target.tagName;
+    if (tag === 'INPUT' || tag === 'SELECT' || e.altKey || e.ctrlKey || e.metaKey) return;
+    if (e.key === ' ' && tag === 'BUTTON') return;  // the button's own click
+    var k = {'ArrowRight': current + 1, 'ArrowLeft': current - 1, 'Home': 0, 'End': n - 1}[e.key];
+    if (e.key === ' ') toggle();
+    else if (k !== undefined) go(k);
+    else return;
+    e.preventDefault();
+  });
+  show(0);
+})

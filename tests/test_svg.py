@@ -1,0 +1,156 @@
+"""The SVG as data: every cell carries its operand and index, the values shown equal numpy's,
+every mode parses, and the animated SVG plays alone (einviz.render.svg)."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+from corpus import IDS, drawn_values, operands
+from figures import CASES, SVG, frames_of, make, parse
+
+from einviz.animation import animate
+from einviz.render import format_value
+from einviz.render.svg import render
+
+
+@pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
+def test_output_values_shown_equal_numpy(case: str) -> None:
+    subscripts, shapes = CASES[case]
+    arrays = operands(shapes)
+    anim = animate(subscripts, *arrays)
+    expected = np.einsum(subscripts, *arrays)
+    root = parse(anim.to_svg())
+    out_cells = {el.get("data-index") for el in root.iter(f"{SVG}use")
+                 if el.get("data-operand") == "out" and not _in_frame(root, el)}
+    finals = {}
+    for el in root.iter(f"{SVG}text"):
+        if el.get("data-from") is not None:
+            finals[el.get("data-index")] = el.text
+    assert set(finals) == out_cells, "every drawn output cell gets its final value"
+    for text, shown in finals.items():
+        index = tuple(int(i) for i in text.split(",")) if text else ()
+        assert shown == format_value(expected[index])
+
+
+def _in_frame(root: ET.Element, target: ET.Element) -> bool:
+    return any(target in list(group.iter()) for group in frames_of(root))
+
+
+@pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
+def test_every_grid_cell_carries_its_operand_and_index(case: str) -> None:
+    subscripts, shapes = CASES[case]
+    arrays = operands(shapes)
+    anim = animate(subscripts, *arrays)
+    plan = anim.trace.plan
+    svg = anim.frame_svg(-1)
+    children = list(parse(svg).find(f".//{SVG}g[@class='einviz-cells']"))
+    values = drawn_values(svg)
+    seen = set()
+    for el in children:
+        operand, index = el.get("data-operand"), el.get("data-index")
+        if operand is None:
+            continue
+        shape = plan.out_shape if operand == "out" else plan.shapes[plan.names.index(operand)]
+        parsed = tuple(int(i) for i in index.split(",")) if index else ()
+        assert len(parsed) == len(shape) and all(0 <= i < n for i, n in zip(parsed, shape))
+        seen.add((operand, parsed))
+        if operand != "out":  # an input cell shows its value
+            assert values[operand, index] == format_value(arrays[plan.names.index(operand)][parsed])
+    assert len(seen) == sum(el.get("data-operand") is not None for el in children)
+    if all(0 not in s for s in (*plan.shapes, plan.out_shape)):
+        assert {o for o, _ in seen} == {*plan.names, "out"}
+
+
+@pytest.mark.parametrize("mode", ["animated", "frame", "base", "overlay", "player"])
+def test_every_mode_parses_as_xml(mode: str) -> None:
+    anim = make("matmul")
+    svg = render(anim.scene, mode, 5 if mode in ("frame", "overlay") else None, prefix="t1")
+    root = parse(svg)
+    assert root.get("id") == "t1"
+    shown = frames_of(root)
+    assert len(shown) == {"animated": anim.n_frames, "player": anim.n_frames, "base": 0}.get(mode, 1)
+
+
+def test_frame_svg_shows_one_frame_and_the_values_done_by_then() -> None:
+    anim = make("matmul", granularity="step")
+    k = next(f.number for f in anim.frames if f.kind == "step") + 4  # step 4: cell 1 done
+    root = parse(anim.frame_svg(k))
+    (group,) = frames_of(root)
+    assert group.get("data-steps") == "4-4"
+    finals = [el.get("data-index") for el in root.iter(f"{SVG}text") if el.get("data-from")]
+    assert finals == ["0,0"]
+    assert root.find(f".//{SVG}g[@class='einviz-codeline']") is not None
+
+
+def test_animated_svg_is_self_contained_and_loops() -> None:
+    svg = make("matmul").to_svg()
+    assert "<script" not in svg and "http://" not in svg.replace("http://www.w3.org", "")
+    assert "@keyframes" in svg and "infinite" in svg
+    assert "DejaVu Sans" in svg
+
+
+def test_id_prefixes_are_distinct_per_figure() -> None:
+    one, two = make("matmul"), make("matmul")
+    ids = {parse(one.to_svg()).get("id"), parse(two.to_svg()).get("id"),
+           parse(one._repr_svg_()).get("id"), parse(one._repr_svg_()).get("id")}
+    assert len(ids) == 4
+    html = one._repr_html_()
+    assert html.startswith("<div") and "<svg" in html
+    # every id and animation in a document carries its prefix
+    svg = one.to_svg()
+    prefix = parse(svg).get("id")
+    assert all(i.startswith(prefix) for i in re.findall(r'id="([^"]+)"', svg))
+    assert all(n.startswith(prefix) for n in re.findall(r"@keyframes ([\w-]+)", svg))
+
+
+def test_step_frames_at_most_600_bytes_each_for_8x8_matmul() -> None:
+    rng = np.random.default_rng(0)
+    a, b = rng.integers(-3, 6, (8, 8)), rng.integers(-3, 6, (8, 8))
+    anim = animate("ij,jk->ik", a, b, granularity="step", max_frames=1000)
+    assert sum(f.kind == "step" for f in anim.frames) == 512
+    assert len(anim.to_svg().encode()) / 512 <= 600
+
+
+@pytest.mark.parametrize("case", IDS[:3], ids=IDS[:3])
+def test_corpus_ids_still_render(case: str) -> None:
+    assert make(case).frame_svg(0).startswith("<svg")
+
+
+def test_base_overlay_and_top_make_the_frame_pixel_for_pixel() -> None:
+    Image = pytest.importorskip("PIL.Image")
+    import io
+
+    from einviz.animation import rasterise
+
+    def picture(mode: str, k: int | None = None):
+        return Image.open(io.BytesIO(rasterise(render(anim.scene, mode, k, prefix="x")))).convert("RGBA")
+
+    anim = make("matmul", granularity="step")
+    base, top = picture("base"), picture("top")
+    for k in (0, 1, 8):
+        full = np.asarray(picture("frame", k), dtype=int)
+        layered = Image.alpha_composite(Image.alpha_composite(base, picture("overlay", k)), top)
+        assert np.abs(np.asarray(layered, dtype=int) - full).max() <= 8
+        # the lit cells' values are drawn over their marks: darker than the marks' fill
+        if k == 8:
+            frame = anim.frames[k]
+            for mark in frame.marks:
+                x, y = round(mark.x + anim.scene.cell_w / 2), round(mark.y + anim.scene.cell_h / 2)
+                patch = full[y - 6:y + 6, x - 8:x + 8, :3].sum(axis=2)
+                assert patch.min() < 200, (mark, patch.min())
+
+
+@pytest.mark.parametrize("case", ["matmul", "batched-matmul", "diagonal"])
+def test_where_animation_does_not_run_the_animated_svg_shows_the_final_frame(case: str) -> None:
+    Image = pytest.importorskip("PIL.Image")
+    import io
+
+    from einviz.animation import rasterise
+
+    anim = make(case, granularity="step")
+    still, final = (np.asarray(Image.open(io.BytesIO(rasterise(svg))).convert("RGB"), dtype=int)
+                    for svg in (anim.to_svg(), anim.frame_svg(-1)))
+    assert np.abs(still - final).max() <= 8

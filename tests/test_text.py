@@ -1,0 +1,46 @@
+"""The words and numbers a figure writes (einviz.render.text)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from einviz.errors import ArgumentTypeError
+from einviz.render import format_factor, format_value
+
+
+# -- numbers and colours -----------------------------------------------------------------------------
+@pytest.mark.parametrize("value, text", [
+    (3, "3"), (-12, "−12"), (np.int8(-5), "−5"), (0.5, "0.5"), (2 / 3, "0.667"),
+    (123456.0, "1.23e5"), (-1e-7, "−1e−7"), (0.0, "0"), (True, "1"), (float("nan"), "nan"),
+    (1254.3, "1254"), (-98765.0, "−98765"), (12345.6, "12346"), (4.567e-4, "4.57e−4"),
+    (float("-inf"), "−∞"), (1 + 2j, "1+2j"), (np.float32(1.5), "1.5"),
+])
+def test_numbers_are_compact(value, text) -> None:
+    assert format_value(value) == text
+
+
+def test_negative_factors_take_parentheses() -> None:
+    assert format_factor(-1) == "(−1)" and format_factor(4) == "4"
+
+
+@pytest.mark.parametrize("width", range(8, 40))
+def test_only_the_letters_explain_marks_are_coloured_wherever_a_line_breaks(width) -> None:
+    from einviz.explain import explain
+    from einviz.render.text import prose_lines
+
+    # "a" is a label here and a word in the sentences ("a row of A"): only the label is coloured.
+    sentences = explain("ab,bc->ac", shapes=[(2, 2), (2, 2)]).sentences
+    for sentence in sentences:
+        lines = prose_lines([sentence], width)
+        assert " ".join("".join(span.text for span in line) for line in lines) == sentence.text
+        coloured = [span.text for line in lines for span in line if span.label]
+        assert coloured == [sentence.text[k] for k in sentence.coloured]
+    joined = prose_lines(sentences[:2], width)
+    assert sum(1 for line in joined for span in line if span.label) == \
+        len(sentences[0].coloured) + len(sentences[1].coloured)
+
+
+def test_a_value_that_is_no_number_is_refused() -> None:
+    with pytest.raises(ArgumentTypeError, match=r"a figure shows numbers, not 'x' \(str\)"):
+        format_value("x")
