@@ -18,7 +18,7 @@ It is fast because a frame changes little and its parts come back:
 - A frame differs from the one before only where an element differs: there its pixels are
   the shapes, the pieces that reach them and the text on top, composited in order.
 
-One palette, made from the base and a sample of frames, serves every frame; pixels map to
+One palette, made from the base, the first frames and the final one, serves every frame; pixels map to
 their nearest palette colour without dithering, so fills stay flat and text stays crisp.
 Each later frame is stored as the box around its changes, unchanged pixels transparent.
 Frames are drawn, quantised and encoded one after another, so memory holds the pieces and
@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import functools
 import io
+import itertools
 import math
 import sys
 import unicodedata
@@ -54,9 +55,8 @@ __all__ = ["frame_delays", "write_gif"]
 
 #: The shortest delay browsers honour: they show 0 and 10 ms frames for 100 ms instead.
 MIN_DELAY_MS = 20
-#: Step or cell frames whose colours go into the palette (with the base, the opening and
-#: the final frames).
-PALETTE_SAMPLE = 8
+#: The first frames, whose colours go into the palette (with the base and the final frame).
+PALETTE_FRAMES = 64
 #: The commonest colours, which the palette holds exactly.
 EXACT_COLOURS = 48
 #: New pieces are rasterised once their spots cover this many pixels (or at :data:`BATCH`
@@ -163,8 +163,13 @@ def write_gif(
     raster = _Raster(scene, prefix, scale, image, resvg)
     bar = _progress_bar(progress, scene.n_frames)
     try:
-        palette = _palette(image, raster.base, raster.sample(_sample(scene)))
-        patches = _patches(raster.base, raster.changes(), _Indexer(palette), len(palette))
+        changes = raster.changes()
+        # The palette is made from the base, the first frames (the opening ones, and the
+        # first steps) and the final frame: their changes are kept until it is made.
+        first = list(itertools.islice(changes, PALETTE_FRAMES))
+        seen = [region for regions in first for _, region in regions]
+        palette = _palette(image, raster.base, seen + raster.sample([scene.n_frames - 1]))
+        patches = _patches(raster.base, itertools.chain(first, changes), _Indexer(palette), len(palette))
         return _encode(image, palette, _counted(patches, bar), delays, loop)
     finally:
         if bar is not None:
@@ -227,7 +232,7 @@ class _Pieces:
             spans = (Span("".join(span.text for span in line)),) if muted else line
             kind = "n" if muted else "c"
             drawn.append(self.run(kind, scene.caption_x, scene.caption_y + CAPTION_LINE * number, spans,
-                                  MONO_SIZES[kind]))
+                                  MONO_SIZES[kind], whole=frame.kind not in ("step", "cell")))
         return drawn
 
     def loop_values(self, frame: Frame) -> list[Element]:
@@ -274,30 +279,37 @@ class _Pieces:
         markup = f'<text {attributes} x="{_n(x)}" y="{_n(y)}"{fitted}>{_escape(text)}</text>'
         if group:
             markup = f'<g class="{group}">{markup}</g>'
-        # At most one font size a character either side: cell fonts are 13 px at most.
-        reach = 13 * (len(text) + 1)
-        return self.whole(markup, (x - reach, y - 13, 2 * reach, 13 * 1.5), 2)
+        # Cells' fonts are 13 px at most: half the text's width either side, measured in
+        # DejaVu Sans where Pillow finds it, else at most an em and a half a character.
+        reach = _sans_width(text, 13.0, bold) / 2 + 3 if self.mono is not None else 20.0 * (len(text) + 1)
+        return self.whole(markup, (x - reach, y - 13, 2 * reach, 13 * 1.35), 2)
 
-    def run(self, kind: str, x: float, y: float, spans: tuple[Span, ...], size: float) -> Element:
+    def run(self, kind: str, x: float, y: float, spans: tuple[Span, ...], size: float,
+            whole: bool = False) -> Element:
         """A line of monospaced text (class ``kind``) at ``x, y``: a piece per glyph, each
-        one advance after the one before; the whole line as one piece when a character may
-        not be DejaVu Sans Mono's (then its advance is not known)."""
-        key = (kind, x, y, spans)
+        one advance after the one before (glyphs come back at the same places, lines do
+        not); the line as one piece when ``whole`` (prose, shown once: one piece costs resvg
+        less than its glyphs) or when a character may not be DejaVu Sans Mono's (its
+        advance is not known)."""
+        key = (kind, x, y, spans, whole)
         found = self.runs.get(key)
         if found is not None:
             return found
         x, y = float(_n(x)), float(_n(y))
-        markup = [_span_markup(span, self.classes) for span in spans]
         text = "".join(span.text for span in spans)
-        if self.mono is None or not all(_monospaced(char) for char in text):
-            whole = f'<text class="{kind}" x="{_n(x)}" y="{_n(y)}">{"".join(markup)}</text>'
-            reach = 1.5 * size * len(text)
-            found = self.whole(whole, (x, y - 1.5 * size, reach, 2 * size), 2)
-        else:
+        mono = self.mono is not None and all(_monospaced(char) for char in text)
+        if mono and not whole:
             found = self.glyphs(kind, x, y, spans, size)
+        else:
+            markup = "".join(_span_markup(span, self.classes) for span in spans)
+            # Glyphs reach at most half an em past their advance; other fonts' glyphs, an em
+            # and a half each at most.
+            reach = (self.mono * len(text) + 0.5) * size if mono and self.mono else 1.5 * size * len(text)
+            found = self.whole(f'<text class="{kind}" x="{_n(x)}" y="{_n(y)}">{markup}</text>',
+                               (x - size / 2, y - 1.1 * size, reach + size / 2, 1.5 * size), 2)
         if len(self.runs) > 4096:
             self.runs.clear()
-        if kind != "c":  # captions rarely come back
+        if kind != "c":  # a caption rarely comes back
             self.runs[key] = found
         return found
 
@@ -355,13 +367,14 @@ def _escape(text: str) -> str:
 @functools.lru_cache(maxsize=1)
 def _mono_advance() -> float | None:
     """DejaVu Sans Mono's advance in ems (read from the font), or ``None`` when Pillow does
-    not find the font (then resvg may set the code in another, and glyphs are not placed
-    one by one)."""
+    not find the DejaVu fonts (then resvg may set the text in others: glyphs are not placed
+    one by one, and extents are not measured)."""
     try:
         from PIL import ImageFont
 
         regular = ImageFont.truetype("DejaVuSansMono.ttf", 2048)
-        ImageFont.truetype("DejaVuSansMono-Bold.ttf", 2048)
+        for face in ("DejaVuSansMono-Bold.ttf", "DejaVuSans.ttf", "DejaVuSans-Bold.ttf"):
+            ImageFont.truetype(face, 12)
     except (ImportError, OSError):
         return None
     return float(regular.getlength("0")) / 2048
@@ -373,16 +386,21 @@ def _glyph_box(char: str, size: float, bold: bool) -> Rect:
     baseline (as FreeType hints it: within a pixel of resvg's)."""
     from PIL import ImageFont
 
-    font = _mono_font(bold, round(size, 2))
+    font = _face("DejaVuSansMono-Bold.ttf" if bold else "DejaVuSansMono.ttf", round(size, 2))
     x0, y0, x1, y1 = font.getbbox(char, anchor="ls")
     return math.floor(x0), math.floor(y0), math.ceil(x1), math.ceil(y1)
 
 
-@functools.lru_cache(maxsize=16)
-def _mono_font(bold: bool, size: float) -> Any:
+@functools.lru_cache(maxsize=32)
+def _face(name: str, size: float) -> Any:
     from PIL import ImageFont
 
-    return ImageFont.truetype("DejaVuSansMono-Bold.ttf" if bold else "DejaVuSansMono.ttf", size)
+    return ImageFont.truetype(name, size)
+
+
+def _sans_width(text: str, size: float, bold: bool) -> float:
+    """The advance of ``text`` in DejaVu Sans (found already: see :func:`_mono_advance`)."""
+    return float(_face("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf", size).getlength(text))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -396,8 +414,8 @@ def _monospaced(char: str) -> bool:
             or unicodedata.east_asian_width(char) in ("W", "F")
             or unicodedata.bidirectional(char) not in ("L", "EN", "ES", "ET", "CS", "ON")):
         return False
-    for bold in (False, True):
-        font = _mono_font(bold, 24.0)
+    for face in ("DejaVuSansMono.ttf", "DejaVuSansMono-Bold.ttf"):
+        font = _face(face, 24.0)
         missing = font.getmask("\U0010fffd")  # a private-use character: the font's blank box
         mask = font.getmask(char)
         if mask.size == missing.size and bytes(mask) == bytes(missing):
@@ -418,16 +436,23 @@ class _Raster:
         self.under = np.asarray(under.convert("RGB"))
         self.height, self.width = self.under.shape[:2]
         top = self.rasterise(render(scene, "top", prefix=prefix), scale)
-        self.top = _layer((0, 0, self.width, self.height), _rgba(top))
-        self.base = self.under
-        self.base = self.composite((0, 0, self.width, self.height), [], force=True)
+        top_rgba = _rgba(top)
+        self.top = _layer((0, 0, self.width, self.height), top_rgba)
+        # How many of the text's pixels are inked above and left of each point: a region
+        # the text leaves blank is not blended with it.
+        self.inked = np.zeros((self.height + 1, self.width + 1), dtype=np.int64)
+        self.inked[1:, 1:] = (top_rgba[..., 3] > 0).cumsum(axis=0).cumsum(axis=1)
+        self.base = self.under.astype(np.uint16)
+        _blend(self.base, (0, 0, self.width, self.height), self.top)
+        self.base = self.base.astype(np.uint8)
         # resvg rounds the canvas up to whole pixels and stretches the picture to fill it,
         # so across and down scale a little differently.
         self.sx, self.sy = under.width / scene.width, under.height / scene.height
         self.pieces = _Pieces(scene, prefix, self.sx, self.sy)
         self.layers: dict[str, Layer] = {}
         self.bytes = 0
-        self.bounds: dict[Element, Rect] = {}
+        # The elements of the frame before and of this one, as layers.
+        self.stacks: dict[Element, Layer] = {}
 
     def rasterise(self, svg: str, zoom: float = 1.0) -> Any:
         png = self.resvg.svg_to_bytes(svg_string=svg, zoom=None if zoom == 1 else zoom)
@@ -468,44 +493,28 @@ class _Raster:
             self.layers[markup] = layer
             self.bytes += layer[1].nbytes + layer[2].nbytes
 
-    def bound(self, element: Element) -> Rect:
-        """The pixels an element draws (drawn already), as a box; ``EMPTY`` for none."""
-        found = self.bounds.get(element)
+    def stacked(self, element: Element) -> Layer:
+        """An element as one layer: its pieces composited in order (drawn already)."""
+        found = self.stacks.get(element)
         if found is None:
-            x0 = y0 = math.inf
-            x1 = y1 = -math.inf
-            for markup, dx, dy in element:
-                (a, b, c, d), _, _ = self.layers[markup]
-                if a < c:
-                    x0, y0, x1, y1 = min(x0, a + dx), min(y0, b + dy), max(x1, c + dx), max(y1, d + dy)
-            found = EMPTY if x0 == math.inf else (int(x0), int(y0), int(x1), int(y1))
-            self.bounds[element] = found
+            found = self.stacks[element] = _stack([(self.layers[m], dx, dy) for m, dx, dy in element])
         return found
 
-    def composite(self, rect: Rect, elements: Iterable[Element], force: bool = False) -> np.ndarray:
-        """A rectangle of the picture: the shapes, the pieces of ``elements`` that reach it,
-        and the text on top (where nothing reaches, the picture without a frame)."""
+    def composite(self, rect: Rect, layers: Iterable[Layer]) -> np.ndarray:
+        """A rectangle of the picture: the shapes, the layers that reach it, and the text on
+        top (where no layer reaches, the picture without a frame)."""
         x0, y0, x1, y1 = rect
         out = None
-        layers = [(self.layers[m], dx, dy) for e in elements if _meets(self.bound(e), rect) for m, dx, dy in e]
-        for ((bx0, by0, bx1, by1), pre, inv), dx, dy in [*layers, (self.top, 0, 0)]:
-            bx0, by0, bx1, by1 = bx0 + dx, by0 + dy, bx1 + dx, by1 + dy
-            left, top, right, bottom = max(x0, bx0), max(y0, by0), min(x1, bx1), min(y1, by1)
-            if left >= right or top >= bottom or (out is None and pre is self.top[1] and not force):
-                continue
-            if out is None:
-                out = self.under[y0:y1, x0:x1].astype(np.uint16)
-            under = out[top - y0:bottom - y0, left - x0:right - x0]
-            # (colour * alpha + under * (255 - alpha) + 127) // 255, exactly, in 16 bits:
-            # for 0 <= v < 65281, v // 255 == (v + 1 + ((v + 1) >> 8)) >> 8.
-            mixed = under * inv[top - by0:bottom - by0, left - bx0:right - bx0]
-            mixed += pre[top - by0:bottom - by0, left - bx0:right - bx0]
-            mixed += 128
-            mixed += mixed >> 8
-            mixed >>= 8
-            under[...] = mixed
+        for layer in layers:
+            if _meets(layer[0], rect):
+                if out is None:
+                    out = self.under[y0:y1, x0:x1].astype(np.uint16)
+                _blend(out, rect, layer)
         if out is None:
             return self.base[y0:y1, x0:x1].copy()
+        inked = self.inked
+        if inked[y1, x1] - inked[y0, x1] - inked[y1, x0] + inked[y0, x0]:
+            _blend(out, rect, self.top)
         return out.astype(np.uint8)
 
     # -- frames ----------------------------------------------------------------------------------
@@ -552,19 +561,21 @@ class _Raster:
         """The boxes where a frame draws differently from the one before (``before``: its
         elements), merged where they meet, each with its pixels; ``finals``: the output
         values this frame adds to ``shown``."""
-        boxes = [self.bound(element) for element in before.symmetric_difference(drawn)]
+        boxes = [self.stacked(element)[0] for element in before.symmetric_difference(drawn)]
         for element in finals:
-            box = self.bound(element)
-            shown.add(element, box)
-            boxes.append(box)
+            layer = self.stacked(element)
+            shown.add(element, layer)
+            boxes.append(layer[0])
         canvas = (0, 0, self.width, self.height)
         rects = _merged([_clip(box, canvas) for box in boxes if _meets(box, canvas)])
-        return [(rect, self.composite(rect, [*drawn, *shown.reaching(rect)])) for rect in rects]
+        layers = [self.stacked(element) for element in drawn]
+        found = [(rect, self.composite(rect, [*layers, *shown.reaching(rect)])) for rect in rects]
+        self.stacks = {element: self.stacks[element] for element in drawn}
+        return found
 
     def forget(self, used: set[str], pinned: set[str]) -> None:
         """Past :data:`KEEP_BYTES` of layers, drop those neither ``used`` (by the last batch,
         whose last frame the next is compared with) nor ``pinned`` (output values shown)."""
-        self.bounds.clear()
         if self.bytes <= KEEP_BYTES:
             return
         for markup in [m for m in self.layers if m not in used and m not in pinned]:
@@ -574,24 +585,68 @@ class _Raster:
         self.pieces.runs.clear()
 
 
+def _blend(out: np.ndarray, rect: Rect, layer: Layer) -> None:
+    """Composite a layer over ``out`` (the pixels of ``rect``, uint16), in place."""
+    x0, y0, x1, y1 = rect
+    (bx0, by0, bx1, by1), pre, inv = layer
+    left, top, right, bottom = max(x0, bx0), max(y0, by0), min(x1, bx1), min(y1, by1)
+    if left >= right or top >= bottom:
+        return
+    under = out[top - y0:bottom - y0, left - x0:right - x0]
+    # (colour * alpha + under * (255 - alpha) + 127) // 255, exactly, in 16 bits:
+    # for 0 <= v < 65281, v // 255 == (v + 1 + ((v + 1) >> 8)) >> 8.
+    mixed = under * inv[top - by0:bottom - by0, left - bx0:right - bx0]
+    mixed += pre[top - by0:bottom - by0, left - bx0:right - bx0]
+    mixed += 128
+    mixed += mixed >> 8
+    mixed >>= 8
+    under[...] = mixed
+
+
+def _stack(parts: Sequence[tuple[Layer, int, int]]) -> Layer:
+    """Layers, each moved by whole pixels, composited in order into one layer (a glyph
+    beside the ones before is set in place; one that meets them is composited over them)."""
+    boxes = [((x0 + dx, y0 + dy, x1 + dx, y1 + dy), pre, inv)
+             for ((x0, y0, x1, y1), pre, inv), dx, dy in parts if x0 < x1]
+    if len(boxes) == 1:
+        return boxes[0]
+    if not boxes:
+        return EMPTY, np.zeros((0, 0, 3), np.uint16), np.zeros((0, 0, 1), np.uint16)
+    left, top = min(b[0][0] for b in boxes), min(b[0][1] for b in boxes)
+    right, bottom = max(b[0][2] for b in boxes), max(b[0][3] for b in boxes)
+    pre = np.zeros((bottom - top, right - left, 3), np.uint16)
+    inv = np.full((bottom - top, right - left, 1), 255, np.uint16)
+    reached = -1  # the right edge of the boxes set so far: past it, nothing is drawn yet
+    for (x0, y0, x1, y1), p, i in boxes:
+        at = np.s_[y0 - top:y1 - top, x0 - left:x1 - left]
+        if x0 >= reached:
+            pre[at], inv[at] = p, i
+        else:
+            # Over: this layer's colours, plus those under it times its 255 less alpha.
+            pre[at] = p + (pre[at].astype(np.uint32) * i + 127) // 255
+            inv[at] = (inv[at].astype(np.uint32) * i + 127) // 255
+        reached = max(reached, x1)
+    return (left, top, right, bottom), pre, inv
+
+
 class _Shown:
-    """The output values shown so far, found by the tiles their pixels touch."""
+    """The output values shown so far, as layers, found by the tiles their pixels touch."""
 
     def __init__(self) -> None:
-        self.tiles: dict[tuple[int, int], list[tuple[int, Element, Rect]]] = {}
+        self.tiles: dict[tuple[int, int], list[tuple[int, Layer]]] = {}
         self.pieces: set[str] = set()
         self.count = 0
 
-    def add(self, element: Element, box: Rect) -> None:
-        for tile in _tiles(box):
-            self.tiles.setdefault(tile, []).append((self.count, element, box))
+    def add(self, element: Element, layer: Layer) -> None:
+        for tile in _tiles(layer[0]):
+            self.tiles.setdefault(tile, []).append((self.count, layer))
         self.pieces.update(markup for markup, _, _ in element)
         self.count += 1
 
-    def reaching(self, rect: Rect) -> list[Element]:
+    def reaching(self, rect: Rect) -> list[Layer]:
         """The values whose pixels meet ``rect``, in the order they appeared."""
-        found = {order: element for tile in _tiles(rect) for order, element, box in self.tiles.get(tile, ())
-                 if _meets(box, rect)}
+        found = {order: layer for tile in _tiles(rect) for order, layer in self.tiles.get(tile, ())
+                 if _meets(layer[0], rect)}
         return [found[order] for order in sorted(found)]
 
 
@@ -663,18 +718,9 @@ def _layer(rect: Rect, rgba: np.ndarray) -> Layer:
 
 
 # -- colours ---------------------------------------------------------------------------------------
-def _sample(scene: Scene) -> list[int]:
-    """The frames whose colours go into the palette: every opening and final frame (each
-    lights its own labels) and a few step or cell frames spread over the animation."""
-    paced = [f.number for f in scene.frames if f.kind in ("step", "cell")]
-    others = [f.number for f in scene.frames if f.kind not in ("step", "cell")]
-    spread = paced[:: max(1, len(paced) // PALETTE_SAMPLE)]
-    return sorted(set(others + spread))
-
-
 def _palette(image: Any, base: np.ndarray, regions: Sequence[np.ndarray]) -> np.ndarray:
     """One palette for every frame (``n x 3`` bytes, at most 255 colours: GIF's 256 less
-    the transparent index), from the colours of the base and of the sampled frames' changes.
+    the transparent index), from the colours of the base and of some frames' changes.
 
     Every colour, when there are few enough. Else a median cut over the colours, each
     weighted by the square root of how often it is seen (so the antialiased edges of text
