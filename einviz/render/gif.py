@@ -582,7 +582,9 @@ class _Raster:
             _, pre, inv = self.layers.pop(markup)
             self.bytes -= pre.nbytes + inv.nbytes
             self.pieces.spots.pop(markup, None)
+        # Lines and runs name pieces: made again, they find their spots again.
         self.pieces.runs.clear()
+        self.pieces.lines.clear()
 
 
 def _blend(out: np.ndarray, rect: Rect, layer: Layer) -> None:
