@@ -149,7 +149,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def long_gif(frames: int) -> int:
     """Time one long einviz GIF; report frames per second, peak memory and file size."""
-    size = max(2, round((frames - 4) ** (1 / 3)))
+    size = 2  # the largest matmul whose steps, the opening and the final frame fit
+    while (size + 1) ** 3 + 4 <= frames:
+        size += 1
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "long.gif")
         seconds, written = timed(einviz_gif, path, size, frames)

@@ -384,8 +384,6 @@ def _mono_advance() -> float | None:
 def _glyph_box(char: str, size: float, bold: bool) -> Rect:
     """The pixels a glyph of DejaVu Sans Mono inks at ``size`` px, about its origin on the
     baseline (as FreeType hints it: within a pixel of resvg's)."""
-    from PIL import ImageFont
-
     font = _face("DejaVuSansMono-Bold.ttf" if bold else "DejaVuSansMono.ttf", round(size, 2))
     x0, y0, x1, y1 = font.getbbox(char, anchor="ls")
     return math.floor(x0), math.floor(y0), math.ceil(x1), math.ceil(y1)
@@ -470,7 +468,8 @@ class _Raster:
         spots = self.pieces.spots
         todo = sorted(set(markups) - self.layers.keys(), key=lambda m: spots[m][1] - spots[m][3])
         while todo:
-            chunk, area = [], 0
+            chunk: list[str] = []
+            area = 0
             while todo and (area < AREA or not chunk):
                 chunk.append(todo.pop())
                 x0, y0, x1, y1 = spots[chunk[-1]]
