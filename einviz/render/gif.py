@@ -222,7 +222,7 @@ class _Pieces:
         for mark in frame.marks:
             kind = "o" if mark.operand == "out" else "m"
             drawn.append(self.whole(f'<use href="#{self.prefix}{kind}" x="{_n(mark.x)}" y="{_n(mark.y)}"/>',
-                                    (mark.x, mark.y, scene.cell_w, scene.cell_h), 3))
+                                    (mark.x, mark.y, scene.cell_w, scene.cell_h), 2))
         if frame.running is not None:
             r = frame.running
             drawn.append(self.centred(r.text, r.x, r.y, 'class="r"', bold=True))
@@ -269,7 +269,7 @@ class _Pieces:
 
     def rect(self, x: float, y: float, w: float, h: float, paint: str) -> Element:
         markup = f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(w)}" height="{_n(h)}" {paint}/>'
-        return self.whole(markup, (x, y, w, h), 3)
+        return self.whole(markup, (x, y, w, h), 2)
 
     def centred(self, text: str, x: float, y: float, attributes: str, bold: bool = False,
                 group: str = "") -> Element:
@@ -438,8 +438,8 @@ class _Raster:
         self.top = _layer((0, 0, self.width, self.height), top_rgba)
         # How many of the text's pixels are inked above and left of each point: a region
         # the text leaves blank is not blended with it.
-        self.inked = np.zeros((self.height + 1, self.width + 1), dtype=np.int64)
-        self.inked[1:, 1:] = (top_rgba[..., 3] > 0).cumsum(axis=0).cumsum(axis=1)
+        self.inked = np.zeros((self.height + 1, self.width + 1), dtype=np.int32)
+        self.inked[1:, 1:] = (top_rgba[..., 3] > 0).cumsum(axis=0, dtype=np.int32).cumsum(axis=1, dtype=np.int32)
         self.base = self.under.astype(np.uint16)
         _blend(self.base, (0, 0, self.width, self.height), self.top)
         self.base = self.base.astype(np.uint8)
