@@ -1,24 +1,28 @@
-"""Write a scene as an animated GIF: the SVG's frames rasterised with resvg, encoded with Pillow.
+"""Write a scene as an animated GIF: each frame drawn from the scene's data, encoded with Pillow.
 
-Every pixel comes from resvg drawing the SVG of :mod:`einviz.render.svg`; this module only
-moves, composites and encodes what resvg drew. It is fast because a frame changes little:
+Every pixel comes from resvg, drawing the same markup as :mod:`einviz.render.svg`; this
+module decides what to draw from the scene and moves, composites and encodes what resvg drew.
+It is fast because a frame changes little and its parts come back:
 
 - The unchanging picture is rasterised once, as two layers: the shapes under the frames'
   marks (``render(scene, "base")``) and the text over them (``render(scene, "top")``).
-- A frame differs from the one before only in a few rectangles (:func:`changed`): the cells
-  lit in either frame, output values that appear, the running sum, the loop values, the
-  caption. There the frame is redrawn as the shapes, the elements of its overlay
-  (``render(scene, "overlay", k)``: its changes on a transparent canvas) and the text,
-  composited in that order; everywhere else it is the frame before.
-- Each distinct overlay element is rasterised once, and kept while it comes back: the
-  caption and the loop values are new in every frame, but lit cells, output values and
-  the loops' names return. resvg's time goes on pixels, on glyphs and on a fixed cost a
-  call, so the new elements of many frames are rasterised together on one canvas, each
-  alone in a spot of its own.
+- Each frame is a list of elements read from its :class:`~einviz.render.scene.Frame`: the
+  lit code line, highlighted labels, outlines, spots, lit cells, the running sum, the loop
+  values, the caption lines, and the output values finished so far. An element is made of
+  pieces, each rasterised once by resvg and kept: a shape or a proportional text is one
+  piece where it stands; monospaced text (the caption, the code's loop values) is one piece
+  per glyph, since DejaVu Sans Mono sets every glyph one advance after the one before, and
+  a glyph drawn at the same fraction of a pixel is the same pixels wherever it stands. So a
+  new caption costs a few new glyphs, not a line of text.
+- New pieces are rasterised many at a time, each alone in a spot of its own on one canvas.
+- A frame differs from the one before only where an element differs: there its pixels are
+  the shapes, the pieces that reach them and the text on top, composited in order.
 
-One palette, made from the base and a sample of frames, serves every frame; pixels map to
+One palette, made from the base, the first frames and the final one, serves every frame; pixels map to
 their nearest palette colour without dithering, so fills stay flat and text stays crisp.
 Each later frame is stored as the box around its changes, unchanged pixels transparent.
+Frames are drawn, quantised and encoded one after another, so memory holds the pieces and
+the encoded file, not the frames.
 
 >>> import numpy as np
 >>> from einviz.trace import trace
@@ -30,38 +34,55 @@ b'GIF89a'
 
 from __future__ import annotations
 
+import functools
 import io
+import itertools
 import math
 import sys
+import unicodedata
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
-from xml.etree import ElementTree as etree
-from xml.sax.saxutils import quoteattr
 
 import numpy as np
 
 from ..errors import EinvizError
-from .scene import CAPTION_LINE, CAPTION_SIZE, CODE_SIZE, VALUE_BASELINE, Frame, Scene
-from .svg import render
+from .palette import tint
+from .scene import CAPTION_LINE, CAPTION_SIZE, CODE_SIZE, Frame, Scene, Span, mono_width
+from .svg import _LIT_STROKE, _fit, _n, render
 
-__all__ = ["changed", "frame_delays", "write_gif"]
+__all__ = ["frame_delays", "write_gif"]
 
 #: The shortest delay browsers honour: they show 0 and 10 ms frames for 100 ms instead.
 MIN_DELAY_MS = 20
-#: Scene units added around each changed thing, for strokes and antialiasing.
-MARGIN = 3
-#: Step or cell frames whose colours go into the palette (with the base, the opening and
-#: the final frames).
-PALETTE_SAMPLE = 8
+#: The first frames, whose colours go into the palette (with the base and the final frame).
+PALETTE_FRAMES = 64
 #: The commonest colours, which the palette holds exactly.
 EXACT_COLOURS = 48
+#: New pieces are rasterised once their spots cover this many pixels (or at :data:`BATCH`
+#: frames): resvg's time goes on pixels and glyphs, plus a fixed cost a call.
+AREA = 600_000
+BATCH = 256
+#: Pieces kept between batches, in bytes of layers, before the unused ones are dropped.
+KEEP_BYTES = 64 << 20
+#: Pixels between two changed boxes that are drawn as one.
+JOIN = 6
+#: Side of the tiles that index the output values shown, in pixels.
+TILE = 64
+#: The fill behind the lit code line, as :mod:`einviz.render.svg` draws it.
+CODELINE_FILL = "#FFE8A3"
+#: The font size of each class of monospaced text that changes from frame to frame, as the
+#: SVG's style sets it: a caption line, a muted caption line, the loops' names and values.
+MONO_SIZES = {"c": CAPTION_SIZE, "n": 12.0, "k": CODE_SIZE}
 
 Rect = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels
-Area = tuple[float, float, float, float]  # x, y, w, h in scene units
-Bounds = tuple[float, float, float, float]  # x0, y0, x1, y1 in scene units
+#: A piece (its markup, drawn about the origin) moved right and down by whole pixels.
+Placement = tuple[str, int, int]
+#: What a frame draws, as pieces; equal elements draw equal pixels.
+Element = tuple[Placement, ...]
 #: A layer: where it is, its colours times its alpha, and 255 less its alpha (uint16).
 Layer = tuple[Rect, np.ndarray, np.ndarray]
+EMPTY: Rect = (0, 0, 0, 0)
 
 
 def frame_delays(scene: Scene, fps: float | None = None) -> list[int]:
@@ -107,7 +128,7 @@ def write_gif(
     prefix: str = "einviz",
     scale: float = 1.0,
 ) -> bytes:
-    """Rasterise a scene's frames and encode them as one animated GIF.
+    """Draw a scene's frames and encode them as one animated GIF.
 
     Args:
         scene: the laid-out scene.
@@ -140,12 +161,15 @@ def write_gif(
                           hint="scale is pixels per SVG unit: 1 draws the SVG at its own size")
     image, resvg = _imports()
     raster = _Raster(scene, prefix, scale, image, resvg)
-    # Each frame counts twice: once drawn, once encoded.
-    bar = _progress_bar(progress, 2 * scene.n_frames)
+    bar = _progress_bar(progress, scene.n_frames)
     try:
-        changes = list(raster.changes(bar))
-        palette = _palette(image, raster.base, changes, _sample(scene))
-        patches = _patches(raster.base, changes, _Indexer(palette), len(palette))
+        changes = raster.changes()
+        # The palette is made from the base, the first frames (the opening ones, and the
+        # first steps) and the final frame: their changes are kept until it is made.
+        first = list(itertools.islice(changes, PALETTE_FRAMES))
+        seen = [region for regions in first for _, region in regions]
+        palette = _palette(image, raster.base, seen + raster.sample([scene.n_frames - 1]))
+        patches = _patches(raster.base, itertools.chain(first, changes), _Indexer(palette), len(palette))
         return _encode(image, palette, _counted(patches, bar), delays, loop)
     finally:
         if bar is not None:
@@ -159,192 +183,278 @@ def _counted(items: Iterator[Any], bar: Any) -> Iterator[Any]:
             bar.update(1)
 
 
-# -- where frames change -------------------------------------------------------------------------
-def changed(scene: Scene, before: Frame | None, frame: Frame) -> list[Area]:
-    """The rectangles (``x, y, w, h``) where a frame's picture can differ from the one before.
+# -- what a frame draws ----------------------------------------------------------------------------
+class _Pieces:
+    """A frame's elements, read from the scene, in the order the SVG draws them.
 
-    Args:
-        scene: the scene.
-        before: the previous frame (``None``: the base alone).
-        frame: the frame.
-
-    Returns:
-        Rectangles in scene units, with a margin for strokes; outside them the two
-        frames' overlays draw the same.
-
-    >>> import numpy as np
-    >>> from einviz.trace import trace
-    >>> from einviz.render.scene import build_scene
-    >>> scene = build_scene(trace("i->", np.arange(3)), granularity="step")
-    >>> first, second = scene.frames[-3:-1]
-    >>> len(changed(scene, first, second))  # A's cell lit in each, out's cell, caption, loop value
-    5
+    Each piece is markup that draws it as :mod:`einviz.render.svg` does (the same classes,
+    so the same style rules apply), about the origin, with the box of pixels it may reach
+    (:attr:`spots`; its exact pixels are known once resvg has drawn it).
     """
-    w, h = scene.cell_w, scene.cell_h
-    shown = [f for f in (before, frame) if f is not None]
-    rects: list[Area] = []
-    for f in shown:
-        rects += [(m.x, m.y, w, h) for m in f.marks]
-        if f.running is not None:
-            rects.append((f.running.x - w / 2, f.running.y - VALUE_BASELINE, w, h))
-        for label in f.labels:
-            rects += scene.label_spots.get(label, [])
-        rects += [spot[:4] for spot in f.spots]
-        rects += list(f.outlines)
-    for index in frame.finished:
-        text = scene.finals[index]
-        rects.append((text.x - w / 2, text.y - VALUE_BASELINE, w, h))
-    code = scene.code
-    if (before is None or before.code_line != frame.code_line) and any(
-            f.code_line is not None for f in shown):
-        rects.append((code.x, code.y, code.w, code.h))
-    if before is None or before.caption != frame.caption:
-        lines = max(len(f.caption) for f in shown)
-        if lines:
-            top = scene.caption_y - CAPTION_SIZE
-            rects.append((0, top, scene.width, CAPTION_SIZE + CAPTION_LINE * (lines - 1) + 5))
-    areas = [(x - MARGIN, y - MARGIN, rw + 2 * MARGIN, rh + 2 * MARGIN) for x, y, rw, rh in rects]
-    if (before is None or before.loop_values != frame.loop_values) and any(f.loop_values for f in shown):
-        # The values beside the loops' lines: numbers, with nothing below their baseline.
-        # Stopping there leaves out the lit statement under them, a long text.
-        loops = code.label_lines.values()
-        top = code.line_y(min(loops)) - CODE_SIZE - MARGIN
-        areas.append((code.value_x, top, code.x + code.w - code.value_x,
-                      code.line_y(max(loops)) + 1 - top))
-    return list(dict.fromkeys(areas))
+
+    def __init__(self, scene: Scene, prefix: str, sx: float, sy: float) -> None:
+        self.scene, self.prefix, self.sx, self.sy = scene, prefix, sx, sy
+        self.classes = {label: f"l{k}" for k, label in enumerate(scene.colours)}
+        self.spots: dict[str, Rect] = {}
+        self.mono = _mono_advance()
+        self.runs: dict[Any, Element] = {}
+        # Each monospaced line's glyphs, by character, class and column.
+        self.lines: dict[Any, dict[tuple[str, str | None, int], Placement]] = {}
+
+    def drawing(self, frame: Frame) -> list[Element]:
+        """The elements of a frame's overlay, bottom to top, without the output values."""
+        scene, code = self.scene, self.scene.code
+        drawn: list[Element] = []
+        if frame.code_line is not None:
+            box = code.line_box(frame.code_line)
+            drawn.append(self.rect(box.x, box.y, box.w, box.h, f'rx="3" fill="{CODELINE_FILL}"'))
+            for label, number in code.label_lines.items():
+                drawn.append(self.run("k", code.value_x, code.line_y(number),
+                                      (Span(label, label=label), Span(" =")), MONO_SIZES["k"]))
+        for label in frame.labels:
+            fill = tint(scene.colours[label], 0.72)
+            drawn += [self.rect(x, y, w, h, f'rx="2" fill="{fill}"') for x, y, w, h in
+                      scene.label_spots.get(label, ())]
+        drawn += [self.rect(x, y, w, h, f'fill="none" stroke="{_LIT_STROKE}" stroke-width="2"')
+                  for x, y, w, h in frame.outlines]
+        drawn += [self.rect(x + 2, y + 2, w - 4, h - 4, f'rx="3" fill="{tint(scene.colours[label], 0.75)}"')
+                  for x, y, w, h, label in frame.spots]
+        for mark in frame.marks:
+            kind = "o" if mark.operand == "out" else "m"
+            drawn.append(self.whole(f'<use href="#{self.prefix}{kind}" x="{_n(mark.x)}" y="{_n(mark.y)}"/>',
+                                    (mark.x, mark.y, scene.cell_w, scene.cell_h), 2))
+        if frame.running is not None:
+            r = frame.running
+            drawn.append(self.centred(r.text, r.x, r.y, 'class="r"', bold=True))
+        drawn += self.loop_values(frame)
+        for number, line in enumerate(frame.caption):
+            muted = all(span.tone == "muted" for span in line)
+            spans = (Span("".join(span.text for span in line)),) if muted else line
+            kind = "n" if muted else "c"
+            drawn.append(self.run(kind, scene.caption_x, scene.caption_y + CAPTION_LINE * number, spans,
+                                  MONO_SIZES[kind], whole=frame.kind not in ("step", "cell")))
+        return drawn
+
+    def loop_values(self, frame: Frame) -> list[Element]:
+        """The loop variables' values, each beside its loop's line (one text in the SVG,
+        its lines set with ``dy``: the same places)."""
+        if not frame.loop_values:
+            return []
+        code = self.scene.code
+        x = round(code.value_x + mono_width("i = ", CODE_SIZE))
+        line = code.label_lines[frame.loop_values[0][0]]
+        y = float(_n(code.line_y(line)))
+        drawn = []
+        for k, (label, value) in enumerate(frame.loop_values):
+            if k:
+                below = code.label_lines[label] - line
+                line = code.label_lines[label]
+                y += float(_n(code.line_y(below) - code.line_y(0)))
+            drawn.append(self.run("k", x, y, (Span(value),), MONO_SIZES["k"]))
+        return drawn
+
+    def final(self, index: tuple[int, ...]) -> Element:
+        """An output cell's final value, shown from the frame that finishes it."""
+        t = self.scene.finals[index]
+        return self.centred(t.plain, t.x, t.y, "", group="v")
+
+    # -- pieces --------------------------------------------------------------------------------
+    def whole(self, markup: str, area: tuple[float, float, float, float], pad: float) -> Element:
+        """One piece where it stands, that draws within ``area`` (scene units) and ``pad``."""
+        if markup not in self.spots:
+            x, y, w, h = area
+            self.spots[markup] = (math.floor((x - pad) * self.sx) - 1, math.floor((y - pad) * self.sy) - 1,
+                                  math.ceil((x + w + pad) * self.sx) + 1, math.ceil((y + h + pad) * self.sy) + 1)
+        return ((markup, 0, 0),)
+
+    def rect(self, x: float, y: float, w: float, h: float, paint: str) -> Element:
+        markup = f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(w)}" height="{_n(h)}" {paint}/>'
+        return self.whole(markup, (x, y, w, h), 2)
+
+    def centred(self, text: str, x: float, y: float, attributes: str, bold: bool = False,
+                group: str = "") -> Element:
+        """A number centred on ``x`` in a cell's font, made smaller when it is too wide."""
+        style = _fit(text, self.scene.cell_w, bold=bold)
+        fitted = f' style="{style["style"]}"' if style else ""
+        markup = f'<text {attributes} x="{_n(x)}" y="{_n(y)}"{fitted}>{_escape(text)}</text>'
+        if group:
+            markup = f'<g class="{group}">{markup}</g>'
+        # Cells' fonts are 13 px at most: half the text's width either side, measured in
+        # DejaVu Sans where Pillow finds it, else at most an em and a half a character.
+        reach = _sans_width(text, 13.0, bold) / 2 + 3 if self.mono is not None else 20.0 * (len(text) + 1)
+        return self.whole(markup, (x - reach, y - 13, 2 * reach, 13 * 1.35), 2)
+
+    def run(self, kind: str, x: float, y: float, spans: tuple[Span, ...], size: float,
+            whole: bool = False) -> Element:
+        """A line of monospaced text (class ``kind``) at ``x, y``: a piece per glyph, each
+        one advance after the one before (glyphs come back at the same places, lines do
+        not); the line as one piece when ``whole`` (prose, shown once: one piece costs resvg
+        less than its glyphs) or when a character may not be DejaVu Sans Mono's (its
+        advance is not known)."""
+        key = (kind, x, y, spans, whole)
+        found = self.runs.get(key)
+        if found is not None:
+            return found
+        x, y = float(_n(x)), float(_n(y))
+        text = "".join(span.text for span in spans)
+        mono = self.mono is not None and all(_monospaced(char) for char in text)
+        if mono and not whole:
+            found = self.glyphs(kind, x, y, spans, size)
+        else:
+            markup = "".join(_span_markup(span, self.classes) for span in spans)
+            # Glyphs reach at most half an em past their advance; other fonts' glyphs, an em
+            # and a half each at most.
+            reach = (self.mono * len(text) + 0.5) * size if mono and self.mono else 1.5 * size * len(text)
+            found = self.whole(f'<text class="{kind}" x="{_n(x)}" y="{_n(y)}">{markup}</text>',
+                               (x - size / 2, y - 1.1 * size, reach + size / 2, 1.5 * size), 2)
+        if len(self.runs) > 4096:
+            self.runs.clear()
+        if kind != "c":  # a caption rarely comes back
+            self.runs[key] = found
+        return found
+
+    def glyphs(self, kind: str, x: float, y: float, spans: tuple[Span, ...], size: float) -> Element:
+        line = self.lines.get((kind, x, y, size))
+        if line is None:
+            line = self.lines[kind, x, y, size] = {}
+        placed: list[Placement] = []
+        column = 0
+        for span in spans:
+            cls = _span_class(span, self.classes)
+            for char in span.text:
+                if char != " ":
+                    found = line.get((char, cls, column))
+                    if found is None:
+                        found = line[char, cls, column] = self.glyph(kind, x, y, size, char, cls, column)
+                    placed.append(found)
+                column += 1
+        return tuple(placed)
+
+    def glyph(self, kind: str, x: float, y: float, size: float, char: str, cls: str | None,
+              column: int) -> Placement:
+        """One glyph of a line: a piece drawn at the fraction of a pixel where it stands,
+        moved there by whole pixels."""
+        assert self.mono is not None
+        across, down = (x + column * self.mono * size) * self.sx, y * self.sy
+        left, top = math.floor(across), math.floor(down)
+        fx, fy = round(across - left, 4), round(down - top, 4)
+        inner = _escape(char) if cls is None else f'<tspan class="{cls}">{_escape(char)}</tspan>'
+        markup = f'<text class="{kind}" x="{fx / self.sx!r}" y="{fy / self.sy!r}">{inner}</text>'
+        if markup not in self.spots:
+            bold = kind == "k" or cls not in (None, "mu")
+            x0, y0, x1, y1 = _glyph_box(char, size * max(self.sx, self.sy), bold)
+            self.spots[markup] = (x0 - 2, y0 - 2, x1 + 3, y1 + 3)
+        return markup, left, top
 
 
+def _span_class(span: Span, classes: dict[str, str]) -> str | None:
+    if span.label is not None:
+        return classes[span.label]
+    return {"muted": "mu", "strong": "st"}.get(span.tone or "")
+
+
+def _span_markup(span: Span, classes: dict[str, str]) -> str:
+    cls = _span_class(span, classes)
+    return _escape(span.text) if cls is None else f'<tspan class="{cls}">{_escape(span.text)}</tspan>'
+
+
+def _escape(text: str) -> str:
+    if "&" in text or "<" in text or ">" in text:
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text
+
+
+@functools.lru_cache(maxsize=1)
+def _mono_advance() -> float | None:
+    """DejaVu Sans Mono's advance in ems (read from the font), or ``None`` when Pillow does
+    not find the DejaVu fonts (then resvg may set the text in others: glyphs are not placed
+    one by one, and extents are not measured)."""
+    try:
+        from PIL import ImageFont
+
+        regular = ImageFont.truetype("DejaVuSansMono.ttf", 2048)
+        for face in ("DejaVuSansMono-Bold.ttf", "DejaVuSans.ttf", "DejaVuSans-Bold.ttf"):
+            ImageFont.truetype(face, 12)
+    except (ImportError, OSError):
+        return None
+    return float(regular.getlength("0")) / 2048
+
+
+@functools.lru_cache(maxsize=4096)
+def _glyph_box(char: str, size: float, bold: bool) -> Rect:
+    """The pixels a glyph of DejaVu Sans Mono inks at ``size`` px, about its origin on the
+    baseline (as FreeType hints it: within a pixel of resvg's)."""
+    font = _face("DejaVuSansMono-Bold.ttf" if bold else "DejaVuSansMono.ttf", round(size, 2))
+    x0, y0, x1, y1 = font.getbbox(char, anchor="ls")
+    return math.floor(x0), math.floor(y0), math.ceil(x1), math.ceil(y1)
+
+
+@functools.lru_cache(maxsize=32)
+def _face(name: str, size: float) -> Any:
+    from PIL import ImageFont
+
+    return ImageFont.truetype(name, size)
+
+
+def _sans_width(text: str, size: float, bold: bool) -> float:
+    """The advance of ``text`` in DejaVu Sans (found already: see :func:`_mono_advance`)."""
+    return float(_face("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf", size).getlength(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _monospaced(char: str) -> bool:
+    """Whether resvg sets ``char`` in DejaVu Sans Mono, one advance wide, alone: printable
+    ASCII, and left-to-right letters, digits, punctuation and symbols that both its regular
+    and bold faces draw (not combining marks, wide characters or right-to-left scripts)."""
+    if " " <= char <= "~":
+        return True
+    if (unicodedata.category(char)[0] not in "LNPS" or unicodedata.combining(char)
+            or unicodedata.east_asian_width(char) in ("W", "F")
+            or unicodedata.bidirectional(char) not in ("L", "EN", "ES", "ET", "CS", "ON")):
+        return False
+    for face in ("DejaVuSansMono.ttf", "DejaVuSansMono-Bold.ttf"):
+        font = _face(face, 24.0)
+        missing = font.getmask("\U0010fffd")  # a private-use character: the font's blank box
+        mask = font.getmask(char)
+        if mask.size == missing.size and bytes(mask) == bytes(missing):
+            return False
+    return True
+
+
+# -- pixels --------------------------------------------------------------------------------------
 class _Raster:
-    """The base as pixels, and each frame's changed rectangles as pixels (RGB arrays).
-
-    An overlay is a list of elements drawn in order over the base. Each distinct element
-    (the same markup in the same groups) is rasterised once, alone, and its layer kept: the
-    caption and the loop values are new in each frame, but the lit cells, the output
-    values and the loop variables' names come back frame after frame. A rectangle's pixels
-    are the base with the layers of the elements that reach it composited on top, in order.
-    """
+    """The base as pixels, the pieces as layers, and each frame's changes as pixels."""
 
     def __init__(self, scene: Scene, prefix: str, scale: float, image: Any, resvg: Any) -> None:
-        self.scene = scene
-        self.prefix = prefix
-        self.image = image
-        self.resvg = resvg
-        # The frames' marks lie between the unchanging shapes (under) and the unchanging
-        # text (top): each is rasterised once, and the picture without any frame is kept.
-        under = self.rasterise(render(scene, "base", prefix=prefix), scale)
+        self.scene, self.prefix, self.image, self.resvg = scene, prefix, image, resvg
+        base = render(scene, "base", prefix=prefix)
+        # The overlays' styles and shapes (the cells a mark draws), taken once as text.
+        self.defs = base[base.index("<defs>"):base.index("</defs>") + len("</defs>")]
+        under = self.rasterise(base, scale)
         self.under = np.asarray(under.convert("RGB"))
-        height, width = self.under.shape[:2]
+        self.height, self.width = self.under.shape[:2]
         top = self.rasterise(render(scene, "top", prefix=prefix), scale)
-        self.top = _layer((0, 0, width, height), _rgba(top))
-        self.base = self.under
-        self.base = self.composite((0, 0, width, height), [], force=True)
+        top_rgba = _rgba(top)
+        self.top = _layer((0, 0, self.width, self.height), top_rgba)
+        # How many of the text's pixels are inked above and left of each point: a region
+        # the text leaves blank is not blended with it.
+        self.inked = np.zeros((self.height + 1, self.width + 1), dtype=np.int32)
+        self.inked[1:, 1:] = (top_rgba[..., 3] > 0).cumsum(axis=0, dtype=np.int32).cumsum(axis=1, dtype=np.int32)
+        self.base = self.under.astype(np.uint16)
+        _blend(self.base, (0, 0, self.width, self.height), self.top)
+        self.base = self.base.astype(np.uint8)
         # resvg rounds the canvas up to whole pixels and stretches the picture to fill it,
         # so across and down scale a little differently.
         self.sx, self.sy = under.width / scene.width, under.height / scene.height
-        self.defs = ""
+        self.pieces = _Pieces(scene, prefix, self.sx, self.sy)
         self.layers: dict[str, Layer] = {}
-        # Each element seen, by a cheap key (its groups, tree and font size), as its markup
-        # and box: frames repeat most of their elements, and serialising them is slow.
-        self.seen: dict[Any, tuple[str, Rect | None]] = {}
+        self.bytes = 0
+        # The elements of the frame before and of this one, as layers.
+        self.stacks: dict[Element, Layer] = {}
 
     def rasterise(self, svg: str, zoom: float = 1.0) -> Any:
         png = self.resvg.svg_to_bytes(svg_string=svg, zoom=None if zoom == 1 else zoom)
         return self.image.open(io.BytesIO(bytes(png)))
-
-    def pixels(self, areas: Sequence[Area]) -> list[Rect]:
-        """Areas as pixel rectangles, clipped to the canvas."""
-        height, width = self.base.shape[:2]
-        rects = []
-        for x, y, w, h in areas:
-            rect = (max(0, math.floor(x * self.sx)), max(0, math.floor(y * self.sy)),
-                    min(width, math.ceil((x + w) * self.sx)),
-                    min(height, math.ceil((y + h) * self.sy)))
-            if rect[0] < rect[2] and rect[1] < rect[3]:
-                rects.append(rect)
-        return list(dict.fromkeys(rects))
-
-    def elements(self, number: int) -> list[tuple[str, Rect | None]]:
-        """A frame's overlay as the elements it draws, in order: each as markup that draws it
-        alone (inside copies of its groups, so styles still apply), with the pixels it may
-        reach (``None``: not known)."""
-        svg = render(self.scene, "overlay", number, prefix=self.prefix)
-        if not self.defs:
-            self.defs = svg[svg.index("<defs>"):svg.index("</defs>") + len("</defs>")]
-        cell = (self.scene.cell_w, self.scene.cell_h)
-        seen = self.seen
-        found: list[tuple[str, Rect | None]] = []
-
-        def walk(group: etree.Element, opened: str, depth: int, size: float) -> None:
-            for child in group:
-                tag = child.tag.rpartition("}")[2]
-                own = float(child.get("font-size", size))
-                if tag == "g":
-                    # A frame's number and steps are data; leaving them out lets frames share.
-                    attributes = "".join(f" {name}={quoteattr(value)}" for name, value in child.items()
-                                         if not name.startswith("data-"))
-                    walk(child, f"{opened}<g{attributes}>", depth + 1, own)
-                elif tag not in ("defs", "title"):
-                    key = (opened, own, _key(child))
-                    known = seen.get(key)
-                    if known is None:
-                        for part in child.iter():
-                            part.tag = part.tag.rpartition("}")[2]
-                        if any(name.startswith("{") for part in child.iter() for name in part.keys()):
-                            markup = etree.tostring(child, encoding="unicode")  # rare: namespaces
-                        else:
-                            markup = _markup(child)
-                        markup = opened + markup + "</g>" * depth
-                        bounds = _bounds(child, cell, own)
-                        known = seen[key] = (markup, None if bounds is None else self.box(bounds))
-                    found.append(known)
-
-        walk(etree.fromstring(svg), "", 0, 16.0)
-        return found
-
-    def box(self, bounds: Bounds) -> Rect:
-        """Bounds in scene units as the pixels they touch."""
-        x0, y0 = math.floor(bounds[0] * self.sx), math.floor(bounds[1] * self.sy)
-        return x0, y0, max(x0 + 1, math.ceil(bounds[2] * self.sx)), max(y0 + 1, math.ceil(bounds[3] * self.sy))
-
-    def changes(self, bar: Any) -> Iterator[list[tuple[Rect, np.ndarray]]]:
-        """For each frame, the rectangles where it differs from the frame before (the first:
-        from the base), each with its pixels."""
-        scene = self.scene
-        atlas = _Atlas(self.base.shape[1])
-        pending: list[list[tuple[Rect, list[str]]]] = []
-        before = None
-        for number, frame in enumerate(scene.frames):
-            elements = self.elements(number)
-            entries = []
-            for rect in self.pixels(changed(scene, before, frame)):
-                used = [(markup, box) for markup, box in elements if box is None or _meets(box, rect)]
-                for markup, box in used:
-                    if markup in self.layers or markup in atlas.boxes:
-                        continue
-                    if box is None:
-                        self.layers[markup] = self.alone(markup)
-                    else:
-                        atlas.add(markup, box)
-                entries.append((rect, [markup for markup, _ in used]))
-            pending.append(entries)
-            before = frame
-            if atlas.area >= _Atlas.AREA or number == scene.n_frames - 1:
-                self.layers.update(atlas.rasterise(self))
-                for entries in pending:
-                    yield [(rect, self.composite(rect, used)) for rect, used in entries]
-                if bar is not None:
-                    bar.update(len(pending))
-                # Keep the layers this batch used: what comes back soon (lit cells, output
-                # values, the loops' names) stays, and the captions do not pile up.
-                recent = {markup for entries in pending for _, used in entries for markup in used}
-                self.layers = {markup: layer for markup, layer in self.layers.items() if markup in recent}
-                atlas, pending = _Atlas(self.base.shape[1]), []
-
-    def alone(self, markup: str) -> Layer:
-        """An element of unknown extent, rasterised alone on a canvas the picture's size."""
-        height, width = self.base.shape[:2]
-        layer = self.rasterise(self.document(markup, width, height))
-        return _layer((0, 0, width, height), _rgba(layer))
 
     def document(self, body: str, width: int, height: int) -> str:
         """An SVG document ``width`` x ``height`` pixels drawing ``body`` (in scene units) at
@@ -353,79 +463,240 @@ class _Raster:
                 f'height="{height}">{self.defs}<g id="{self.prefix}">'
                 f'<g transform="scale({self.sx!r} {self.sy!r})">{body}</g></g></svg>')
 
-    def composite(self, rect: Rect, used: list[str], force: bool = False) -> np.ndarray:
-        """A rectangle of the picture: the shapes, the layers of the elements that reach it,
-        and the text on top (where no element reaches, the picture without a frame)."""
+    def draw(self, markups: Iterable[str]) -> None:
+        """Rasterise pieces, many on one canvas, each alone in its spot."""
+        spots = self.pieces.spots
+        todo = sorted(set(markups) - self.layers.keys(), key=lambda m: spots[m][1] - spots[m][3])
+        while todo:
+            chunk: list[str] = []
+            area = 0
+            while todo and (area < AREA or not chunk):
+                chunk.append(todo.pop())
+                x0, y0, x1, y1 = spots[chunk[-1]]
+                area += (x1 - x0) * (y1 - y0)
+            self.draw_chunk(chunk[::-1])
+
+    def draw_chunk(self, markups: list[str]) -> None:
+        spots = self.pieces.spots
+        width = max(self.width, *(spots[m][2] - spots[m][0] for m in markups))
+        places, height = _pack([spots[m] for m in markups], width)
+        body = []
+        for markup, (px, py) in zip(markups, places):
+            x0, y0 = spots[markup][:2]
+            body.append(f'<g transform="translate({(px - x0) / self.sx!r} {(py - y0) / self.sy!r})">'
+                        f'{markup}</g>')
+        pixels = _rgba(self.rasterise(self.document("".join(body), width, height)))
+        for markup, (px, py) in zip(markups, places):
+            x0, y0, x1, y1 = spots[markup]
+            layer = _layer((x0, y0, x1, y1), pixels[py:py + y1 - y0, px:px + x1 - x0])
+            self.layers[markup] = layer
+            self.bytes += layer[1].nbytes + layer[2].nbytes
+
+    def stacked(self, element: Element) -> Layer:
+        """An element as one layer: its pieces composited in order (drawn already)."""
+        found = self.stacks.get(element)
+        if found is None:
+            found = self.stacks[element] = _stack([(self.layers[m], dx, dy) for m, dx, dy in element])
+        return found
+
+    def composite(self, rect: Rect, layers: Iterable[Layer]) -> np.ndarray:
+        """A rectangle of the picture: the shapes, the layers that reach it, and the text on
+        top (where no layer reaches, the picture without a frame)."""
         x0, y0, x1, y1 = rect
         out = None
-        for layer in [*(self.layers[markup] for markup in used), self.top]:
-            (bx0, by0, bx1, by1), pre, inv = layer
-            left, top, right, bottom = max(x0, bx0), max(y0, by0), min(x1, bx1), min(y1, by1)
-            if left >= right or top >= bottom or (out is None and layer is self.top and not force):
-                continue
-            if out is None:
-                out = self.under[y0:y1, x0:x1].astype(np.uint16)
-            under = out[top - y0:bottom - y0, left - x0:right - x0]
-            # (colour * alpha + under * (255 - alpha) + 127) // 255, exactly, in 16 bits:
-            # for 0 <= v < 65281, v // 255 == (v + 1 + ((v + 1) >> 8)) >> 8.
-            mixed = under * inv[top - by0:bottom - by0, left - bx0:right - bx0]
-            mixed += pre[top - by0:bottom - by0, left - bx0:right - bx0]
-            mixed += 128
-            mixed += mixed >> 8
-            mixed >>= 8
-            under[...] = mixed
+        for layer in layers:
+            if _meets(layer[0], rect):
+                if out is None:
+                    out = self.under[y0:y1, x0:x1].astype(np.uint16)
+                _blend(out, rect, layer)
         if out is None:
             return self.base[y0:y1, x0:x1].copy()
+        inked = self.inked
+        if inked[y1, x1] - inked[y0, x1] - inked[y1, x0] + inked[y0, x0]:
+            _blend(out, rect, self.top)
         return out.astype(np.uint8)
 
+    # -- frames ----------------------------------------------------------------------------------
+    def changes(self) -> Iterator[list[tuple[Rect, np.ndarray]]]:
+        """For each frame, the rectangles where it differs from the frame before (the first:
+        from the base), each with its pixels. Frames go in batches: a batch's new pieces are
+        rasterised together, then its frames are composited."""
+        batch: list[tuple[list[Element], list[Element]]] = []
+        new: set[str] = set()
+        area = 0
+        shown = _Shown()
+        before: set[Element] = set()
+        last = self.scene.n_frames - 1
+        for number, frame in enumerate(self.scene.frames):
+            drawn = self.pieces.drawing(frame)
+            finals = [self.pieces.final(index) for index in frame.finished]
+            for element in (*drawn, *finals):
+                for markup, _, _ in element:
+                    if markup not in self.layers and markup not in new:
+                        new.add(markup)
+                        x0, y0, x1, y1 = self.pieces.spots[markup]
+                        area += (x1 - x0) * (y1 - y0)
+            batch.append((drawn, finals))
+            if area < AREA and len(batch) < BATCH and number < last:
+                continue
+            self.draw(new)
+            for drawn, finals in batch:
+                yield self.regions(before, drawn, finals, shown)
+                before = set(drawn)
+            self.forget({markup for drawn, finals in batch for e in (*drawn, *finals) for markup, _, _ in e},
+                        shown.pieces)
+            batch, new, area = [], set(), 0
 
-class _Atlas:
-    """One canvas on which many elements are rasterised in one resvg call.
+    def sample(self, numbers: Sequence[int]) -> list[np.ndarray]:
+        """The pixels where each of these frames differs from the base (for the palette)."""
+        frames = [(self.pieces.drawing(self.scene.frames[number]),
+                   [self.pieces.final(index) for index in self.scene.finished_by(number)])
+                  for number in numbers]
+        self.draw(markup for drawn, finals in frames for element in (*drawn, *finals) for markup, _, _ in element)
+        return [region for drawn, finals in frames for _, region in self.regions(set(), drawn, finals, _Shown())]
 
-    Each element is moved by whole pixels (which draws it exactly as in place) to a spot
-    big enough for all it may draw (its generous bounds), so no element draws over another
-    and nothing needs clipping. An element that may reach past a side of the picture (a
-    caption) keeps its columns, where the canvas's sides clip it as the picture's would;
-    those go first, the others where the canvas is lowest (a skyline), tallest first.
-    """
+    def regions(self, before: set[Element], drawn: list[Element], finals: list[Element],
+                shown: _Shown) -> list[tuple[Rect, np.ndarray]]:
+        """The boxes where a frame draws differently from the one before (``before``: its
+        elements), merged where they meet, each with its pixels; ``finals``: the output
+        values this frame adds to ``shown``."""
+        boxes = [self.stacked(element)[0] for element in before.symmetric_difference(drawn)]
+        for element in finals:
+            layer = self.stacked(element)
+            shown.add(element, layer)
+            boxes.append(layer[0])
+        canvas = (0, 0, self.width, self.height)
+        rects = _merged([_clip(box, canvas) for box in boxes if _meets(box, canvas)])
+        layers = [self.stacked(element) for element in drawn]
+        found = [(rect, self.composite(rect, [*layers, *shown.reaching(rect)])) for rect in rects]
+        self.stacks = {element: self.stacks[element] for element in drawn}
+        return found
 
-    #: The atlas is rasterised once its elements' boxes cover this many pixels.
-    AREA = 600_000
+    def forget(self, used: set[str], pinned: set[str]) -> None:
+        """Past :data:`KEEP_BYTES` of layers, drop those neither ``used`` (by the last batch,
+        whose last frame the next is compared with) nor ``pinned`` (output values shown)."""
+        if self.bytes <= KEEP_BYTES:
+            return
+        for markup in [m for m in self.layers if m not in used and m not in pinned]:
+            _, pre, inv = self.layers.pop(markup)
+            self.bytes -= pre.nbytes + inv.nbytes
+            self.pieces.spots.pop(markup, None)
+        # Lines and runs name pieces: made again, they find their spots again.
+        self.pieces.runs.clear()
+        self.pieces.lines.clear()
 
-    def __init__(self, width: int) -> None:
-        self.width = width
-        self.boxes: dict[str, Rect] = {}
-        self.fixed: set[str] = set()
-        self.area = 0
 
-    def add(self, markup: str, box: Rect) -> None:
-        left, right = max(0, box[0]), min(self.width, box[2])
-        if (left, right) != (box[0], box[2]):
-            self.fixed.add(markup)
-        self.boxes[markup] = (left, box[1], right, box[3])
-        self.area += (right - left) * (box[3] - box[1])
+def _blend(out: np.ndarray, rect: Rect, layer: Layer) -> None:
+    """Composite a layer over ``out`` (the pixels of ``rect``, uint16), in place."""
+    x0, y0, x1, y1 = rect
+    (bx0, by0, bx1, by1), pre, inv = layer
+    left, top, right, bottom = max(x0, bx0), max(y0, by0), min(x1, bx1), min(y1, by1)
+    if left >= right or top >= bottom:
+        return
+    under = out[top - y0:bottom - y0, left - x0:right - x0]
+    # (colour * alpha + under * (255 - alpha) + 127) // 255, exactly, in 16 bits:
+    # for 0 <= v < 65281, v // 255 == (v + 1 + ((v + 1) >> 8)) >> 8.
+    mixed = under * inv[top - by0:bottom - by0, left - bx0:right - bx0]
+    mixed += pre[top - by0:bottom - by0, left - bx0:right - bx0]
+    mixed += 128
+    mixed += mixed >> 8
+    mixed >>= 8
+    under[...] = mixed
 
-    def rasterise(self, raster: _Raster) -> dict[str, Layer]:
-        """Rasterise every element; returns each one's box and layer (RGBA)."""
-        skyline = np.zeros(self.width, dtype=np.int64)
-        moving = sorted(set(self.boxes) - self.fixed, key=lambda m: self.boxes[m][1] - self.boxes[m][3])
-        moves: dict[str, tuple[int, int]] = {}
-        for markup in [m for m in self.boxes if m in self.fixed] + moving:
-            x0, y0, x1, y1 = self.boxes[markup]
-            lows = np.lib.stride_tricks.sliding_window_view(skyline, x1 - x0).max(axis=1)
-            at = x0 if markup in self.fixed else int(lows.argmin())
-            floor = int(lows[at])
-            skyline[at:at + x1 - x0] = floor + y1 - y0 + 1
-            moves[markup] = (at - x0, floor - y0)
-        body = "".join(f'<g transform="translate({dx / raster.sx!r} {dy / raster.sy!r})">{markup}</g>'
-                       for markup, (dx, dy) in moves.items())
-        canvas = raster.rasterise(raster.document(body, self.width, max(1, int(skyline.max()))))
-        pixels = _rgba(canvas)
-        layers = {}
-        for markup, (dx, dy) in moves.items():
-            x0, y0, x1, y1 = self.boxes[markup]
-            layers[markup] = _layer((x0, y0, x1, y1), pixels[y0 + dy:y1 + dy, x0 + dx:x1 + dx])
-        return layers
+
+def _stack(parts: Sequence[tuple[Layer, int, int]]) -> Layer:
+    """Layers, each moved by whole pixels, composited in order into one layer (a glyph
+    beside the ones before is set in place; one that meets them is composited over them)."""
+    boxes = [((x0 + dx, y0 + dy, x1 + dx, y1 + dy), pre, inv)
+             for ((x0, y0, x1, y1), pre, inv), dx, dy in parts if x0 < x1]
+    if len(boxes) == 1:
+        return boxes[0]
+    if not boxes:
+        return EMPTY, np.zeros((0, 0, 3), np.uint16), np.zeros((0, 0, 1), np.uint16)
+    left, top = min(b[0][0] for b in boxes), min(b[0][1] for b in boxes)
+    right, bottom = max(b[0][2] for b in boxes), max(b[0][3] for b in boxes)
+    pre = np.zeros((bottom - top, right - left, 3), np.uint16)
+    inv = np.full((bottom - top, right - left, 1), 255, np.uint16)
+    reached = -1  # the right edge of the boxes set so far: past it, nothing is drawn yet
+    for (x0, y0, x1, y1), p, i in boxes:
+        at = np.s_[y0 - top:y1 - top, x0 - left:x1 - left]
+        if x0 >= reached:
+            pre[at], inv[at] = p, i
+        else:
+            # Over: this layer's colours, plus those under it times its 255 less alpha.
+            pre[at] = p + (pre[at].astype(np.uint32) * i + 127) // 255
+            inv[at] = (inv[at].astype(np.uint32) * i + 127) // 255
+        reached = max(reached, x1)
+    return (left, top, right, bottom), pre, inv
+
+
+class _Shown:
+    """The output values shown so far, as layers, found by the tiles their pixels touch."""
+
+    def __init__(self) -> None:
+        self.tiles: dict[tuple[int, int], list[tuple[int, Layer]]] = {}
+        self.pieces: set[str] = set()
+        self.count = 0
+
+    def add(self, element: Element, layer: Layer) -> None:
+        for tile in _tiles(layer[0]):
+            self.tiles.setdefault(tile, []).append((self.count, layer))
+        self.pieces.update(markup for markup, _, _ in element)
+        self.count += 1
+
+    def reaching(self, rect: Rect) -> list[Layer]:
+        """The values whose pixels meet ``rect``, in the order they appeared."""
+        found = {order: layer for tile in _tiles(rect) for order, layer in self.tiles.get(tile, ())
+                 if _meets(layer[0], rect)}
+        return [found[order] for order in sorted(found)]
+
+
+def _tiles(box: Rect) -> Iterator[tuple[int, int]]:
+    for tx in range(box[0] // TILE, (box[2] - 1) // TILE + 1):
+        for ty in range(box[1] // TILE, (box[3] - 1) // TILE + 1):
+            yield tx, ty
+
+
+def _meets(a: Rect, b: Rect) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _clip(a: Rect, b: Rect) -> Rect:
+    return max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
+
+
+def _merged(rects: list[Rect]) -> list[Rect]:
+    """The rectangles, those that meet or nearly meet (:data:`JOIN`) drawn as one box."""
+    rects = list(dict.fromkeys(rects))
+    joined = True
+    while joined and len(rects) > 1:
+        joined = False
+        out: list[Rect] = []
+        for r in rects:
+            for k, o in enumerate(out):
+                if r[0] <= o[2] + JOIN and o[0] <= r[2] + JOIN and r[1] <= o[3] + JOIN and o[1] <= r[3] + JOIN:
+                    out[k] = (min(r[0], o[0]), min(r[1], o[1]), max(r[2], o[2]), max(r[3], o[3]))
+                    joined = True
+                    break
+            else:
+                out.append(r)
+        rects = out
+    return rects
+
+
+def _pack(boxes: Sequence[Rect], width: int) -> tuple[list[tuple[int, int]], int]:
+    """Places for boxes on a canvas ``width`` wide, in rows (shelves) left to right, a pixel
+    apart; and the canvas's height. Boxes come tallest first, so rows waste little."""
+    places = []
+    x = y = row = 0
+    for x0, y0, x1, y1 in boxes:
+        w, h = x1 - x0, y1 - y0
+        if x and x + w > width:
+            x, y, row = 0, y + row + 1, 0
+        places.append((x, y))
+        x += w + 1
+        row = max(row, h)
+    return places, max(1, y + row)
 
 
 def _rgba(image: Any) -> np.ndarray:
@@ -439,7 +710,7 @@ def _layer(rect: Rect, rgba: np.ndarray) -> Layer:
     rows, columns = np.flatnonzero(alpha.any(axis=1)), np.flatnonzero(alpha.any(axis=0))
     x0, y0 = rect[:2]
     if not len(rows):
-        return (x0, y0, x0, y0), np.zeros((0, 0, 3), np.uint16), np.zeros((0, 0, 1), np.uint16)
+        return EMPTY, np.zeros((0, 0, 3), np.uint16), np.zeros((0, 0, 1), np.uint16)
     top, bottom, left, right = rows[0], rows[-1] + 1, columns[0], columns[-1] + 1
     drawn = rgba[top:bottom, left:right].astype(np.uint16)
     alpha = drawn[..., 3:]
@@ -447,94 +718,18 @@ def _layer(rect: Rect, rgba: np.ndarray) -> Layer:
             drawn[..., :3] * alpha, 255 - alpha)
 
 
-def _key(element: etree.Element) -> tuple:
-    """What an element's markup is made of (its tail too, as ``tostring`` writes it)."""
-    return (element.tag, tuple(element.items()), element.text, element.tail,
-            tuple(_key(child) for child in element) if len(element) else ())
-
-
-def _markup(element: etree.Element) -> str:
-    """An element as ``etree.tostring`` writes it with its namespaces left out (and faster)."""
-    tag = element.tag.rpartition("}")[2]
-    parts = [f"<{tag}"]
-    for name, value in element.items():
-        parts.append(f" {name}={_attribute(value)}")
-    if element.text or len(element):
-        parts.append(">")
-        if element.text:
-            parts.append(_text(element.text))
-        parts += [_markup(child) for child in element]
-        parts.append(f"</{tag}>")
-    else:
-        parts.append(" />")
-    if element.tail:
-        parts.append(_text(element.tail))
-    return "".join(parts)
-
-
-def _text(text: str) -> str:
-    if "&" in text or "<" in text or ">" in text:
-        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return text
-
-
-def _attribute(value: str) -> str:
-    value = _text(value)
-    for raw, escaped in (('"', "&quot;"), ("\r", "&#13;"), ("\n", "&#10;"), ("\t", "&#09;")):
-        if raw in value:
-            value = value.replace(raw, escaped)
-    return f'"{value}"'
-
-
-def _meets(a: Rect, b: Rect) -> bool:
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
-
-
-def _bounds(element: etree.Element, cell: tuple[float, float], size: float) -> Bounds | None:
-    """Where an overlay element may draw, at most (``None``: not known).
-
-    A rectangle or cell (``<use>``) with its stroke; text at most one font size wide a
-    character either side of its anchor, from one size above its baseline to half a size
-    below (below its last line, for lines set with ``dy``).
-    """
-    try:
-        x, y = float(element.get("x", 0)), float(element.get("y", 0))
-        if element.tag in ("use", "rect"):
-            w = float(element.get("width", cell[0]))
-            h = float(element.get("height", cell[1]))
-            pad = max(MARGIN, float(element.get("stroke-width", 0)))
-            return x - pad, y - pad, x + w + pad, y + h + pad
-        if element.tag == "text":
-            reach = size * len("".join(element.itertext()))
-            below = sum(float(span.get("dy", 0)) for span in element.iter("tspan"))
-            return x - reach, y - size, x + reach, y + below + size / 2
-    except ValueError:
-        return None
-    return None
-
-
 # -- colours ---------------------------------------------------------------------------------------
-def _sample(scene: Scene) -> list[int]:
-    """The frames whose colours go into the palette: every opening and final frame (each
-    lights its own labels) and a few step or cell frames spread over the animation."""
-    paced = [f.number for f in scene.frames if f.kind in ("step", "cell")]
-    others = [f.number for f in scene.frames if f.kind not in ("step", "cell")]
-    spread = paced[:: max(1, len(paced) // PALETTE_SAMPLE)]
-    return sorted(set(others + spread))
-
-
-def _palette(image: Any, base: np.ndarray, changes: list[list[tuple[Rect, np.ndarray]]],
-             sample: Sequence[int]) -> np.ndarray:
+def _palette(image: Any, base: np.ndarray, regions: Sequence[np.ndarray]) -> np.ndarray:
     """One palette for every frame (``n x 3`` bytes, at most 255 colours: GIF's 256 less
-    the transparent index), from the colours of the base and of the sampled frames' changes.
+    the transparent index), from the colours of the base and of some frames' changes.
 
     Every colour, when there are few enough. Else a median cut over the colours, each
     weighted by the square root of how often it is seen (so the antialiased edges of text
     get their shades, not only the large fills), in which the commonest colours (the flat
     fills, the ink, the label colours) are then set exactly.
     """
-    parts = [base.reshape(-1, 3)] + [region.reshape(-1, 3) for k in sample for _, region in changes[k]]
-    colours, counts = np.unique(_pack(np.concatenate(parts)), return_counts=True)
+    parts = [base.reshape(-1, 3)] + [region.reshape(-1, 3) for region in regions]
+    colours, counts = np.unique(_pack_rgb(np.concatenate(parts)), return_counts=True)
     if len(colours) <= 255:
         return _unpack(colours)
     weighted = np.repeat(_unpack(colours), np.sqrt(counts).astype(np.int64), axis=0)
@@ -559,7 +754,7 @@ class _Indexer:
         self.lut = np.full(1 << 24, 255, dtype=np.uint8)
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
-        keys = _pack(rgb)
+        keys = _pack_rgb(rgb)
         found = self.lut[keys]
         missing = found == 255
         if missing.any():
@@ -572,7 +767,7 @@ class _Indexer:
         return found
 
 
-def _patches(base: np.ndarray, changes: list[list[tuple[Rect, np.ndarray]]], indexer: _Indexer,
+def _patches(base: np.ndarray, changes: Iterable[list[tuple[Rect, np.ndarray]]], indexer: _Indexer,
              transparent: int) -> Iterator[tuple[np.ndarray, tuple[int, int]]]:
     """Each frame as palette indices, as the GIF stores it: the first whole, each later one as
     the box around its changed rectangles (and where it goes), transparent outside them."""
@@ -589,12 +784,12 @@ def _patches(base: np.ndarray, changes: list[list[tuple[Rect, np.ndarray]]], ind
         left, top = min(r[0] for r, _ in pixels), min(r[1] for r, _ in pixels)
         right, bottom = max(r[2] for r, _ in pixels), max(r[3] for r, _ in pixels)
         patch = np.full((bottom - top, right - left), transparent, dtype=np.uint8)
-        before = canvas.copy()
         for (x0, y0, x1, y1), region in pixels:
             now = indexer(region)
-            # Pixels that did not change stay transparent too: long runs compress well.
+            # Pixels that did not change stay transparent too: long runs compress well. (The
+            # rectangles do not overlap, so each compares with the frame before.)
             patch[y0 - top:y1 - top, x0 - left:x1 - left] = np.where(
-                now == before[y0:y1, x0:x1], transparent, now)
+                now == canvas[y0:y1, x0:x1], transparent, now)
             canvas[y0:y1, x0:x1] = now
         yield patch, (left, top)
 
@@ -614,19 +809,19 @@ def _encode(image: Any, palette: np.ndarray, patches: Iterator[tuple[np.ndarray,
     info: dict[str, Any] = {"transparency": transparent}
     if loop:
         info["loop"] = 0  # forever; without the key the GIF plays once
-    parts: list[bytes] = []
+    out = io.BytesIO()
     for (indices, offset), delay in zip(patches, delays):
         frame = image.fromarray(indices, "P")
-        if not parts:
+        if not out.tell():
             frame.putpalette(colours)
-            parts += GifImagePlugin.getheader(frame, None, info)[0]
-        parts += GifImagePlugin.getdata(frame, offset, duration=delay, disposal=1,
-                                        transparency=transparent)
-    parts.append(b";")
-    return b"".join(parts)
+            out.writelines(GifImagePlugin.getheader(frame, None, info)[0])
+        out.writelines(GifImagePlugin.getdata(frame, offset, duration=delay, disposal=1,
+                                              transparency=transparent))
+    out.write(b";")
+    return out.getvalue()
 
 
-def _pack(rgb: np.ndarray) -> np.ndarray:
+def _pack_rgb(rgb: np.ndarray) -> np.ndarray:
     keys = rgb[..., 0].astype(np.uint32)
     keys <<= 8
     keys |= rgb[..., 1]
