@@ -291,9 +291,10 @@ BAD_INPUT = {
                                r"2,000,000,000 bytes \(2\.0 GB\) the command makes in memory")),
     "frames-over-the-limit": (["ij,jk->ik", "--sizes", "i=100,j=100,k=100", "--max-frames", "1e7"],
                               (r"--max-frames 10000000 would let the figure have more than the "
-                               r"100,000 frames einviz draws\n    ij,jk->ik\n"
+                               rf"{einviz.get_limits().max_frames:,} frames einviz draws\n    ij,jk->ik\n"
                                r"  the einsum has 1,000,000 steps and 10,000 output cells, up to a "
-                               r"frame each\n  hint: give --max-frames 100000 or less, or --no-figure")),
+                               rf"frame each\n  hint: give --max-frames {einviz.get_limits().max_frames} "
+                               r"or less, or --no-figure")),
     "figure-suffix": (["ij->i", "-o", "out.jpg"],
                       r"cannot write 'out.jpg': einviz writes \.svg, \.png, \.gif or \.html files"),
     "figure-folder": (["ij->i", "-o", "missing/out.svg"], r"there is no folder 'missing'"),
@@ -344,12 +345,12 @@ MEMORY = r"the operands and the result would take {} bytes \({}\), more than the
 
 def test_operands_too_large_for_memory_are_refused_before_any_is_made(capsys, monkeypatch):
     # Raising --max-steps as its hint says must not lead to a traceback or a 24 GB allocation.
-    import einviz.cli
+    import einviz.cli_operands
 
     def never(*args):
         raise AssertionError("the operands were made")
 
-    monkeypatch.setattr(einviz.cli, "_make_operands", never)
+    monkeypatch.setattr(einviz.cli_operands, "make_operands", never)
     status, out, err = run(capsys, "ij->", "--shapes", "3000000000x1", "--max-steps",
                            "100000000000000000000")
     assert (status, out) == (2, "")
@@ -371,14 +372,14 @@ def test_operands_too_large_for_memory_end_to_end_exit_2_without_a_traceback():
 
 
 def test_the_memory_limit_counts_every_operand_and_the_result(monkeypatch):
-    import einviz.cli
+    import einviz.cli_operands
 
     loop_plan = einviz.plan("ij,j->i", shapes=[(2, 3), (3,)])  # 6 + 3 + 2 elements of 8 bytes
-    monkeypatch.setattr(einviz.cli, "MAX_BYTES", 88)
-    einviz.cli._check_memory(loop_plan)
-    monkeypatch.setattr(einviz.cli, "MAX_BYTES", 87)
+    monkeypatch.setattr(einviz.cli_operands, "MAX_BYTES", 88)
+    einviz.cli_operands.check_memory(loop_plan)
+    monkeypatch.setattr(einviz.cli_operands, "MAX_BYTES", 87)
     with pytest.raises(einviz.LimitError, match=r"would take 88 bytes, more than the 87 bytes the"):
-        einviz.cli._check_memory(loop_plan)
+        einviz.cli_operands.check_memory(loop_plan)
 
 
 def test_many_frames_are_refused_only_when_the_einsum_could_fill_them(capsys):
@@ -391,12 +392,12 @@ def test_many_frames_are_refused_only_when_the_einsum_could_fill_them(capsys):
 
 
 def test_running_out_of_memory_is_a_message_not_a_traceback(capsys, monkeypatch):
-    import einviz.cli
+    import einviz.cli_operands
 
     def exhausted(*args):
         raise MemoryError
 
-    monkeypatch.setattr(einviz.cli, "_make_operands", exhausted)
+    monkeypatch.setattr(einviz.cli_operands, "make_operands", exhausted)
     status, out, err = run(capsys, "ij,jk->ik")
     assert (status, out) == (2, "")
     assert err == ("einviz: ran out of memory making or drawing this einsum\n"
