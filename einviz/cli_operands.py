@@ -31,7 +31,8 @@ DEFAULT_MAX_STEPS = 10**7
 MAX_BYTES = 2 * 10**9
 #: The size of one element of the operands the command makes (int64).
 ITEM_BYTES = 8
-#: The largest size of one dimension numpy can make (``numpy.intp``'s largest value).
+#: The most bytes numpy can count in one array, empty or not (``numpy.intp``'s largest value):
+#: it multiplies the sizes other than 0 and the item size, and refuses past this.
 MAX_DIMENSION = int(np.iinfo(np.intp).max)
 #: The most dimensions numpy gives an array (``NPY_MAXDIMS``).
 MAX_DIMS = 64
@@ -85,13 +86,23 @@ def check_memory(loop_plan: LoopPlan) -> None:
             "limit)",
         )
     for name, shape in arrays:  # empty arrays get here, whatever their other sizes
-        if len(shape) > MAX_DIMS or any(size > MAX_DIMENSION for size in shape):
-            raise LimitError(
-                f"numpy cannot make {name}: it makes at most {MAX_DIMS} dimensions of at most "
-                f"{MAX_DIMENSION:,} each",
-                subscripts=text, details=[f"{name}: shape {shape}", _sizes_detail(loop_plan)],
-                hint="give smaller sizes with --shapes or --sizes",
-            )
+        _check_numpy_can_make(name, shape, text, loop_plan)
+
+
+def _check_numpy_can_make(name: str, shape: tuple[int, ...], text: str, loop_plan: LoopPlan) -> None:
+    """Refuse an (empty) array numpy refuses to make: too many dimensions, or sizes whose
+    product, zeros left out, is past what numpy can count in bytes."""
+    if len(shape) > MAX_DIMS:
+        problem = f"numpy cannot make {name}: it has {len(shape)} dimensions, numpy makes at most {MAX_DIMS}"
+    elif math.prod(size for size in shape if size) * ITEM_BYTES > MAX_DIMENSION:
+        problem = (f"numpy cannot make {name}: its sizes multiply to more than numpy counts "
+                   f"({MAX_DIMENSION:,} bytes), even with a size 0 among them")
+    else:
+        return
+    raise LimitError(
+        problem, subscripts=text, details=[f"{name}: shape {shape}", _sizes_detail(loop_plan)],
+        hint="give smaller sizes with --shapes or --sizes",
+    )
 
 
 def _bytes(count: int) -> str:
