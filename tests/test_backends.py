@@ -300,8 +300,8 @@ def test_pairwise_float16_intermediates_are_compared_at_float16():
     c = np.linspace(1, 2, 4)
     row = check("ij,jk,k->i", A, B, c, backends=["opt_einsum"]).row("opt_einsum")
     assert row.status == "ok"
-    assert row.note in ("", "opt_einsum keeps intermediates in their operands' dtypes: "
-                            "compared at float16 precision")
+    assert row.note in ("", ("opt_einsum keeps intermediates in their operands' dtypes: "
+                             "compared at float16 precision"))
 
 
 def test_torch_int32_sums_inside_einsum():
@@ -531,8 +531,8 @@ def test_check_of_a_plan_parses_and_binds_nothing_again(monkeypatch):
 
 @pytest.mark.parametrize("given, message", [
     ([np.ones((2, 3)), np.ones((3, 5))],
-     r"operand 1 \(B\) has shape \(3, 5\), but the plan was made for shape \(3, 4\)\n    ij,jk->ik\n"
-     r"  plan: \(2, 3\), \(3, 4\)\n  given: \(2, 3\), \(3, 5\)"),
+     (r"operand 1 \(B\) has shape \(3, 5\), but the plan was made for shape \(3, 4\)\n    ij,jk->ik\n"
+      r"  plan: \(2, 3\), \(3, 4\)\n  given: \(2, 3\), \(3, 5\)")),
     ([np.ones((2, 3))], r"the plan is for 2 operands, but 1 were given"),
 ], ids=["shape", "count"])
 def test_check_of_a_plan_refuses_other_operands(given, message):

@@ -8,10 +8,30 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from test_cli import einviz_command, in_empty_folder, run  # noqa: F401 - the fixture is used
+
+from einviz.cli import main
+
+
+@pytest.fixture(autouse=True)
+def in_empty_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def einviz_command(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "einviz", *args], check=False,
+                          capture_output=True, text=True, timeout=120, cwd=cwd)
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    status = main(list(args))
+    out, err = capsys.readouterr()
+    return status, out, err
 
 
 SCRIPT = """\
