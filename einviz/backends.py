@@ -829,6 +829,22 @@ def _choose(backends: str | Iterable[str] | None) -> list[_Backend]:
     return chosen
 
 
+def _prepare(
+    subscripts: Any, operands: Sequence[Any], backends: str | Iterable[str] | None
+) -> tuple[LoopPlan, str, list[_Backend], list[np.ndarray]]:
+    """The plan, the text every backend gets, the backends and the operands as arrays."""
+    if isinstance(subscripts, LoopPlan):  # planned already: no second parse or bind
+        chosen = _choose(backends)
+        arrays = _as_arrays(operands)
+        _check_planned(subscripts, arrays)
+        return subscripts, subscripts.equation.text_for_carets(), chosen, arrays
+    equation, given = parse_call((subscripts, *operands))
+    text = equation.source if isinstance(subscripts, (str, bytes)) else str(equation)
+    chosen = _choose(backends)
+    arrays = _as_arrays(given)
+    return plan(equation, *arrays), text, chosen, arrays
+
+
 def _check_planned(loop_plan: LoopPlan, arrays: Sequence[np.ndarray]) -> None:
     """Refuse operands that are not the ones a plan given to :func:`check` was made for."""
     shapes = tuple(array.shape for array in arrays)
@@ -948,18 +964,7 @@ def check(
     >>> check(plan("ij,jk->ik", A, B), A, B, backends=["numpy"]).ok
     True
     """
-    if isinstance(subscripts, LoopPlan):  # planned already: no second parse or bind
-        loop_plan = subscripts
-        text = loop_plan.equation.text_for_carets()
-        chosen = _choose(backends)
-        arrays = _as_arrays(operands)
-        _check_planned(loop_plan, arrays)
-    else:
-        equation, given = parse_call((subscripts, *operands))
-        text = equation.source if isinstance(subscripts, (str, bytes)) else str(equation)
-        chosen = _choose(backends)
-        arrays = _as_arrays(given)
-        loop_plan = plan(equation, *arrays)
+    loop_plan, text, chosen, arrays = _prepare(subscripts, operands, backends)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         start = time.perf_counter()
