@@ -15,6 +15,12 @@ never a traceback.
 The command imports what a run needs and nothing more: the renderer only when a
 figure is written, the backend check only with ``--check``, and torch and jax only when that
 check runs them.
+
+This module parses the arguments and runs the stages once each — one parse, one bind, one
+explanation, handed on to every later stage. Its parts, one job each: ``cli_options`` (the
+parser and option values), ``cli_operands`` (the operands made and the limits checked first),
+``cli_figure`` (where the figure goes, never over a file), ``cli_report`` (the text printed),
+``terminal`` (escapes, encodings, colour) and ``cli_run`` (``einviz run``).
 """
 
 from __future__ import annotations

@@ -2,9 +2,10 @@
 
 Three rules, one home each:
 
-- :func:`printable`: text a program supplied (a script's subscripts, a path) never acts on
-  the terminal: control characters, ESC, DEL and the bidirectional overrides are written as
-  escapes (``\\x1b``, ``\\n``, ``\\u202e``), the same escapes error messages use.
+- :func:`printable` (the one in :mod:`einviz.errors`, which lays out error messages): text a
+  program supplied (a script's subscripts, a path) never acts on the terminal: control
+  characters (ESC, NUL, DEL, C1, a newline) and the bidirectional overrides and isolates,
+  which do not print, are written as escapes (``\\x1b``, ``\\n``, ``\\u202e``).
 - :func:`fit`: text the output's encoding cannot hold is written with ASCII stand-ins
   (``—`` → ``--``, ``×`` → ``x``, ``Σ`` → ``sum``, ``…`` → ``...``) and any other character
   as a Python escape (``α`` → ``\\u03b1``), so valid input works on an ASCII terminal.
@@ -18,7 +19,7 @@ import re
 from collections.abc import Iterable
 from typing import Any, TextIO
 
-from .errors import printable as _printable
+from .errors import printable
 
 __all__ = ["ASCII_STAND_INS", "Painter", "fit", "is_terminal", "printable", "say", "use_colour"]
 
@@ -29,24 +30,6 @@ ASCII_STAND_INS = {
     "←": "<-", "µ": "u", "∞": "inf", "≤": "<=", "≥": ">=", "≠": "!=", "≈": "~", "±": "+/-",
     "²": "^2", "³": "^3", "‘": "'", "’": "'", "“": '"', "”": '"', "✓": "ok", "✗": "x",
 }
-
-#: The bidirectional controls (embeddings, overrides, isolates) a terminal would obey.
-_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
-
-
-def printable(text: object) -> str:
-    r"""Program-supplied text as one printable line: every control character escaped.
-
-    C0 and C1 controls (ESC, NUL, a newline), DEL and the bidirectional overrides and
-    isolates are written as :func:`repr` writes them, as in einviz's error messages.
-
-    >>> printable("ij\x1b]0;pwned\x07->i\n\u202e")
-    'ij\\x1b]0;pwned\\x07->i\\n\\u202e'
-    """
-    shown = _printable(str(text))
-    # errors.printable leaves alone what str.isprintable accepts; say so for the bidi controls
-    # too, in case a Python version counts them printable.
-    return _BIDI.sub(lambda match: f"\\u{ord(match.group(0)):04x}", shown)
 
 
 def fit(text: str, stream: Any) -> str:
@@ -90,12 +73,6 @@ def say(*parts: str, stream: TextIO | None = None, sep: str = " ") -> None:
 
     out = sys.stdout if stream is None else stream
     print(fit(sep.join(parts), out), file=out)
-
-
-def say_lines(lines: Iterable[str], stream: TextIO | None = None) -> None:
-    """Print each line, escaped with :func:`printable` (program-supplied text)."""
-    for line in lines:
-        say(printable(line), stream=stream)
 
 
 def use_colour(choice: str, stream: Any) -> bool:
