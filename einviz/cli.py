@@ -134,6 +134,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (`einviz ... | head`): stop quietly, as cat does.
         _silence_stdout()
         return 1
+    except OSError as error:
+        # The output cannot be written (a full disk, /dev/full): files einviz writes are
+        # EinvizErrors already, so this is stdout; say so once, not at every later flush.
+        _silence_stdout()
+        say(f"einviz: cannot write the output: {error.strerror or error}", stream=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

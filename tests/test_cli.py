@@ -719,3 +719,16 @@ def test_a_run_with_a_figure_or_a_path_parses_binds_and_explains_once(capsys, mo
     made = count_stages(monkeypatch)
     assert run(capsys, "ij,jk->ik", "-q", *args)[0] == 0
     assert made == Counter(Equation=1, LoopPlan=1, Explanation=1)
+
+
+def test_an_output_that_cannot_be_written_is_one_line_on_stderr(capsys, monkeypatch):
+    import errno
+
+    class Full(io.StringIO):
+        def write(self, text):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(sys, "stdout", Full())
+    status = main(["ij->i", "--no-figure"])
+    assert status == 1
+    assert capsys.readouterr().err == "einviz: cannot write the output: No space left on device\n"
