@@ -49,7 +49,7 @@ from .cli_options import (
     split_list,
 )
 from .errors import EinvizError
-from .plan import LoopPlan, bind, limits
+from .plan import LoopPlan, bind, get_limits, limits
 from .subscripts import Equation, parse
 from .terminal import Painter, printable, say, use_colour
 
@@ -318,7 +318,10 @@ def _figure(
     """Animate the einsum and render it in the target's format."""
     from .animation import animate
 
-    options: dict[str, Any] = {"granularity": args.granularity, "max_frames": args.max_frames,
+    # check_figure let --max-frames past the frame limit only when the einsum cannot fill it:
+    # the animation gets the same frames with the limit itself.
+    max_frames = min(args.max_frames, get_limits().max_frames)
+    options: dict[str, Any] = {"granularity": args.granularity, "max_frames": max_frames,
                                "frame_ms": args.frame_ms}
     animation = animate(loop_plan.equation.text_for_carets(), *operands, names=list(loop_plan.names), **options)
     return render(target, animation, args.quiet)

@@ -732,3 +732,18 @@ def test_an_output_that_cannot_be_written_is_one_line_on_stderr(capsys, monkeypa
     status = main(["ij->i", "--no-figure"])
     assert status == 1
     assert capsys.readouterr().err == "einviz: cannot write the output: No space left on device\n"
+
+
+def test_the_animation_never_gets_more_frames_than_the_frame_limit(capsys, monkeypatch):
+    import einviz.animation
+
+    asked = []
+    real = einviz.animation.animate
+
+    def recording(*args, **kwargs):
+        asked.append(kwargs["max_frames"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(einviz.animation, "animate", recording)
+    assert run(capsys, "ij,jk->ik", "--max-frames", "1e9", "-q")[0] == 0
+    assert asked == [einviz.get_limits().max_frames]
