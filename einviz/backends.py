@@ -37,7 +37,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .errors import ArgumentTypeError, EinvizError
+from .errors import ArgumentTypeError, EinvizError, ShapeError
 from .plan import LoopPlan, plan
 from .subscripts import parse_call
 
@@ -697,6 +697,7 @@ class _Comparison:
 
     def _compare_objects(self, result: np.ndarray) -> tuple[Status, float | None]:
         equal = bool(np.all(result == self.reference))
+        error: float | None
         try:
             error = _max_abs(result.astype(np.float64), self.reference.astype(np.float64))
         except (TypeError, ValueError):
@@ -828,12 +829,49 @@ def _choose(backends: str | Iterable[str] | None) -> list[_Backend]:
     return chosen
 
 
+def _prepare(
+    subscripts: Any, operands: Sequence[Any], backends: str | Iterable[str] | None
+) -> tuple[LoopPlan, str, list[_Backend], list[np.ndarray]]:
+    """The plan, the text every backend gets, the backends and the operands as arrays."""
+    if isinstance(subscripts, LoopPlan):  # planned already: no second parse or bind
+        chosen = _choose(backends)
+        arrays = _as_arrays(operands)
+        _check_planned(subscripts, arrays)
+        return subscripts, subscripts.equation.text_for_carets(), chosen, arrays
+    equation, given = parse_call((subscripts, *operands))
+    text = equation.source if isinstance(subscripts, (str, bytes)) else str(equation)
+    chosen = _choose(backends)
+    arrays = _as_arrays(given)
+    return plan(equation, *arrays), text, chosen, arrays
+
+
+def _check_planned(loop_plan: LoopPlan, arrays: Sequence[np.ndarray]) -> None:
+    """Refuse operands that are not the ones a plan given to :func:`check` was made for."""
+    shapes = tuple(array.shape for array in arrays)
+    if shapes == loop_plan.shapes:
+        return
+    text = loop_plan.equation.text_for_carets()
+    if len(arrays) != loop_plan.n_operands:
+        problem = (f"the plan is for {loop_plan.n_operands} operand"
+                   f"{'s' * (loop_plan.n_operands != 1)}, but {len(arrays)} were given")
+    else:
+        k = next(k for k, shape in enumerate(shapes) if shape != loop_plan.shapes[k])
+        problem = (f"operand {k} ({loop_plan.names[k]}) has shape {shapes[k]}, but the plan "
+                   f"was made for shape {loop_plan.shapes[k]}")
+    raise ShapeError(
+        problem, subscripts=text,
+        details=[f"plan: {', '.join(map(str, loop_plan.shapes)) or '(no operands)'}",
+                 f"given: {', '.join(map(str, shapes)) or '(no operands)'}"],
+        hint="check the operands the plan was made for, or pass the subscripts instead",
+    )
+
+
 def _as_arrays(operands: Sequence[Any]) -> list[np.ndarray]:
     arrays = []
     for k, operand in enumerate(operands):
         try:
             arrays.append(np.asarray(operand))
-        except Exception as e:  # noqa: BLE001 - any library's conversion error
+        except Exception as e:  # any library's conversion error
             raise ArgumentTypeError(
                 f"operand {k} ({type(operand).__name__}) cannot be read as a numpy array",
                 details=[_first_line(e)],
@@ -895,7 +933,9 @@ def check(
 
     Args:
         subscripts: the subscripts text, or, in the sublist form, the first operand
-            (``check(A, [0, 1], B, [1, 2])``; the backends get it written as text).
+            (``check(A, [0, 1], B, [1, 2])``; the backends get it written as text), or a
+            :class:`~einviz.LoopPlan` made for the operands' shapes (it is not parsed or
+            bound again; its operand names name the rows).
         *operands: the operands (anything :func:`numpy.asarray` reads).
         backends: the backends to run, in this order (default: every registered backend,
             those not installed shown as ``not installed``).
@@ -908,6 +948,7 @@ def check(
     Raises:
         EinvizError: the subscripts or operands are not valid (the same message as
             :func:`einviz.einsum`), or ``backends`` names an unknown backend.
+        ShapeError: a plan is given with operands of other shapes than it was made for.
         ArgumentTypeError: an operand einsum cannot multiply or add (text, bytes, dates,
             records) where the einsum would multiply or add it: there is no reference.
         BackendNotInstalledError: ``backends`` names a backend that is not installed.
@@ -919,12 +960,11 @@ def check(
     True
     >>> [(row.backend, row.status, row.max_abs_error) for row in report]
     [('numpy', 'ok', 0.0), ('opt_einsum', 'ok', 0.0)]
+    >>> from einviz import plan
+    >>> check(plan("ij,jk->ik", A, B), A, B, backends=["numpy"]).ok
+    True
     """
-    equation, given = parse_call((subscripts, *operands))
-    text = equation.source if isinstance(subscripts, (str, bytes)) else str(equation)
-    chosen = _choose(backends)
-    arrays = _as_arrays(given)
-    loop_plan = plan(text, *arrays)
+    loop_plan, text, chosen, arrays = _prepare(subscripts, operands, backends)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         start = time.perf_counter()

@@ -300,8 +300,8 @@ def test_pairwise_float16_intermediates_are_compared_at_float16():
     c = np.linspace(1, 2, 4)
     row = check("ij,jk,k->i", A, B, c, backends=["opt_einsum"]).row("opt_einsum")
     assert row.status == "ok"
-    assert row.note in ("", "opt_einsum keeps intermediates in their operands' dtypes: "
-                            "compared at float16 precision")
+    assert row.note in ("", ("opt_einsum keeps intermediates in their operands' dtypes: "
+                             "compared at float16 precision"))
 
 
 def test_torch_int32_sums_inside_einsum():
@@ -497,3 +497,45 @@ def test_report_rows_are_dataclasses():
 def test_docstring_examples_run():
     failures, tried = doctest.testmod(einviz.backends, optionflags=doctest.ELLIPSIS)
     assert tried > 0 and failures == 0
+
+
+# --------------------------------------------------------------------------------------------
+# check(plan, ...): a caller that planned already (issue 12: one parse, one bind)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", IDS)
+def test_check_of_a_plan_reports_what_check_of_the_subscripts_does(name):
+    subscripts, shapes = CORPUS[name]
+    arrays = operands(shapes)
+    planned = einviz.plan(subscripts, *arrays)
+    by_plan = check(planned, *arrays, backends=ALWAYS)
+    by_text = check(subscripts, *arrays, backends=ALWAYS)
+    assert by_plan.subscripts == by_text.subscripts
+    assert (by_plan.names, by_plan.shapes, by_plan.dtypes) == (by_text.names, by_text.shapes, by_text.dtypes)
+    assert [(r.backend, r.status, r.dtype) for r in by_plan] == [(r.backend, r.status, r.dtype) for r in by_text]
+
+
+def test_check_of_a_plan_parses_and_binds_nothing_again(monkeypatch):
+    A, B = np.arange(6).reshape(2, 3), np.ones((3, 4))
+    planned = einviz.plan("ij,jk->ik", A, B, names=["X", "W"])
+
+    def never(*args, **kwargs):
+        raise AssertionError("parsed or bound again")
+
+    monkeypatch.setattr(einviz.backends, "parse_call", never)
+    monkeypatch.setattr(einviz.backends, "plan", never)
+    report = check(planned, A, B, backends=["numpy"])
+    assert report.ok and report.names == ("X", "W")
+
+
+@pytest.mark.parametrize("given, message", [
+    ([np.ones((2, 3)), np.ones((3, 5))],
+     (r"operand 1 \(B\) has shape \(3, 5\), but the plan was made for shape \(3, 4\)\n    ij,jk->ik\n"
+      r"  plan: \(2, 3\), \(3, 4\)\n  given: \(2, 3\), \(3, 5\)")),
+    ([np.ones((2, 3))], r"the plan is for 2 operands, but 1 were given"),
+], ids=["shape", "count"])
+def test_check_of_a_plan_refuses_other_operands(given, message):
+    planned = einviz.plan("ij,jk->ik", shapes=[(2, 3), (3, 4)])
+    with pytest.raises(ShapeError, match=message):
+        check(planned, *given, backends=["numpy"])

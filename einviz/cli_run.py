@@ -1,0 +1,152 @@
+"""``einviz run SCRIPT.py [ARGS ...]``: run a script under capture, summarise and report its einsums.
+
+Everything the script supplies — its subscripts, its paths, its error message — is printed
+through :func:`einviz.terminal.printable`, so a script cannot retitle, recolour or clear the
+terminal, nor split the one line ``-q`` prints.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from typing import TYPE_CHECKING, Any
+
+from ._files import check_target, write_file
+from .cli_figure import candidates, exists_error
+from .cli_options import make_parser
+from .errors import EinvizError
+from .terminal import printable, say
+
+if TYPE_CHECKING:
+    import argparse
+
+__all__ = ["is_run", "run_command"]
+
+RUN_DESCRIPTION = """\
+Run a Python script under einviz.capture, as `python -m cProfile` does, and write an HTML
+report of every einsum it made (numpy, opt_einsum, torch, jax): what each one does, a
+figure and a backend check. One summary line per distinct einsum is printed when the script
+ends. `einviz run` is read as this command when its script argument ends in .py or names an
+existing file; otherwise `run` is read as subscripts."""
+
+RUN_EXAMPLES = """\
+examples:
+  einviz run model.py                       report in einviz_report_model.html (a new file)
+  einviz run -o out.html model.py --lr 0.1  the report in out.html; --lr 0.1 goes to the script
+
+exit status: the script's own (1 when it raised), 2 for bad input to einviz"""
+
+#: ``einviz run``'s own options, so it can tell its script argument from its options.
+_RUN_VALUED = ("-o", "--output")
+_RUN_FLAGS = ("--force", "--no-report", "-q", "--quiet")
+def is_run(argv: list[str]) -> bool:
+    """``einviz run`` is the subcommand when its script argument ends in .py or is a file."""
+    if not argv or argv[0] != "run":
+        return False
+    k = 1
+    while k < len(argv):
+        arg = argv[k]
+        if arg in ("-h", "--help"):
+            return k == 1
+        attached = arg.startswith("--output=") or (arg.startswith("-o") and len(arg) > 2)
+        if arg in _RUN_VALUED:
+            k += 2
+        elif arg in _RUN_FLAGS or attached:
+            k += 1
+        else:
+            return arg.endswith(".py") or os.path.isfile(arg)
+    return False
+
+
+def _run_parser() -> argparse.ArgumentParser:
+    import argparse
+
+    usage = "einviz run [-o REPORT.html] [--force] [--no-report] [-q] SCRIPT [ARGS ...]"
+    parser = make_parser("einviz run", usage, RUN_DESCRIPTION, RUN_EXAMPLES)
+    parser.add_argument("script", metavar="SCRIPT", help="the Python script to run")
+    parser.add_argument("script_args", metavar="ARGS", nargs=argparse.REMAINDER,
+                        help="the script's own arguments")
+    parser.add_argument("-o", "--output", metavar="REPORT.html",
+                        help="write the report there (default: a new einviz_report_SCRIPT.html "
+                        "in the current folder); an existing file is refused unless --force")
+    parser.add_argument("--force", action="store_true", help="let -o overwrite an existing file")
+    parser.add_argument("--no-report", action="store_true", help="write no report")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="print no summary: only the report's path")
+    return parser
+
+
+def run_command(argv: list[str]) -> int:
+    """``einviz run``'s arguments (after ``run``) → the script's exit status."""
+    args = _run_parser().parse_args(argv)
+    from .capture import run_script
+
+    script = args.script
+    if not os.path.isfile(script):
+        raise EinvizError(f"cannot run {script!r}: there is no such file",
+                          hint="give the path of a Python script, then its arguments")
+    if args.no_report and args.output is not None:
+        raise EinvizError("-o and --no-report ask for opposite things", hint="drop one of them")
+    report = None if args.no_report else _reserve_report(args.output, script, args.force)
+    calls = run_script(script, args.script_args, report_path=report, catch=True)
+    if calls.error is not None:  # the script's own error: shown as Python shows it
+        _print_script_error(calls.error)
+    sys.stdout.flush()
+    if not args.quiet:
+        _print_summary(calls)
+    if report is not None:
+        # One line with -q, whatever the path holds (a newline in it is shown as \n).
+        say(printable(report) if args.quiet else f"report: {printable(report)}")
+    return calls.exit_status or 0
+
+
+def _print_summary(calls: Any) -> None:
+    """The count of calls, then one line per distinct einsum, escaped: the script wrote them."""
+    if calls:
+        groups = calls.distinct()
+        say(f"\neinviz: {len(calls)} einsum call{'s' * (len(calls) != 1)}, {len(groups)} distinct")
+    else:
+        say("\neinviz: the script made no einsum calls (calls in child processes are not seen)")
+    for line in calls.summary_lines():
+        say(printable(line))
+
+
+def _reserve_report(output: str | None, script: str, force: bool) -> str:
+    """Claim the report's file now (a new empty file), so nothing can be overwritten later."""
+    if output is not None and not os.path.isdir(output):
+        check_target(output)  # its folder is there
+        # lexists: a dangling link counts as a file, as it does for the exclusive create.
+        if os.path.lexists(output) and not force:
+            raise exists_error(output)
+        if not os.path.lexists(output):
+            try:
+                write_file(output, "", exclusive=True)
+            except FileExistsError:  # made meanwhile
+                raise exists_error(output) from None
+        return output
+    stem = "einviz_report_" + re.sub(r"[^A-Za-z0-9_]", "_", os.path.splitext(os.path.basename(script))[0])
+    for path in candidates(output or ".", stem, ".html"):
+        try:
+            write_file(path, "", exclusive=True)
+        except FileExistsError:
+            continue
+        return path
+    raise AssertionError("unreachable: the candidates never end")
+
+
+def _print_script_error(error: BaseException) -> None:
+    """Print the script's traceback as Python would, without einviz's and runpy's frames."""
+    import traceback
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    exception = traceback.TracebackException.from_exception(error)
+    frames = [frame for frame in exception.stack
+              if not os.path.abspath(frame.filename).startswith(here + os.sep)
+              and frame.filename != "<frozen runpy>"
+              and os.path.basename(frame.filename) != "runpy.py"]
+    exception.stack = traceback.StackSummary.from_list(frames)
+    sys.stdout.flush()
+    # The script's own text (its message, its source lines) is escaped as its einsums are.
+    text = "".join(exception.format())
+    sys.stderr.write("".join(printable(line) + "\n" for line in text.splitlines()))
