@@ -323,7 +323,7 @@ def _figure(
     max_frames = min(args.max_frames, get_limits().max_frames)
     options: dict[str, Any] = {"granularity": args.granularity, "max_frames": max_frames,
                                "frame_ms": args.frame_ms}
-    animation = animate(loop_plan.equation.text_for_carets(), *operands, names=list(loop_plan.names), **options)
+    animation = animate(loop_plan, *operands, explanation=explanation, **options)
     return render(target, animation, args.quiet)
 
 
