@@ -1,0 +1,5 @@
+"""``python -m einviz.serve [--host H] [--port P] [--open]``."""
+
+from .launch import main
+
+main()
