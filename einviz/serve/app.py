@@ -185,6 +185,7 @@ def create_app() -> Starlette:
             Route("/api/update", _update),
             Route("/api/check", _check),
             Route("/static/{name}", _asset),
+            Route("/favicon.ico", lambda request: Response(status_code=204)),
         ],
         exception_handlers={BadRequest: _bad_request, HTTPException: _http_error,
                             Exception: _server_error},

@@ -202,21 +202,20 @@ function einvizPlayground(root, transport, boot) {
 // The web page: updates over HTTP, and the address bar kept equal to what is shown.
 function einvizPage(root, boot) {
   var pending = null;
-  function get(path, s, extra) {
-    var q = new URLSearchParams(s);
-    for (var k in extra) q.set(k, extra[k]);
-    return fetch(path + '?' + q.toString(), {signal: extra && extra.signal}).then(function (r) { return r.json(); });
-  }
   var transport = {
     update: function (s) {
       if (pending) pending.abort();  // an answer no one will show
       pending = new AbortController();
-      var q = new URLSearchParams(s);
-      return fetch('/api/update?' + q.toString(), {signal: pending.signal}).then(function (r) { return r.json(); });
+      return fetch('/api/update?' + new URLSearchParams(s), {signal: pending.signal})
+        .then(function (r) { return r.json(); });
     },
-    check: function (s, backend) { return get('/api/check', s, {backend: backend}); },
+    check: function (s, backend) {
+      var q = new URLSearchParams(s);
+      q.set('backend', backend);
+      return fetch('/api/check?' + q).then(function (r) { return r.json(); });
+    },
     changed: function (s, p) {
-      var q = p ? p.query : new URLSearchParams(ezpQuery(s)).toString();
+      var q = p ? p.query : ezpQuery(s);
       if (location.search !== '?' + q) history.replaceState(null, '', '?' + q);
       document.title = 'einsum ' + s.s + ' · einviz playground';
     }
@@ -224,9 +223,12 @@ function einvizPage(root, boot) {
   return einvizPlayground(root, transport, boot);
 }
 
-// The fields a link needs: the subscripts, and the others where they differ from the default.
+// The query string of a link: the subscripts, and the other fields where they differ from
+// their defaults (commas left as they are, as the server writes them).
 function ezpQuery(s) {
-  var q = {s: s.s}, defaults = {shapes: '', sizes: '', values: 'arange', seed: '0'};
-  for (var k in defaults) if (String(s[k]) !== defaults[k]) q[k] = s[k];
-  return q;
+  var parts = ['s=' + encodeURIComponent(s.s).replace(/%2C/g, ',')];
+  var defaults = {shapes: '', sizes: '', values: 'arange', seed: '0'};
+  for (var k in defaults)
+    if (String(s[k]) !== defaults[k]) parts.push(k + '=' + encodeURIComponent(s[k]).replace(/%2C/g, ','));
+  return parts.join('&');
 }
