@@ -55,19 +55,28 @@ def error_data(error: EinvizError, box: str) -> dict[str, Any]:
     }
 
 
+def _size_box(state: State) -> str:
+    """The box a problem with the operands' sizes shows under: the one that set them."""
+    if state.values != "yours":
+        if state.shapes.strip():
+            return "shapes"
+        if state.sizes.strip():
+            return "sizes"
+    return "s"
+
+
 def _operands(state: State, equation: einviz.Equation,
-              arrays: Sequence[np.ndarray] | None) -> tuple[list[np.ndarray], str]:
-    """The operands to draw, and the box a size problem belongs under."""
+              arrays: Sequence[np.ndarray] | None) -> list[np.ndarray]:
+    """The operands to draw: the notebook's own, or made from the boxes, within the limits."""
     if state.values == "yours":
         if arrays is None:
             raise EinvizError("values 'yours' needs arrays passed in from a notebook",
                               hint="einviz.playground('ij,jk->ik', A, B)")
-        return list(arrays), "s"
+        return list(arrays)
     shapes = shapes_for(state, equation)
-    box = "shapes" if state.shapes.strip() else ("sizes" if state.sizes.strip() else "s")
     with einviz.limits(**LIMITS):
         einviz.plan(equation, shapes=shapes).check_limits()  # before anything is allocated
-    return make_operands(shapes, state.values, state.seed), box
+    return make_operands(shapes, state.values, state.seed)
 
 
 def update(state: State, arrays: Sequence[np.ndarray] | None = None) -> dict[str, Any]:
@@ -85,7 +94,8 @@ def update(state: State, arrays: Sequence[np.ndarray] | None = None) -> dict[str
     box = "s"
     try:
         equation = einviz.parse(state.s)
-        operands, box = _operands(state, equation, arrays)
+        box = _size_box(state)
+        operands = _operands(state, equation, arrays)
         with einviz.limits(**LIMITS):
             animation = einviz.animate(state.s, *operands, max_frames=MAX_FRAMES)
         loop_plan = animation.trace.plan
@@ -133,7 +143,8 @@ def check_backend(state: State, backend: str,
     box = "s"
     try:
         equation = einviz.parse(state.s)
-        operands, box = _operands(state, equation, arrays)
+        box = _size_box(state)
+        operands = _operands(state, equation, arrays)
         with einviz.limits(**LIMITS):
             row = einviz.check(state.s, *operands, backends=[backend]).rows[0]
     except BoxError as error:

@@ -69,7 +69,9 @@ function einvizPlayground(root, transport, boot) {
         if (marked[i]) {
           ch.classList.add('ezp-culprit');
           ch.setAttribute('data-pos', i);
-          ch.appendChild(ezpEl('span', 'ezp-caret', '^'));
+          var caret = ezpEl('span', 'ezp-caret', '^');
+          caret.setAttribute('aria-hidden', 'true');
+          ch.appendChild(caret);
         }
         line.appendChild(ch);
       }
