@@ -419,3 +419,13 @@ def test_the_backend_check_shows_progress_and_every_row(page):
         json.loads('["numpy", "opt_einsum", "torch", "jax"]'))
     assert rows.first.locator("td").nth(1).text_content() == "ok"
     assert "checked 4 backends" in page.locator(".ezp-check-status").text_content()
+
+
+def test_the_listening_socket_says_it_is_tcp():
+    # asyncio turns Nagle's algorithm off only then; with it on, responses wait 40 ms.
+    import socket
+
+    from einviz.serve.launch import _bind
+
+    with _bind("127.0.0.1", 0) as sock:
+        assert sock.proto == socket.IPPROTO_TCP

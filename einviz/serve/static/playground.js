@@ -131,6 +131,7 @@ function einvizPlayground(root, transport, boot) {
         clearErrors();
         showError(p.error);
         root.classList.add('ezp-stale');  // the last good figure stays, dimmed
+        root.setAttribute('data-state', '');
         status.textContent = p.error.kind + ' (the figure is the last one that worked)';
         if (transport.changed) transport.changed(asked, null);
       }
