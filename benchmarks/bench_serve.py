@@ -16,6 +16,7 @@ Run: python benchmarks/bench_serve.py   (needs the serve extra and playwright's 
 
 from __future__ import annotations
 
+import functools
 import re
 import statistics
 import sys
@@ -27,11 +28,11 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "examples"))
 
 import httpx  # noqa: E402
+from gallery import PATTERNS  # noqa: E402
 
 import einviz  # noqa: E402
 from einviz.serve import State, update  # noqa: E402
 from einviz.serve.launch import background  # noqa: E402
-from gallery import PATTERNS  # noqa: E402
 
 REQUIREMENT_MS = 300
 RUNS = 7
@@ -57,9 +58,9 @@ def server_side(url: str) -> None:
     with httpx.Client(base_url=url, timeout=60) as client:
         for name, (subscripts, shapes, _) in PATTERNS.items():
             state = State(subscripts, shapes=_shapes(shapes))
-            alone = _median_ms(lambda: einviz.animate(subscripts, shapes=shapes))
-            whole = _median_ms(lambda: update(state))
-            http = _median_ms(lambda: client.get("/api/update", params=state.to_dict()).json())
+            alone = _median_ms(functools.partial(einviz.animate, subscripts, shapes=shapes))
+            whole = _median_ms(functools.partial(update, state))
+            http = _median_ms(functools.partial(client.get, "/api/update", params=state.to_dict()))
             print(f"{name:<18} {alone:9.1f} {whole:9.1f} {http:9.1f}")
 
 

@@ -27,7 +27,7 @@ __all__ = ["playground"]
 
 
 def _static(name: str) -> str:
-    return resources.files("einviz.serve").joinpath("static", name).read_text(encoding="utf-8")
+    return resources.files("einviz.serve").joinpath("static").joinpath(name).read_text(encoding="utf-8")
 
 
 def _shapes_text(shapes: str | Sequence[Sequence[int]] | None) -> str:
@@ -54,7 +54,7 @@ def _widget_class() -> type:
         raise EinvizError("einviz.playground() needs anywidget",
                           hint="pip install 'einviz[serve]'") from e
 
-    class Playground(anywidget.AnyWidget):  # type: ignore[misc]
+    class Playground(anywidget.AnyWidget):
         """The einviz playground in a notebook: set ``state``, read ``result``."""
 
         _esm = _static("playground.js") + "\n" + _static("widget.js")

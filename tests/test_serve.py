@@ -429,3 +429,21 @@ def test_the_listening_socket_says_it_is_tcp():
 
     with _bind("127.0.0.1", 0) as sock:
         assert sock.proto == socket.IPPROTO_TCP
+
+
+def test_without_the_extra_the_command_names_it(monkeypatch, capsys):
+    from einviz.serve.launch import run
+
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # import uvicorn now fails
+    assert run(["--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "needs Starlette and uvicorn" in err and "pip install 'einviz[serve]'" in err
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_a_request_the_page_refuses_is_said_in_the_status_line(page):
+    page.get_by_label("Values").select_option("random")
+    page.get_by_label("Seed").fill("-3")
+    page.wait_for_function("() => document.querySelector('.ezp-status').textContent.includes('seed')")
+    assert page.locator(".ezp-error:visible").count() == 0

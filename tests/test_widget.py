@@ -147,3 +147,15 @@ def test_the_widget_plays_and_follows_edits_in_jupyterlab(lab):
         error.wait_for(timeout=60_000)
         assert error.get_attribute("data-pos") == "4"
         browser.close()
+
+
+def test_without_anywidget_the_error_names_the_extra(monkeypatch):
+    from einviz import widget
+
+    monkeypatch.setitem(sys.modules, "anywidget", None)
+    widget._widget_class.cache_clear()
+    try:
+        with pytest.raises(einviz.EinvizError, match=r"needs anywidget(.|\n)*einviz\[serve\]"):
+            playground()
+    finally:
+        widget._widget_class.cache_clear()

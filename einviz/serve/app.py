@@ -64,7 +64,7 @@ _HEADERS = {
 
 
 def _static(name: str) -> str:
-    return resources.files(__package__).joinpath("static", name).read_text(encoding="utf-8")
+    return resources.files(__package__).joinpath("static").joinpath(name).read_text(encoding="utf-8")
 
 
 def _error(status: int, message: str) -> JSONResponse:

@@ -14,6 +14,7 @@ import threading
 import time
 import webbrowser
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from ..errors import EinvizError
 
@@ -35,7 +36,7 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def _uvicorn():  # type: ignore[no-untyped-def]
+def _uvicorn() -> Any:
     try:
         import starlette  # noqa: F401
         import uvicorn

@@ -89,7 +89,7 @@ class State:
         """The query string that opens this state (fields left at their defaults left out)."""
         default = State()
         items = [(k, v) for k, v in asdict(self).items() if k == "s" or v != getattr(default, k)]
-        return urlencode(items, safe=",")
+        return urlencode(items, safe=",=")  # i=2,j=5 reads as typed
 
     def to_dict(self) -> dict[str, Any]:
         """The state as plain data (for JSON)."""

@@ -109,7 +109,7 @@ function einvizPlayground(root, transport, boot) {
     pathBox.hidden = !p.path;
     if (p.path) ezpSetHTML(root.querySelector('.ezp-path'), p.path);
     else root.querySelector('.ezp-path').textContent = '';
-    if (!inputs.shapes.value && !inputs.sizes.value) inputs.shapes.placeholder = p.shapes;
+    if (!inputs.shapes.value) inputs.shapes.placeholder = p.shapes;  // the shapes drawn
     root.querySelector('.ezp-checks').hidden = true;
     text('.ezp-check-status', '');
     status.textContent = 'drawn in ' + Math.round(1000 * p.seconds) + ' ms';
@@ -125,8 +125,10 @@ function einvizPlayground(root, transport, boot) {
       if (p.ok) {
         show(p);
         if (transport.changed) transport.changed(asked, p);
-      } else if (p.error && p.error.kind === 'BadRequest') {
-        clearErrors(); showError(p.error); root.classList.add('ezp-stale');
+      } else if (p.error && p.error.kind === 'BadRequest') {  // e.g. a seed below 0
+        clearErrors();
+        root.classList.add('ezp-stale');
+        status.textContent = p.error.message;
       } else {
         clearErrors();
         showError(p.error);
@@ -227,11 +229,12 @@ function einvizPage(root, boot) {
 }
 
 // The query string of a link: the subscripts, and the other fields where they differ from
-// their defaults (commas left as they are, as the server writes them).
+// their defaults (commas and '=' left as they are, as the server writes them).
 function ezpQuery(s) {
-  var parts = ['s=' + encodeURIComponent(s.s).replace(/%2C/g, ',')];
+  function enc(v) { return encodeURIComponent(v).replace(/%2C/g, ',').replace(/%3D/g, '='); }
+  var parts = ['s=' + enc(s.s)];
   var defaults = {shapes: '', sizes: '', values: 'arange', seed: '0'};
   for (var k in defaults)
-    if (String(s[k]) !== defaults[k]) parts.push(k + '=' + encodeURIComponent(s[k]).replace(/%2C/g, ','));
+    if (String(s[k]) !== defaults[k]) parts.push(k + '=' + enc(s[k]));
   return parts.join('&');
 }
