@@ -72,6 +72,8 @@ def test_update_shows_what_the_library_says():
                                  "role": "free" if x in plan.free else "summed"} for x in plan.labels]
     assert payload["player"].startswith('<div class="einviz-player"') and payload["path"] is None
     assert update(State("i,ij,j->"))["path"].startswith("<section")  # three operands: the path
+    assert set(payload["colours"]) == set(plan.labels)
+    assert all(colour in payload["player"] for colour in payload["colours"].values())
 
 
 def test_an_error_carries_its_positions_and_its_box():
@@ -336,6 +338,10 @@ def test_typing_subscripts_redraws_everything_and_the_address(page):
     page.get_by_label("Shapes").fill("4x5")
     page.wait_for_function("() => location.search.includes('shapes=4x5')")
     assert [r.text_content() for r in page.locator(".ezp-sizes td").all()][:2] == ["j", "5"]
+    # The panels colour each label as the figure does: j in 'out[j] = Σ_i A[i,j]' twice, i twice.
+    labels = page.locator(".ezp-formula .ezp-label")
+    assert [x.text_content() for x in labels.all()] == ["j", "i", "i", "j"]
+    assert labels.first.evaluate("e => e.style.color") != labels.nth(1).evaluate("e => e.style.color")
 
 
 @pytest.mark.slow

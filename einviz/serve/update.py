@@ -117,6 +117,8 @@ def update(state: State, arrays: Sequence[np.ndarray] | None = None) -> dict[str
         "player": player,
         "formula": loop_plan.formula(),
         "loop_code": loop_plan.loop_code(),
+        # The figure's own label colours, so the panels match it (none if a scene has none).
+        "colours": dict(getattr(animation.scene, "colours", {})),
         "sizes": [{"label": label, "size": loop_plan.sizes[label],
                    "role": "free" if label in loop_plan.free else "summed"}
                   for label in loop_plan.labels],

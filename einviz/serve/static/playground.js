@@ -84,18 +84,38 @@ function einvizPlayground(root, transport, boot) {
   }
 
   function text(sel, value) { root.querySelector(sel).textContent = value === null ? '' : value; }
+  // Code with each label letter standing alone (not part of a longer name) in its colour,
+  // as the figure colours it; the letter itself always shows too.
+  function coloured(sel, code, colours) {
+    var box = root.querySelector(sel), run = '';
+    box.textContent = '';
+    var chars = Array.from(code);
+    function word(c) { return c !== undefined && /[A-Za-z0-9\u0080-\uffff]/.test(c); }
+    chars.forEach(function (c, k) {
+      if (colours[c] && !word(chars[k - 1]) && !word(chars[k + 1])) {
+        if (run) box.appendChild(document.createTextNode(run));
+        run = '';
+        var span = ezpEl('span', 'ezp-label', c);
+        span.style.color = colours[c];
+        box.appendChild(span);
+      } else run += c;
+    });
+    if (run) box.appendChild(document.createTextNode(run));
+  }
   function show(p) {
     clearErrors();
     current = p;
     ezpSetHTML(figure, p.player);
     root.classList.remove('ezp-stale');
-    text('.ezp-formula', p.formula);
-    text('.ezp-loops', p.loop_code);
+    var colours = p.colours || {};
+    coloured('.ezp-formula', p.formula, colours);
+    coloured('.ezp-loops', p.loop_code, colours);
     var body = root.querySelector('.ezp-sizes tbody');
     body.textContent = '';
     p.sizes.forEach(function (r) {
       var tr = ezpEl('tr');
       [r.label, r.size, r.role].forEach(function (v) { tr.appendChild(ezpEl('td', null, String(v))); });
+      if (colours[r.label]) tr.firstChild.style.color = colours[r.label];
       tr.className = 'ezp-' + r.role;
       body.appendChild(tr);
     });
