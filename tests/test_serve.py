@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import einviz
 from einviz.serve import PRESETS, BadRequest, State, update
@@ -82,6 +84,7 @@ def test_an_error_carries_its_positions_and_its_box():
     assert error["chars"][error["positions"][0]] == "z"
     clash = update(State("ij,jk->ik", shapes="2x3,4x5"))["error"]
     assert clash["box"] == "shapes" and clash["kind"] == "ShapeError"
+    assert update(State("ij", shapes="2y"))["error"]["kind"] == "ShapeError"  # a public class
     assert [clash["chars"][p] for p in clash["positions"]] == ["j", "j"]
     assert update(State("ij", sizes="q=2"))["error"]["box"] == "sizes"
 
@@ -123,6 +126,23 @@ def client():
 
     with TestClient(create_app(), raise_server_exceptions=False) as c:
         yield c
+
+
+_BOX_TEXT = st.text(alphabet=st.sampled_from("ijk,->.x=0123 " + "\x00<>&\"'é😀"), max_size=24)
+
+
+@settings(max_examples=60, deadline=None)
+@given(s=_BOX_TEXT, shapes=_BOX_TEXT, sizes=_BOX_TEXT, values=st.sampled_from(["arange", "ones", "x"]))
+def test_any_text_in_the_boxes_gets_an_answer_never_a_500(client, s, shapes, sizes, values):
+    answer = client.get("/api/update", params={"s": s, "shapes": shapes, "sizes": sizes, "values": values})
+    payload = answer.json()
+    assert answer.status_code == (400 if values == "x" else 200)
+    if answer.status_code == 200 and not payload["ok"]:
+        error = payload["error"]
+        assert error["kind"] in {"SubscriptError", "ShapeError", "LimitError", "EinvizError",
+                                 "ArgumentTypeError"}
+        assert error["box"] in {"s", "shapes", "sizes"}
+        assert all(0 <= p < len(error["chars"]) + 3 for p in error["positions"])
 
 
 def test_the_api_answers_an_update(client):

@@ -42,8 +42,10 @@ def error_data(error: EinvizError, box: str) -> dict[str, Any]:
     ``positions`` without counting characters the way JavaScript does (UTF-16).
     """
     text = error.subscripts or ""
+    # The public class the error is (a box's own error is a ShapeError to the reader).
+    kind = next(c.__name__ for c in type(error).__mro__ if c.__module__ == EinvizError.__module__)
     return {
-        "kind": type(error).__name__,
+        "kind": kind,
         "box": box,
         "problem": error.problem,
         "subscripts": text,
