@@ -310,6 +310,10 @@ def test_a_port_in_use_is_a_message_not_a_traceback(capsys):
         assert run(["--port", str(taken.getsockname()[1])]) == 2
     err = capsys.readouterr().err
     assert err.startswith("einviz: cannot listen on 127.0.0.1:") and "Traceback" not in err
+    assert run(["--port", "70000"]) == 2
+    assert "cannot listen on 127.0.0.1:70000" in capsys.readouterr().err
+    assert run(["--host", "no.such.host.invalid", "--port", "0"]) == 2
+    assert "cannot listen on no.such.host.invalid:0" in capsys.readouterr().err
 
 
 # -- Chromium -----------------------------------------------------------------------------------
@@ -473,3 +477,33 @@ def test_a_request_the_page_refuses_is_said_in_the_status_line(page):
     page.get_by_label("Seed").fill("-3")
     page.wait_for_function("() => document.querySelector('.ezp-status').textContent.includes('seed')")
     assert page.locator(".ezp-error:visible").count() == 0
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["serve"], True),
+    (["serve", "--port", "0", "--open"], True),
+    (["serve", "--host=0.0.0.0"], True),
+    (["serve", "--help"], True),
+    (["serve", "--shapes", "2,2,2,2,2"], False),  # the einsum "serve"
+    (["ij->i"], False),
+    ([], False),
+])
+def test_which_arguments_mean_einviz_serve(argv, expected):
+    from einviz.serve.launch import is_serve_command
+
+    assert is_serve_command(argv) is expected
+
+
+def test_open_opens_the_printed_address(monkeypatch, capsys):
+    uvicorn = pytest.importorskip("uvicorn")
+    import webbrowser
+
+    from einviz.serve.launch import run
+
+    opened, served = [], []
+    monkeypatch.setattr(webbrowser, "open", opened.append)
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets: served.append(sockets))
+    assert run(["--port", "0", "--open"]) == 0
+    url = capsys.readouterr().out.split()[2]
+    assert opened == [url] and url.startswith("http://127.0.0.1:") and len(served) == 1
+    served[0][0].close()

@@ -18,7 +18,9 @@ from typing import Any
 
 from ..errors import EinvizError
 
-__all__ = ["background", "main", "parser", "run"]
+__all__ = ["background", "is_serve_command", "main", "parser", "run"]
+
+_OPTIONS = ("--host", "--port", "--open", "-h", "--help")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -34,6 +36,27 @@ def parser() -> argparse.ArgumentParser:
                    help="the port (default 8000; 0 picks a free one)")
     p.add_argument("--open", action="store_true", help="open the page in a web browser")
     return p
+
+
+def is_serve_command(argv: Sequence[str]) -> bool:
+    """Whether ``einviz ARGV`` means ``einviz serve``: ``serve`` followed by nothing but its
+    own options (``serve`` alone is also the implicit einsum ``"serve"``; with ``--shapes``
+    or ``--sizes`` after it, that einsum is meant).
+
+    >>> is_serve_command(["serve", "--port", "0"]), is_serve_command(["serve", "--sizes", "s=2"])
+    (True, False)
+    """
+    if not argv or argv[0] != "serve":
+        return False
+    rest = list(argv[1:])
+    while rest:
+        option = rest.pop(0)
+        name = option.split("=", 1)[0]
+        if name not in _OPTIONS:
+            return False
+        if name in ("--host", "--port") and "=" not in option and rest:
+            rest.pop(0)
+    return True
 
 
 def _uvicorn() -> Any:
@@ -54,10 +77,11 @@ def _bind(host: str, port: int) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
-    except OSError as e:
+    except (OSError, OverflowError) as e:  # in use, not this machine's, or not a port
         sock.close()
-        raise EinvizError(f"cannot listen on {host}:{port}: {e.strerror}",
-                          hint="give another --port (0 picks a free one)") from None
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        raise EinvizError(f"cannot listen on {host}:{port}: {reason}",
+                          hint="give another --port (0 picks a free one) or --host") from None
     return sock
 
 
