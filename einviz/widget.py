@@ -1,7 +1,7 @@
 """The playground as a notebook widget: :func:`playground` (anywidget, the ``serve`` extra).
 
 The widget shows the same editor and panels as ``einviz serve``; the kernel answers each
-edit with :func:`einviz.serve.update.update`, so nothing runs in the browser but the page.
+edit with :func:`einviz.serve.payload.update`, so nothing runs in the browser but the page.
 Given arrays, it starts from them (the Values box reads "your arrays").
 
 >>> import numpy as np
@@ -21,7 +21,7 @@ import numpy as np
 
 from .errors import EinvizError
 from .serve.state import PRESETS, BadRequest, State
-from .serve.update import BACKENDS, check_backend, update
+from .serve.payload import BACKENDS, check_backend, update
 
 __all__ = ["playground"]
 
@@ -65,7 +65,7 @@ def _widget_class() -> type:
         yours = traitlets.Bool(False).tag(sync=True)
         #: The boxes: s, shapes, sizes, values, seed (and the page's serial number).
         state = traitlets.Dict().tag(sync=True)
-        #: What the page shows for ``state``: see :func:`einviz.serve.update.update`.
+        #: What the page shows for ``state``: see :func:`einviz.serve.payload.update`.
         result = traitlets.Dict().tag(sync=True)
 
         def __init__(self, state: State, arrays: Sequence[np.ndarray] | None, **kwargs: Any) -> None:

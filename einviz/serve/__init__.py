@@ -2,7 +2,7 @@
 
 ``einviz serve`` (or ``python -m einviz.serve``) starts a local web server (Starlette on
 uvicorn, the ``einviz[serve]`` extra); :func:`einviz.playground` shows the same page as a
-notebook widget. Both draw from :func:`einviz.serve.update.update`, which needs neither.
+notebook widget. Both draw from :func:`einviz.serve.payload.update`, which needs neither.
 
 >>> from einviz.serve import State, update
 >>> update(State("i,i->", shapes="3,3"))["title"]
@@ -12,7 +12,7 @@ notebook widget. Both draw from :func:`einviz.serve.update.update`, which needs 
 from __future__ import annotations
 
 from .state import PRESETS, BadRequest, State
-from .update import check_backend, update
+from .payload import check_backend, update
 
 __all__ = ["PRESETS", "BadRequest", "State", "check_backend", "create_app", "run", "update"]
 

@@ -36,7 +36,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .state import PRESETS, BadRequest, State
-from .update import BACKENDS, check_backend, update
+from .payload import BACKENDS, check_backend, update
 
 __all__ = ["MAX_BODY", "MAX_QUERY", "TIMEOUT", "create_app", "page_html"]
 

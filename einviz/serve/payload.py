@@ -1,4 +1,4 @@
-"""One update of the playground: a :class:`~einviz.serve.state.State` in, plain data out.
+"""One update of the playground: a :class:`~einviz.serve.state.State` in, the page's data out.
 
 The server and the notebook widget both call :func:`update`; the page only places what it
 gets. Every text is sent as text (the page sets it with ``textContent``); the only HTML is
