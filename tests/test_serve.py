@@ -507,3 +507,13 @@ def test_open_opens_the_printed_address(monkeypatch, capsys):
     url = capsys.readouterr().out.split()[2]
     assert opened == [url] and url.startswith("http://127.0.0.1:") and len(served) == 1
     served[0][0].close()
+
+
+@pytest.mark.slow
+def test_a_local_server_answers_only_its_own_host_names(server):
+    httpx = pytest.importorskip("httpx")
+    port = server.rsplit(":", 1)[1].strip("/")
+    for name in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"):
+        assert httpx.get(server + "favicon.ico", headers={"Host": name}).status_code == 204
+    rebound = httpx.get(server + "api/update", params={"s": "ij"}, headers={"Host": f"evil.example:{port}"})
+    assert rebound.status_code == 400 and rebound.json()["error"]["message"] == "unknown host name"

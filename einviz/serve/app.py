@@ -38,7 +38,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .state import PRESETS, BadRequest, State
 from .payload import BACKENDS, check_backend, update
 
-__all__ = ["MAX_BODY", "MAX_QUERY", "TIMEOUT", "create_app", "page_html"]
+__all__ = ["LOCAL_HOSTS", "MAX_BODY", "MAX_QUERY", "TIMEOUT", "create_app", "page_html"]
 
 #: The longest query string accepted, in bytes (a state's five fields fit in far less).
 MAX_QUERY = 2048
@@ -143,20 +143,27 @@ async def _server_error(request: Request, exc: Exception) -> Response:
 
 
 class _Limits:
-    """Refuse long query strings (400) and large bodies (413) before a route sees them."""
+    """Refuse long query strings (400), large bodies (413) and, when the server listens on
+    this computer only, requests for another host name (400: a page on another site that
+    points a name of its own at 127.0.0.1 gets nothing) before a route sees them."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, hosts: frozenset[str] | None = None) -> None:
         self.app = app
+        self.hosts = hosts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        headers = dict(scope.get("headers", []))
+        if self.hosts is not None and _host_name(headers.get(b"host", b"")) not in self.hosts:
+            await _error(400, "unknown host name")(scope, receive, send)
+            return
         if len(scope.get("query_string", b"")) > MAX_QUERY:
             await _error(400, f"the query string is longer than {MAX_QUERY} bytes")(
                 scope, receive, send)
             return
-        length = dict(scope.get("headers", [])).get(b"content-length", b"0")
+        length = headers.get(b"content-length", b"0")
         if not length.isdigit() or int(length) > MAX_BODY:
             await _error(413, f"request bodies are limited to {MAX_BODY} bytes")(scope, receive, send)
             return
@@ -173,8 +180,23 @@ class _Limits:
         await self.app(scope, limited, send)
 
 
-def create_app() -> Starlette:
+def _host_name(header: bytes) -> str:
+    """The name in a Host header, without its port: ``[::1]:8000`` → ``::1``."""
+    text = header.decode("latin-1").strip().lower()
+    if text.startswith("["):
+        return text[1:].partition("]")[0]
+    return text.rpartition(":")[0] if text.count(":") == 1 else text
+
+
+#: The names this computer answers to, for a server bound to a loopback address.
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def create_app(hosts: frozenset[str] | None = None) -> Starlette:
     """The playground as an ASGI app (serve it with uvicorn, or test it with httpx).
+
+    Args:
+        hosts: the host names requests may name (e.g. :data:`LOCAL_HOSTS`); ``None``: any.
 
     >>> create_app().routes[0].path
     '/'
@@ -190,5 +212,5 @@ def create_app() -> Starlette:
         exception_handlers={BadRequest: _bad_request, HTTPException: _http_error,
                             Exception: _server_error},
     )
-    app.add_middleware(_Limits)
+    app.add_middleware(_Limits, hosts=hosts)
     return app

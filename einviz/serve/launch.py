@@ -85,6 +85,15 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _app(sock: socket.socket) -> Any:
+    """The app for a socket: on a loopback address, it answers this computer's names only."""
+    from .app import LOCAL_HOSTS, create_app
+
+    host = sock.getsockname()[0]
+    local = host in LOCAL_HOSTS or host.startswith("127.")
+    return create_app(LOCAL_HOSTS | {host} if local else None)
+
+
 def _url(sock: socket.socket) -> str:
     host, port = sock.getsockname()[:2]
     return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
@@ -102,10 +111,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     except EinvizError as error:
         print(f"einviz: {error}", file=sys.stderr)
         return 2
-    from .app import create_app
-
     url = _url(sock)
-    server = uvicorn.Server(uvicorn.Config(create_app(), log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(_app(sock), log_level="warning"))
     print(f"einviz playground: {url}   (Ctrl+C stops it)", flush=True)
     if args.open:
         webbrowser.open(url)
@@ -127,10 +134,8 @@ def background(host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
         The page's address, e.g. ``http://127.0.0.1:53211/``.
     """
     uvicorn = _uvicorn()
-    from .app import create_app
-
     sock = _bind(host, port)
-    server = uvicorn.Server(uvicorn.Config(create_app(), log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(_app(sock), log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
