@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 
 from .errors import EinvizError
-from .serve.state import PRESETS, BadRequest, State
 from .serve.payload import BACKENDS, check_backend, update
+from .serve.state import PRESETS, BadRequest, State
 
 __all__ = ["playground"]
 

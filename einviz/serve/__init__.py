@@ -11,8 +11,8 @@ notebook widget. Both draw from :func:`einviz.serve.payload.update`, which needs
 
 from __future__ import annotations
 
-from .state import PRESETS, BadRequest, State
 from .payload import check_backend, update
+from .state import PRESETS, BadRequest, State
 
 __all__ = ["PRESETS", "BadRequest", "State", "check_backend", "create_app", "run", "update"]
 

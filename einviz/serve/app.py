@@ -35,8 +35,8 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .state import PRESETS, BadRequest, State
 from .payload import BACKENDS, check_backend, update
+from .state import PRESETS, BadRequest, State
 
 __all__ = ["LOCAL_HOSTS", "MAX_BODY", "MAX_QUERY", "TIMEOUT", "create_app", "page_html"]
 
