@@ -83,10 +83,13 @@ def page_html(state: State) -> str:
             .replace("{{boot}}", text))
 
 
-async def _off_loop(kind: str, function: Callable[..., dict[str, Any]], *args: Any) -> Response:
-    limiter = _LIMITER.get(kind)
+async def _off_loop(request: Request, kind: str, function: Callable[..., dict[str, Any]],
+                    *args: Any) -> Response:
+    # One limiter per app and kind, made in the loop that serves the app.
+    limiters = request.app.state.limiters
+    limiter = limiters.get(kind)
     if limiter is None:
-        limiter = _LIMITER[kind] = anyio.CapacityLimiter(WORKERS)
+        limiter = limiters[kind] = anyio.CapacityLimiter(WORKERS)
     try:
         with anyio.fail_after(TIMEOUT[kind]):
             result = await anyio.to_thread.run_sync(function, *args, limiter=limiter,
@@ -94,9 +97,6 @@ async def _off_loop(kind: str, function: Callable[..., dict[str, Any]], *args: A
     except TimeoutError:
         return _error(503, f"the {kind} took longer than {TIMEOUT[kind]:g} s: try smaller sizes")
     return JSONResponse(result, headers=_HEADERS)
-
-
-_LIMITER: dict[str, anyio.CapacityLimiter] = {}
 
 
 def _state(request: Request, extra: tuple[str, ...] = ()) -> State:
@@ -112,14 +112,14 @@ async def _page(request: Request) -> Response:
 
 
 async def _update(request: Request) -> Response:
-    return await _off_loop("update", update, _state(request))
+    return await _off_loop(request, "update", update, _state(request))
 
 
 async def _check(request: Request) -> Response:
     backend = request.query_params.get("backend", "")
     if backend not in BACKENDS:
         raise BadRequest(f"backend must be one of {', '.join(BACKENDS)}")
-    return await _off_loop("check", check_backend, _state(request, ("backend",)), backend)
+    return await _off_loop(request, "check", check_backend, _state(request, ("backend",)), backend)
 
 
 async def _asset(request: Request) -> Response:
@@ -212,5 +212,6 @@ def create_app(hosts: frozenset[str] | None = None) -> Starlette:
         exception_handlers={BadRequest: _bad_request, HTTPException: _http_error,
                             Exception: _server_error},
     )
+    app.state.limiters = {}
     app.add_middleware(_Limits, hosts=hosts)
     return app
