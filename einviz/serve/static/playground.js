@@ -4,7 +4,7 @@
 // and escapes itself, go in as HTML.
 
 // How long typing must pause before an update is asked for (ms).
-var EZP_DEBOUNCE = 120;
+var EZP_DEBOUNCE = 100;
 
 function ezpEl(tag, cls, text) {
   var node = document.createElement(tag);
