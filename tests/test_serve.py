@@ -92,6 +92,7 @@ def test_an_error_carries_its_positions_and_its_box():
 def test_huge_sizes_are_refused_before_anything_is_allocated():
     error = update(State(**HUGE))["error"]
     assert error["kind"] == "LimitError" and "more than the limit" in error["problem"]
+    assert "give smaller shapes or sizes" in error["hint"] and "einviz.limits" not in error["hint"]
     # Under the step limit but an operand too large to make: refused too, before allocating.
     error = update(State("i->", shapes="20000000"))["error"]
     assert error["kind"] == "LimitError" and "20,000,000 elements" in error["problem"]
@@ -211,6 +212,9 @@ def test_the_page_escapes_the_state_it_embeds(client):
     assert evil not in page and "<\\/script><script>alert(1)<\\/script>" in page
     assert "&lt;/script&gt;" in page.split("</title>")[0]
     assert 'type="application/json" id="ezp-boot"' in page
+    filled = client.get("/", params={"s": "{{boot}}{{editor}}"}).text
+    assert "<title>einsum {{boot}}{{editor}} · einviz playground</title>" in filled
+    assert filled.count('class="ezp-form"') == 1
 
 
 def test_the_check_runs_one_backend(client):

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Callable
 from importlib import resources
 from typing import Any
@@ -77,10 +78,9 @@ def page_html(state: State) -> str:
     boot = {"state": state.to_dict(), "presets": [{"name": n, **s.to_dict()} for n, s in PRESETS],
             "backends": list(BACKENDS)}
     text = json.dumps(boot, ensure_ascii=False).replace("</", "<\\/")
-    return (_static("page.html")
-            .replace("{{editor}}", _static("editor.html"))
-            .replace("{{title}}", html.escape(state.s))
-            .replace("{{boot}}", text))
+    parts = {"editor": _static("editor.html"), "title": html.escape(state.s), "boot": text}
+    # One pass: a state that contains "{{boot}}" is text, not a place to fill.
+    return re.sub(r"\{\{(\w+)\}\}", lambda m: parts[m.group(1)], _static("page.html"))
 
 
 async def _off_loop(request: Request, kind: str, function: Callable[..., dict[str, Any]],

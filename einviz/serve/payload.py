@@ -21,8 +21,8 @@ import numpy as np
 
 import einviz
 
-from ..errors import EinvizError
-from .state import BoxError, State, make_operands, shapes_for
+from ..errors import EinvizError, LimitError
+from .state import MAX_OPERAND_ELEMENTS, BoxError, State, make_operands, shapes_for
 
 __all__ = ["BACKENDS", "LIMITS", "check_backend", "error_data", "update"]
 
@@ -31,6 +31,8 @@ __all__ = ["BACKENDS", "LIMITS", "check_backend", "error_data", "update"]
 LIMITS = {"max_steps": 10**8, "max_elements": 10**6}
 #: The backends the page checks, one request each so the page can show progress.
 BACKENDS = ("numpy", "opt_einsum", "torch", "jax")
+_LIMIT_HINT = (f"the playground draws up to {LIMITS['max_steps']:,} multiply-adds and "
+               f"{MAX_OPERAND_ELEMENTS:,} elements an array: give smaller shapes or sizes")
 #: The frames a figure may have: the player's default, gallery-sized.
 MAX_FRAMES = 120
 
@@ -52,7 +54,8 @@ def error_data(error: EinvizError, box: str) -> dict[str, Any]:
         "chars": list(text),
         "positions": [p for p in error.positions if p >= 0],
         "details": list(error.details),
-        "hint": error.hint,
+        # The library's hint for a limit says how to raise it; a page's visitor cannot.
+        "hint": _LIMIT_HINT if isinstance(error, LimitError) else error.hint,
         "message": str(error),
     }
 
