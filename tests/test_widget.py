@@ -121,6 +121,24 @@ def lab(tmp_path):
         proc.wait(30)
 
 
+def _run_the_cell(page) -> None:
+    """Run the notebook's cell until the widget shows: on a busy machine a keystroke sent
+    before the editor or the kernel is ready is lost, so ask again (Ctrl+Enter stays put)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    player = page.locator(".ezp .einviz-player svg")
+    for _ in range(6):
+        page.locator(".jp-Notebook .jp-Cell .jp-InputArea-editor").first.click(timeout=120_000)
+        page.keyboard.press("Control+Enter")
+        try:
+            player.wait_for(timeout=30_000)
+            return
+        except PlaywrightTimeout:
+            continue
+    outputs = page.locator(".jp-OutputArea").all_text_contents()
+    pytest.fail(f"the widget did not show; the cell's output: {outputs}")
+
+
 @pytest.mark.slow
 @pytest.mark.browser
 def test_the_widget_plays_and_follows_edits_in_jupyterlab(lab):
@@ -132,9 +150,7 @@ def test_the_widget_plays_and_follows_edits_in_jupyterlab(lab):
         browser = playwright.chromium.launch(executable_path=chromium, args=ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.goto(lab)
-        page.locator(".jp-Notebook .jp-Cell .jp-InputArea-editor").first.click(timeout=120_000)
-        page.keyboard.press("Shift+Enter")
-        page.locator(".ezp .einviz-player svg").wait_for(timeout=120_000)
+        _run_the_cell(page)
         assert page.locator(".ezp-formula").text_content() == "out[i] = Σ_j A[i,j]"
         assert page.get_by_label("Values").input_value() == "yours"
         page.get_by_label("Subscripts").fill("ij->j")

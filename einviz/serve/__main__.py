@@ -2,4 +2,5 @@
 
 from .launch import main
 
-main()
+if __name__ == "__main__":  # importing the module (a doctest run does) starts nothing
+    main()
