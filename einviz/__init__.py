@@ -33,6 +33,7 @@ _LAZY = {
     **dict.fromkeys(["BackendNotInstalledError", "CheckReport", "CheckRow", "check"],
                     "einviz.backends"),
     **dict.fromkeys(["ContractionPath", "PathStep", "contraction_path"], "einviz.paths"),
+    "playground": "einviz.widget",
 }
 
 
@@ -86,6 +87,7 @@ __all__ = [
     "limits",
     "parse",
     "plan",
+    "playground",
     "run_script",
     "trace",
 ]

@@ -68,7 +68,8 @@ VALUES = ("arange", "random", "ones")
 
 USAGE = """\
 einviz SUBSCRIPTS [--shapes S | --sizes S] [--values V] [options]
-       einviz run [-o REPORT.html] SCRIPT.py [ARGS ...]"""
+       einviz run [-o REPORT.html] SCRIPT.py [ARGS ...]
+       einviz serve [--host H] [--port P] [--open]"""
 
 DESCRIPTION = """\
 See what an einsum does. einviz makes small example operands (label sizes 2, 3, 4 in order
@@ -91,6 +92,7 @@ examples:
   einviz "ij,jk->ik" -o matmul.gif          a GIF (or .svg, .png, .html), by suffix
   einviz "ij,jk->ik" --no-figure            the text alone, no file written
   einviz run model.py --epochs 1            the einsums a script makes, in an HTML report
+  einviz serve --open                       the live playground: type an einsum, watch it
 
 exit status: 0 ok, 1 a backend disagrees (--check), 2 bad input (with the reason on stderr)"""
 
@@ -119,6 +121,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if is_run(args):
             return run_command(args[1:])
+        if args[:1] == ["serve"]:  # checked first: the launcher's imports are not free
+            from .serve.launch import is_serve_command
+            from .serve.launch import run as serve
+
+            if is_serve_command(args):
+                return serve(args[1:])
         return _explain_command(args)
     except Exit as stop:
         return stop.status
