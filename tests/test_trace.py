@@ -122,9 +122,12 @@ def test_running_sums_of_bools_are_logical_or():
 
 def test_trace_from_plan_checks_shapes():
     p = plan("ij->i", shapes=[(2, 3)])
-    assert len(p.trace(np.ones((2, 3)))) == 6
+    assert len(trace(p, np.ones((2, 3)))) == 6
+    assert trace(p, np.ones((2, 3))).plan is p  # bound once: the plan itself, not a new one
     with pytest.raises(ShapeError, match="the operands' shapes differ from the planned shapes"):
-        p.trace(np.ones((3, 3)))
+        trace(p, np.ones((3, 3)))
+    with pytest.raises(ShapeError, match="the operands' shapes differ from the planned shapes"):
+        trace(p, np.ones((2, 3)), np.ones(3))
 
 
 # -- operands are read through views, never copied --------------------------------------------
@@ -372,7 +375,7 @@ def test_a_ragged_operand_is_refused_in_einviz_words():
     p = plan("ij->i", shapes=[(2, 2)])
     with pytest.raises(ShapeError, match=r"operand 0 is not an array: its nested lists have "
                        r"different lengths"):
-        p.trace([[1, 2], [3]])
+        trace(p, [[1, 2], [3]])
 
 
 def test_a_step_number_for_cell_of_step_must_be_an_integer(t6):
