@@ -15,13 +15,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 __all__ = [
-    "EinvizError",
-    "SubscriptError",
-    "ShapeError",
-    "LimitError",
     "ArgumentTypeError",
+    "EinvizError",
+    "LimitError",
     "PathError",
+    "ShapeError",
     "StepIndexError",
+    "SubscriptError",
     "caret_line",
     "printable",
     "quoted",

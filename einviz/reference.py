@@ -9,8 +9,9 @@ and adds in; the trace uses it too, so its steps show the arithmetic einsum does
 
 from __future__ import annotations
 
+import contextlib
 import math
-from typing import Any
+from typing import Any, Literal, cast
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -25,6 +26,7 @@ __all__ = ["CHUNK_ELEMENTS", "compute_dtype", "einsum", "is_view", "run"]
 CHUNK_ELEMENTS = 1 << 16
 
 _CASTINGS = ("no", "equiv", "safe", "same_kind", "unsafe")
+_Casting = Literal["no", "equiv", "safe", "same_kind", "unsafe"]
 
 #: The dtype kinds einsum multiplies and adds in: bool, integers, floats, complex, objects.
 _NUMERIC_KINDS = "biufcO"
@@ -160,7 +162,7 @@ def run(
     check_shapes(p, arrays)
     p.check_limits()
     order = _check_order(order)
-    _check_casting(casting)
+    casting = _check_casting(casting)
     if is_view(p, out):
         if dtype is not None:
             _as_dtype(dtype)  # numpy reads dtype= (an unknown name is a TypeError), then ignores it
@@ -174,16 +176,15 @@ def run(
     # copied whole); objects and text are converted up front, where conversion may fail.
     cast = [a if a.dtype.kind in _NUMERIC_KINDS and "O" not in (a.dtype.kind, result_dtype.kind)
             else _cast(a, k, result_dtype) for k, a in enumerate(arrays)]
-    if result_dtype.kind == "O":
-        # Python objects do their own arithmetic, under the caller's rules.
+    # Python objects do their own arithmetic, under the caller's rules. numpy.einsum never
+    # warns about a float overflow, inf * 0 or a cast into out (but for complex to real,
+    # its ComplexWarning): nor does einviz.
+    quiet = np.errstate(all="ignore") if result_dtype.kind != "O" else contextlib.nullcontext()
+    with quiet:
         result = _compute(p, cast, result_dtype)
-    else:
-        # numpy.einsum never warns about a float overflow or inf * 0: nor does einviz.
-        with np.errstate(all="ignore"):
-            result = _compute(p, cast, result_dtype)
-    if out is not None:
-        np.copyto(out, result, casting=casting)
-        return out
+        if out is not None:
+            np.copyto(out, result, casting=casting)
+            return out
     return _ordered(result, order, arrays)
 
 
@@ -226,8 +227,9 @@ def compute_dtype(
                      "objects, e.g. dtype=np.float64",
             )
     # As numpy, also without dtype=: casting='no' or 'equiv' refuses promoting mixed operands.
+    rule = _check_casting(casting)
     for k, array in enumerate(arrays):
-        if not np.can_cast(array.dtype, wanted, casting=casting):
+        if not np.can_cast(array.dtype, wanted, casting=rule):
             raise ArgumentTypeError(
                 f"cannot cast operand {k} from {array.dtype} to {wanted} under casting={casting!r}",
                 hint="pass casting='unsafe' (or 'same_kind') to allow it, as in numpy"
@@ -238,25 +240,28 @@ def compute_dtype(
     return wanted
 
 
-def _check_order(order: Any) -> str:
+def _check_order(order: Any) -> Literal["C", "F", "A", "K"]:
     order = "K" if order is None else order
     if not isinstance(order, str) or order.upper() not in ("C", "F", "A", "K"):
         raise EinvizError(
             f"order must be one of 'C', 'F', 'A' or 'K', not {order!r}",
             hint="order sets the memory layout of the result, as in numpy",
         )
-    return order.upper()
+    return cast(Literal["C", "F", "A", "K"], order.upper())
 
 
-def _check_casting(casting: Any) -> None:
+def _check_casting(casting: Any) -> _Casting:
     if not isinstance(casting, str) or casting not in _CASTINGS:
         raise EinvizError(
             f"casting must be one of {', '.join(map(repr, _CASTINGS))}, not {casting!r}",
             hint="casting is numpy's rule for dtype= and out=",
         )
+    return cast(_Casting, casting)
 
 
-def _ordered(result: np.ndarray, order: str, arrays: list[np.ndarray]) -> np.ndarray:
+def _ordered(
+    result: np.ndarray, order: Literal["C", "F", "A", "K"], arrays: list[np.ndarray]
+) -> np.ndarray:
     """The result in the memory layout ``order`` asks for (a 0-d result stays 0-d)."""
     if order == "A":
         fortran = bool(arrays) and all(a.flags.f_contiguous and not a.flags.c_contiguous for a in arrays)
@@ -286,7 +291,9 @@ def _check_out_array(out: Any) -> None:
         )
 
 
-def _check_out_fits(p: LoopPlan, out: np.ndarray, result_dtype: np.dtype, casting: str) -> None:
+def _check_out_fits(
+    p: LoopPlan, out: np.ndarray, result_dtype: np.dtype, casting: _Casting
+) -> None:
     if out.shape != p.out_shape:
         raise ShapeError(
             f"out has shape {out.shape} but the result has shape {p.out_shape}",

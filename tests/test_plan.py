@@ -250,9 +250,9 @@ def test_single_operand_without_sums_is_a_view_like_numpy():
 
 
 def test_limits_refuse_before_allocating():
-    with einviz.limits(max_steps=100):
-        with pytest.raises(LimitError, match=r"the einsum needs 1,000,000 steps \(multiply-adds\), more than the limit of 100"):
-            plan("ij,jk->ik", shapes=[(100, 100), (100, 100)]).check_limits()
+    with einviz.limits(max_steps=100), pytest.raises(
+            LimitError, match=r"the einsum needs 1,000,000 steps \(multiply-adds\), more than the limit of 100"):
+        plan("ij,jk->ik", shapes=[(100, 100), (100, 100)]).check_limits()
     with pytest.raises(LimitError, match=r"the output would have 10,000,000,000 elements"):
         plan("i,j->ij", shapes=[(10**5,), (10**5,)]).check_limits()
     # A huge broadcast operand costs no memory of its own: the refusal comes first.
