@@ -7,8 +7,8 @@ in the text so later errors can put a caret under it.
 
 from __future__ import annotations
 
+import itertools
 import operator
-import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -177,35 +177,48 @@ def parse(subscripts: str | bytes) -> Equation:
 _Scanned = tuple[tuple[tuple[str, ...], ...], tuple[tuple[int, ...], ...],
                  "tuple[str, ...] | None", tuple[int, ...]]
 
-#: Text of letters, commas, lone '...' and at most one '->': every such text is read by
-#: :func:`_scan_simple` a term at a time (str.split, no loop over characters).
-_SIMPLE = re.compile(r"(?:[a-zA-Z,]|\.\.\.(?!\.))*(?:->(?:[a-zA-Z]|\.\.\.(?!\.))*)?")
+_ELLIPSIS_TERM = (ELLIPSIS,)
+
+#: The characters of simple text: letters, ',', the dots of '...' and the '->'.
+_SIMPLE_CHARACTERS = frozenset(_LETTERS + ",.->")
+
+
+def _is_simple(text: str) -> bool:
+    """Whether text is letters, commas, '...' and at most one '->' with no ',' after it:
+    checked by counting (no regular expression: its backtracking stack grows with the text)."""
+    if not _SIMPLE_CHARACTERS.issuperset(text):
+        return False
+    arrows = text.count("->")
+    if arrows > 1 or text.count("-") != arrows or text.count(">") != arrows:
+        return False
+    if arrows and "," in text[text.index("->"):]:
+        return False
+    return "." not in text.replace(ELLIPSIS, "")
 
 
 def _scan_simple(text: str) -> _Scanned | None:
-    """The terms and output of text without spaces or mistakes, with their columns; ``None``
-    when the text is not that simple (then :func:`_scan` reads it, and finds any mistake)."""
-    if not _SIMPLE.fullmatch(text):
+    """The terms and output of text without spaces or mistakes, with their columns, read a
+    term at a time; ``None`` when the text is not that simple (then :func:`_scan` reads it,
+    and finds any mistake)."""
+    if not _is_simple(text):
         return None
     inputs, arrow, output_text = text.partition("->")
-    terms, positions = [], []
-    offset = 0
-    for piece in inputs.split(","):
-        term = _simple_term(piece, offset)
-        if term is None:
-            return None
-        terms.append(term[0])
-        positions.append(term[1])
-        offset += len(piece) + 1
+    pieces = inputs.split(",")
+    # Where each term starts: one past the comma before it.
+    starts = itertools.accumulate(map((1).__add__, map(len, pieces[:-1])), initial=0)
+    scanned = list(map(_simple_term, pieces, starts))
     output = _simple_term(output_text, len(inputs) + 2) if arrow else ((), ())
-    if output is None:
+    if output is None or None in scanned:
         return None
-    return tuple(terms), tuple(positions), output[0] if arrow else None, output[1]
+    terms, positions = zip(*scanned)
+    return terms, positions, output[0] if arrow else None, output[1]
 
 
 def _simple_term(piece: str, offset: int) -> tuple[tuple[str, ...], tuple[int, ...]] | None:
     if "." not in piece:
         return tuple(piece), tuple(range(offset, offset + len(piece)))
+    if piece == ELLIPSIS:
+        return _ELLIPSIS_TERM, (offset,)
     head, _, tail = piece.partition(ELLIPSIS)
     if "." in tail:  # a second ellipsis: _scan says so
         return None

@@ -266,3 +266,18 @@ def test_a_hand_made_equation_takes_terms_as_text_and_equals_the_parsed_one():
     made = Equation(("...ij", "jk"), "...ik", explicit=True)
     assert made == parse("...ij,jk->...ik") and str(made) == "...ij,jk->...ik"
     assert Equation([["i", "j"]], ["i", "j"], explicit=False) == parse("ij")
+
+
+def test_a_long_text_is_shown_cut_around_the_culprit():
+    with pytest.raises(SubscriptError) as raised:
+        parse("ab," * 100 + "c%d")
+    lines = str(raised.value).splitlines()
+    assert lines[1] == "    [...]," + "ab," * 32 + "c%d"
+    assert lines[2].index("^") == lines[1].index("%")
+    assert lines[3] == "  (the subscripts are 303 characters long: characters 203 to 302 are shown)"
+    with pytest.raises(EinvizError) as many:
+        einviz.einsum("...," * 250_000, np.ones(2))
+    text, carets = str(many.value).splitlines()[1:3]
+    assert text.endswith("[...]") and len(text) == 4 + 100 + len("[...]")
+    assert carets == "    " + "    ^" + "   ^" * 23  # the missing terms, at columns 4, 8, ... 96
+    assert "characters 0 to 99 are shown" in str(many.value)
