@@ -12,7 +12,7 @@ import operator
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from .errors import ArgumentTypeError, SubscriptError, quoted
 
@@ -205,13 +205,24 @@ def _scan_simple(text: str) -> _Scanned | None:
     inputs, arrow, output_text = text.partition("->")
     pieces = inputs.split(",")
     # Where each term starts: one past the comma before it.
-    starts = itertools.accumulate(map((1).__add__, map(len, pieces[:-1])), initial=0)
-    scanned = list(map(_simple_term, pieces, starts))
+    starts = list(itertools.accumulate(map((1).__add__, map(len, pieces[:-1])), initial=0))
+    # The two common terms (letters alone, a lone '...') are made inline, without a call
+    # per term: 250,000 terms take a fraction of a second.
+    terms = [tuple(piece) if "." not in piece else _ELLIPSIS_TERM if piece == ELLIPSIS else None
+             for piece in pieces]
+    positions = [tuple(range(start, start + len(piece))) if "." not in piece else (start,)
+                 for piece, start in zip(pieces, starts)]
+    for k, term in enumerate(terms):
+        if term is None:  # letters beside an ellipsis: the rare case
+            scanned = _simple_term(pieces[k], starts[k])
+            if scanned is None:
+                return None
+            terms[k], positions[k] = scanned
     output = _simple_term(output_text, len(inputs) + 2) if arrow else ((), ())
-    if output is None or None in scanned:
+    if output is None:
         return None
-    terms, positions = zip(*scanned)
-    return terms, positions, output[0] if arrow else None, output[1]
+    read = cast("list[tuple[str, ...]]", terms)  # every None was replaced above
+    return tuple(read), tuple(positions), output[0] if arrow else None, output[1]
 
 
 def _simple_term(piece: str, offset: int) -> tuple[tuple[str, ...], tuple[int, ...]] | None:
