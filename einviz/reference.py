@@ -173,8 +173,10 @@ def run(
     if out is not None:
         _check_out_fits(p, out, result_dtype, casting)
     # Numbers are cast chunk by chunk as they are multiplied (a broadcast view is never
-    # copied whole); objects and text are converted up front, where conversion may fail.
-    cast = [a if a.dtype.kind in _NUMERIC_KINDS and "O" not in (a.dtype.kind, result_dtype.kind)
+    # copied whole); objects and text are converted up front, where conversion may fail
+    # (with no step to make, numpy converts nothing, so nothing can fail).
+    cast = [a if p.n_steps == 0 or (
+                a.dtype.kind in _NUMERIC_KINDS and "O" not in (a.dtype.kind, result_dtype.kind))
             else _cast(a, k, result_dtype) for k, a in enumerate(arrays)]
     # Python objects do their own arithmetic, under the caller's rules. numpy.einsum never
     # warns about a float overflow, inf * 0 or a cast into out (but for complex to real,

@@ -151,25 +151,28 @@ def test_a_trace_of_uint8_with_an_int32_out_shows_the_products_numpy_adds():
 
 @given(st.sampled_from(DTYPES), st.sampled_from(DTYPES), st.sampled_from([None, *DTYPES]),
        st.sampled_from([None, *DTYPES]), st.sampled_from(CASTINGS), st.sampled_from("CFAK"),
+       st.sampled_from([False, True, "greedy"]),
        einsum_problems(min_operands=2, max_operands=2, min_value=-60, max_value=60,
                        dtypes=["int64"], zero_size=False))
 def test_out_dtype_casting_and_order_with_mixed_operand_dtypes_like_numpy(
-        first, second, out_dtype, dtype, casting, order, problem):
+        first, second, out_dtype, dtype, casting, order, optimize, problem):
     subscripts, (a, b) = problem
     a, b = a.astype(first), b.astype(second)
     shape = plan(subscripts, a, b).out_shape
 
-    def call(function: Any) -> Any:
+    def call(function: Any, **keywords: Any) -> Any:
         out = None if out_dtype is None else np.zeros(shape, out_dtype)
-        return function(subscripts, a, b, out=out, dtype=dtype, casting=casting, order=order)
+        return function(subscripts, a, b, out=out, dtype=dtype, casting=casting, order=order,
+                        **keywords)
 
+    # numpy's optimize=False rules, whatever optimize einviz is given (docs/api.md).
     expected, refused = numpy_or_error(lambda: call(np.einsum))
     if refused is not None:
         with refused_alike(refused, a, b, *([] if out_dtype is None else [np.zeros(1, out_dtype)]),
                            dtype=dtype):
-            call(einsum)
+            call(einsum, optimize=optimize)
         return
-    assert_matches(no_warnings(lambda: call(einsum)), expected)
+    assert_matches(no_warnings(lambda: call(einsum, optimize=optimize)), expected)
 
 
 # -- order= and 0-d results --------------------------------------------------------------------
@@ -605,3 +608,10 @@ def test_an_operand_cast_to_the_result_dtype_is_cast_chunk_by_chunk() -> None:
         tracemalloc.stop()
     assert peak < a.size * 8 / 10
     np.testing.assert_allclose(result, np.einsum("ij,j->i", a, v))
+
+
+def test_with_no_step_to_make_nothing_is_converted_like_numpy():
+    # A size-0 label: numpy multiplies nothing, so an object it could not convert is never read.
+    ops = (np.ones((0,), bool), np.array([[-1, -1]], object))
+    expected = np.einsum("a,ab->b", *ops, dtype="uint8", casting="unsafe")
+    assert_matches(einsum("a,ab->b", *ops, dtype="uint8", casting="unsafe"), expected)
