@@ -173,17 +173,21 @@ def run(
     if out is not None:
         _check_out_fits(p, out, result_dtype, casting)
     # Numbers are cast chunk by chunk as they are multiplied (a broadcast view is never
-    # copied whole); objects and text are converted up front, where conversion may fail
-    # (with no step to make, numpy converts nothing, so nothing can fail).
-    cast = [a if p.n_steps == 0 or (
-                a.dtype.kind in _NUMERIC_KINDS and "O" not in (a.dtype.kind, result_dtype.kind))
-            else _cast(a, k, result_dtype) for k, a in enumerate(arrays)]
+    # copied whole); objects and text are converted up front, where conversion may fail:
+    # only the values numpy reads (a repeated label's diagonal; none when there is no step).
+    operands = [_diagonal(term, a) for term, a in zip(p.terms, arrays)]
+    operands = [(labels, a if p.n_steps == 0 or (
+                    a.dtype.kind in _NUMERIC_KINDS and "O" not in (a.dtype.kind, result_dtype.kind))
+                 else _cast(a, k, result_dtype)) for k, (labels, a) in enumerate(operands)]
     # Python objects do their own arithmetic, under the caller's rules. numpy.einsum never
     # warns about a float overflow, inf * 0 or a cast into out (but for complex to real,
     # its ComplexWarning): nor does einviz.
     quiet = np.errstate(all="ignore") if result_dtype.kind != "O" else contextlib.nullcontext()
     with quiet:
-        result = _compute(p, cast, result_dtype)
+        # numpy's loops multiply and add half floats in single precision, rounding only what
+        # they store: so does einviz (a float16 product is not rounded before it is added).
+        working = np.dtype(np.float32) if result_dtype == np.float16 else result_dtype
+        result = _compute(p, operands, working).astype(result_dtype, copy=False)
         if out is not None:
             np.copyto(out, result, casting=casting)
             return out
@@ -320,19 +324,33 @@ def _check_out_fits(
         )
 
 
-def loop_view(p: LoopPlan, operand: int, array: np.ndarray) -> np.ndarray:
-    """A zero-copy view of an operand with one axis per loop label, in loop order.
+def loop_view(p: LoopPlan, labels: tuple[str, ...], array: np.ndarray) -> np.ndarray:
+    """A zero-copy view of an operand (whose axes carry ``labels``) with one axis per loop
+    label, in loop order.
 
     Repeated labels become the diagonal; labels the operand lacks get size 1 (stride 0).
     """
     shape = [1] * len(p.labels)
     strides = [0] * len(p.labels)
     position = {label: k for k, label in enumerate(p.labels)}
-    for label, size, stride in zip(p.terms[operand], array.shape, array.strides):
+    for label, size, stride in zip(labels, array.shape, array.strides):
         k = position[label]
         shape[k] = size
         strides[k] += stride
     return as_strided(array, shape=tuple(shape), strides=tuple(strides))
+
+
+def _diagonal(labels: tuple[str, ...], array: np.ndarray) -> tuple[tuple[str, ...], np.ndarray]:
+    """The operand with every repeated label taken along its diagonal (a view, as numpy's
+    einsum takes it before reading a value), and the labels of its axes."""
+    left = list(labels)
+    view = array
+    while len(set(left)) < len(left):
+        first = next(k for k, label in enumerate(left) if label in left[k + 1 :])
+        second = left.index(left[first], first + 1)
+        view = np.diagonal(view, 0, first, second)
+        left = [x for k, x in enumerate(left) if k not in (first, second)] + [left[first]]
+    return tuple(left), view
 
 
 def output_view(p: LoopPlan, array: np.ndarray) -> np.ndarray:
@@ -341,13 +359,7 @@ def output_view(p: LoopPlan, array: np.ndarray) -> np.ndarray:
     Diagonals come from :func:`numpy.diagonal` and the order from a transpose, so the
     view's ``base`` is the operand's and it is writeable when the operand is.
     """
-    labels = list(p.terms[0])
-    view = array
-    while len(set(labels)) < len(labels):
-        first = next(k for k, label in enumerate(labels) if label in labels[k + 1 :])
-        second = labels.index(labels[first], first + 1)
-        view = np.diagonal(view, 0, first, second)
-        labels = [x for k, x in enumerate(labels) if k not in (first, second)] + [labels[first]]
+    labels, view = _diagonal(p.terms[0], array)
     view = view.transpose([labels.index(label) for label in p.output])
     if array.flags.writeable and not view.flags.writeable:
         view.flags.writeable = True
@@ -385,7 +397,9 @@ def _cast(array: np.ndarray, k: int, dtype: np.dtype) -> np.ndarray:
         ) from None
 
 
-def _compute(p: LoopPlan, arrays: list[np.ndarray], dtype: np.dtype) -> np.ndarray:
+def _compute(
+    p: LoopPlan, operands: list[tuple[tuple[str, ...], np.ndarray]], dtype: np.dtype
+) -> np.ndarray:
     """Multiply broadcast loop views and sum the summed (innermost) axes, chunk by chunk.
 
     Python objects are summed as numpy's einsum sums them: each output cell starts at ``0``
@@ -397,7 +411,7 @@ def _compute(p: LoopPlan, arrays: list[np.ndarray], dtype: np.dtype) -> np.ndarr
     result = np.zeros(p.out_shape, dtype=dtype)
     if p.n_steps == 0:
         return result
-    views = [loop_view(p, k, a) for k, a in enumerate(arrays)]
+    views = [loop_view(p, labels, a) for labels, a in operands]
     # Split the loop axes at `split`: the axes from there on fit in a chunk; the axis
     # before it is cut in blocks and the ones before that are walked one index at a time.
     tail = 1

@@ -615,3 +615,22 @@ def test_with_no_step_to_make_nothing_is_converted_like_numpy():
     ops = (np.ones((0,), bool), np.array([[-1, -1]], object))
     expected = np.einsum("a,ab->b", *ops, dtype="uint8", casting="unsafe")
     assert_matches(einsum("a,ab->b", *ops, dtype="uint8", casting="unsafe"), expected)
+
+
+def test_only_the_values_numpy_reads_are_converted_like_numpy():
+    # "aa": numpy reads the diagonal alone; the -1 off it never meets the uint8 cast.
+    square = np.array([[0, -1], [0, 2]], object)
+    expected = np.einsum("aa,->", square, np.array(True), dtype="uint8", casting="unsafe")
+    assert_matches(einsum("aa,->", square, np.array(True), dtype="uint8", casting="unsafe"),
+                   expected)
+    words = np.array([["1.5", "x"], ["y", "2"]])
+    assert_matches(einsum("ii", words, dtype=float, casting="unsafe"),
+                   np.einsum("ii", words, dtype=float, casting="unsafe"))
+
+
+def test_half_floats_are_multiplied_and_added_in_single_precision_like_numpy():
+    # 53 * -39 = -2067 is no float16 (it would round to -2068 before the 53 is added).
+    ops = (np.array([[53], [53]], np.int8), np.array(True), np.array([[-39], [1]], np.int8))
+    keywords = {"dtype": "float16", "casting": "unsafe"}
+    assert_matches(einsum("...ba,,bc", *ops, **keywords), np.einsum("...ba,,bc", *ops, **keywords))
+    assert einsum("...ba,,bc", *ops, **keywords)[0, 0] == -2014
