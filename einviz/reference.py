@@ -20,7 +20,7 @@ from .errors import ArgumentTypeError, EinvizError, PathError, ShapeError
 from .plan import LoopPlan, _is_size, as_operand, bind
 from .subscripts import parse_call
 
-__all__ = ["CHUNK_ELEMENTS", "compute_dtype", "einsum", "is_view", "run"]
+__all__ = ["CHUNK_ELEMENTS", "compute_dtype", "einsum", "is_view", "run", "working_dtype"]
 
 #: How many products the reference einsum holds in memory at once (per chunk).
 CHUNK_ELEMENTS = 1 << 16
@@ -184,10 +184,8 @@ def run(
     # its ComplexWarning): nor does einviz.
     quiet = np.errstate(all="ignore") if result_dtype.kind != "O" else contextlib.nullcontext()
     with quiet:
-        # numpy's loops multiply and add half floats in single precision, rounding only what
-        # they store: so does einviz (a float16 product is not rounded before it is added).
-        working = np.dtype(np.float32) if result_dtype == np.float16 else result_dtype
-        result = _compute(p, operands, working).astype(result_dtype, copy=False)
+        result = _compute(p, operands, working_dtype(result_dtype))
+        result = result.astype(result_dtype, copy=False)
         if out is not None:
             np.copyto(out, result, casting=casting)
             return out
@@ -244,6 +242,17 @@ def compute_dtype(
                 "to let einsum promote them",
             )
     return wanted
+
+
+def working_dtype(dtype: np.dtype) -> np.dtype:
+    """The dtype numpy's loops multiply and add in for a result of ``dtype``: the same, but
+    for half floats, which they multiply and add in single precision (rounding only what they
+    store; a float16 product is not rounded before it is added).
+
+    >>> working_dtype(np.dtype(np.float16)), working_dtype(np.dtype(np.int8))
+    (dtype('float32'), dtype('int8'))
+    """
+    return np.dtype(np.float32) if dtype == np.float16 else dtype
 
 
 def _check_order(order: Any) -> Literal["C", "F", "A", "K"]:

@@ -24,7 +24,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from .errors import ArgumentTypeError, EinvizError, StepIndexError
 from .plan import LoopPlan, _operand_names, as_operand, plan
-from .reference import check_shapes, compute_dtype, is_view, run
+from .reference import check_shapes, compute_dtype, is_view, run, working_dtype
 from .subscripts import parse_call
 
 __all__ = ["Cell", "Step", "StepIndexError", "Trace", "trace"]
@@ -156,8 +156,9 @@ class Trace:
 
     Attributes:
         dtype: the dtype every factor, product and running sum is in: the dtype
-            :func:`einviz.einsum` computes in for the same call (see
-            :func:`einviz.reference.compute_dtype`).
+            :func:`einviz.einsum` multiplies and adds in for the same call (see
+            :func:`einviz.reference.compute_dtype`; float32 for a float16 result, as in
+            numpy's loops).
 
     Raises:
         ShapeError: the operands' shapes are not the planned ones.
@@ -195,7 +196,7 @@ class Trace:
         # The steps compute in the dtype einsum computes in: numpy's rule with dtype= and
         # out=, which numpy ignores for a view (one operand, nothing summed).
         view = is_view(loop_plan, out)
-        self.dtype = compute_dtype(arrays, None if view else dtype, casting, out)
+        self.dtype = working_dtype(compute_dtype(arrays, None if view else dtype, casting, out))
         self.operands = tuple(arrays)
         self.result = np.asarray(run(loop_plan, arrays, out=out, dtype=dtype, casting=casting))
         sizes = [loop_plan.sizes[label] for label in loop_plan.labels]

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 import einviz
 from einviz import ArgumentTypeError, EinvizError, ShapeError, einsum, plan, trace
-from einviz.reference import compute_dtype, is_view
+from einviz.reference import compute_dtype, is_view, working_dtype
 from einviz.testing import einsum_problems
 
 #: Every dtype einsum computes in: bool, signed and unsigned integers, floats, complex, objects.
@@ -137,7 +137,7 @@ def test_a_trace_with_out_computes_in_the_same_dtype_as_einsum(dtype, out_dtype)
         return
     t = no_warnings(lambda: trace("i,i->", a, a, out=np.zeros((), out_dtype)))
     steps = list(t)
-    assert t.dtype == compute_dtype([a, a], out=np.zeros((), out_dtype))
+    assert t.dtype == working_dtype(compute_dtype([a, a], out=np.zeros((), out_dtype)))
     assert_matches(np.asarray(steps[-1].running_sum).astype(out_dtype)[()], expected[()])
     assert_matches(t.result, expected)
 
@@ -634,3 +634,11 @@ def test_half_floats_are_multiplied_and_added_in_single_precision_like_numpy():
     keywords = {"dtype": "float16", "casting": "unsafe"}
     assert_matches(einsum("...ba,,bc", *ops, **keywords), np.einsum("...ba,,bc", *ops, **keywords))
     assert einsum("...ba,,bc", *ops, **keywords)[0, 0] == -2014
+
+
+def test_a_trace_of_half_floats_adds_in_single_precision_as_einsum_does():
+    ops = (np.array([53, 53], np.float16), np.array([-39, 1], np.float16))
+    t = trace("i,i->", *ops)
+    assert t.dtype == np.float32 and t.result.dtype == np.float16
+    assert [float(s.product) for s in t] == [-2067.0, 53.0]  # -2067 is no float16
+    assert np.float16(t[-1].running_sum) == t.result == np.einsum("i,i->", *ops) == -2014
