@@ -4,7 +4,7 @@ For each expression: the best time of several runs of ``einviz.einsum`` and of
 ``numpy.einsum`` (optimize=False, numpy's own loop) on the same operands, their ratio, and
 the peak memory einviz's call allocates (tracemalloc) against the output's size and against
 the size of all the products at once. The products are made a bounded chunk at a time
-(``einviz.plan.CHUNK_ELEMENTS``), so the peak stays near the output plus one chunk however
+(``einviz.reference.CHUNK_ELEMENTS``), so the peak stays near the output plus one chunk however
 many steps there are. Requirements (issue 2): ``bij,bjk->bik`` with b=8, i=j=k=64 within 10x
 of numpy.einsum, never holding more than a bounded chunk of products in memory: here, the
 peak above the output is at most 4 chunks in every case, from 512 steps to 8 million.
@@ -26,7 +26,7 @@ from collections.abc import Callable
 import numpy as np
 
 import einviz
-from einviz.plan import CHUNK_ELEMENTS
+from einviz.reference import CHUNK_ELEMENTS
 
 REQUIREMENT = ("bij,bjk->bik", 10.0)
 #: The most memory einviz's call may hold above its output, in chunks of products.

@@ -19,7 +19,8 @@ from .errors import (
     SubscriptError,
 )
 from .explain import PATTERNS, Explanation, explain
-from .plan import Limits, LoopPlan, einsum, get_limits, limits, plan
+from .plan import Limits, LoopPlan, get_limits, limits, plan
+from .reference import einsum
 from .subscripts import Equation, parse
 from .trace import Cell, Step, Trace, trace
 

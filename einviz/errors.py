@@ -15,13 +15,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 __all__ = [
-    "EinvizError",
-    "SubscriptError",
-    "ShapeError",
-    "LimitError",
     "ArgumentTypeError",
+    "EinvizError",
+    "LimitError",
     "PathError",
+    "ShapeError",
     "StepIndexError",
+    "SubscriptError",
     "caret_line",
     "printable",
     "quoted",
@@ -111,6 +111,29 @@ def _shown_with_positions(text: str, positions: Iterable[int]) -> tuple[str, lis
     return "".join(shown), marks
 
 
+#: The most characters of the subscripts a message shows: a longer text is cut around the
+#: first caret (laying out a million characters would take seconds and megabytes).
+WINDOW = 100
+_CUT = "[...]"
+
+
+def _window(text: str, positions: tuple[int, ...]) -> tuple[str, list[int], str]:
+    """The part of ``text`` a message shows, the positions moved to match, and a line that
+    says what was cut (empty when nothing was)."""
+    if len(text) <= WINDOW:
+        return text, list(positions), ""
+    first = max(min(positions, default=0), 0)
+    start = max(0, min(first - WINDOW // 4, len(text) - WINDOW))
+    end = start + WINDOW
+    head = _CUT if start else ""
+    tail = _CUT if end < len(text) else ""
+    moved = [p - start + len(head) for p in positions
+             if start <= p < end or (p >= len(text) and not tail)]
+    said = (f"(the subscripts are {len(text):,} characters long: characters {start:,} to "
+            f"{min(end, len(text)) - 1:,} are shown)")
+    return head + text[start:end] + tail, moved, said
+
+
 class EinvizError(ValueError):
     """The root of every error einviz raises for bad input.
 
@@ -149,13 +172,15 @@ class EinvizError(ValueError):
         # Every part is shown escaped where it does not print (an ANSI escape in the
         # subscripts must not recolour the terminal); the carets follow the escapes.
         lines = ["\n".join(printable(line) for line in self.problem.split("\n"))]
+        cut = ""
         if self.subscripts:  # an empty text has nothing to point at
-            shown, columns = _shown_with_positions(self.subscripts, self.positions)
+            text, positions, cut = _window(self.subscripts, self.positions)
+            shown, columns = _shown_with_positions(text, positions)
             lines.append("    " + shown)
             carets = caret_line(columns)
             if carets:
                 lines.append("    " + carets)
-        lines.extend("  " + printable(detail) for detail in self.details)
+        lines.extend("  " + printable(detail) for detail in (*self.details, *[cut][:bool(cut)]))
         if self.hint:
             lines.append("  hint: " + printable(self.hint))
         return "\n".join(lines)

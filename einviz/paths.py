@@ -291,7 +291,7 @@ class ContractionPath:
 
     def _replay(self, arrays: Sequence[Any]) -> dict[str, Any]:
         """Every array of the path by name: the operands, then each step's result."""
-        from .plan import einsum
+        from .reference import einsum
 
         values: dict[str, Any] = dict(zip(self.names, arrays))
         for step in self.steps:

@@ -1,10 +1,10 @@
-"""Bind an :class:`Equation` to shapes: the :class:`LoopPlan`, and the reference einsum.
+"""Bind an :class:`Equation` to shapes: the :class:`LoopPlan`, and the limits.
 
 A loop plan is everything about an einsum that does not depend on the values: the size of
 every label, which labels are free (kept in the output) and which are summed, the order of
-the loops, how many multiply-adds they make, and the loop code a person would write. Running
-it (:meth:`LoopPlan.einsum`) is the reference einsum every backend is checked against: it
-multiplies broadcast views of the operands and sums them, a bounded chunk at a time.
+the loops, how many multiply-adds they make, and the loop code a person would write. The
+:class:`Limits` are checked here, before any work. Running a plan is the next stages' job:
+:func:`einviz.einsum` (``einviz.reference``) computes it, :func:`einviz.trace` traces it.
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
-from .errors import ArgumentTypeError, EinvizError, LimitError, PathError, ShapeError
+from .errors import ArgumentTypeError, EinvizError, LimitError, ShapeError
 from .subscripts import ELLIPSIS, Equation, parse_call
 
-__all__ = ["Limits", "LoopPlan", "default_names", "einsum", "get_limits", "limits", "plan"]
+__all__ = ["Limits", "LoopPlan", "as_operand", "bind", "default_names", "get_limits", "limits",
+           "plan"]
 
 #: Names for the dimensions an ellipsis stands for: letters no subscripts text can use.
 _ELLIPSIS_NAMES = "αβγδεζηθκλμξπρστυφχψωΓΔΘΛΞΠΦΨΩбгджзилпфцчшщыэюяБГДЖЗИЛПФЦЧШЩЭЮЯ"
@@ -40,21 +40,6 @@ _DEFAULT_NAMES = tuple("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 #: The names the loop code uses itself: no operand may take them.
 _LOOP_CODE_NAMES = ("out", "np", "range")
 
-_CASTINGS = ("no", "equiv", "safe", "same_kind", "unsafe")
-
-#: The dtype kinds einsum multiplies and adds in: bool, integers, floats, complex, objects.
-_NUMERIC_KINDS = "biufcO"
-_KIND_WORDS = {"U": "text", "S": "bytes", "T": "text", "M": "dates", "m": "time spans",
-               "V": "raw or structured records"}
-_DTYPE_HINT = ("einsum multiplies and adds booleans, integers, floats, complex numbers and "
-               "Python objects; convert the operand first, e.g. with .astype(float)")
-
-#: numpy's strategies for ``optimize=`` (``True`` means ``"greedy"``).
-_STRATEGIES = ("greedy", "optimal")
-
-#: How many products the reference einsum holds in memory at once (per chunk).
-CHUNK_ELEMENTS = 1 << 16
-
 
 @dataclass(frozen=True)
 class Limits:
@@ -63,7 +48,7 @@ class Limits:
     The defaults keep one call to about a minute and about 2 GB at most: 10¹⁰ multiply-adds
     take the reference einsum some tens of seconds, and an output of 2²⁷ elements is 2 GiB
     in the widest common dtype (complex128, 16 bytes), 1 GiB in float64. The chunks of
-    products the reference multiplies are small (:data:`CHUNK_ELEMENTS`) and not counted.
+    products the reference multiplies are small (:data:`einviz.reference.CHUNK_ELEMENTS`) and not counted.
 
     Attributes:
         max_steps: the most multiply-adds (the product of all label sizes) to compute
@@ -84,7 +69,9 @@ class Limits:
     max_drawn_dims: int = 16
 
 
-_LIMITS: contextvars.ContextVar[Limits] = contextvars.ContextVar("einviz_limits", default=Limits())
+_DEFAULT_LIMITS = Limits()  # frozen: one instance can be every context's default
+_LIMITS: contextvars.ContextVar[Limits] = contextvars.ContextVar("einviz_limits",
+                                                                default=_DEFAULT_LIMITS)
 
 
 def get_limits() -> Limits:
@@ -305,13 +292,7 @@ class LoopPlan:
         rows.append(f"  steps {self.n_steps:,}   flops {self.flops:,}   out shape {self.out_shape}")
         return "\n".join(rows)
 
-    # -- running -------------------------------------------------------------------------
-    def trace(self, *operands: Any) -> Any:
-        """Trace every step of this plan on operands: see :class:`einviz.trace.Trace`."""
-        from .trace import Trace
-
-        return Trace(self, operands)
-
+    # -- limits --------------------------------------------------------------------------
     def check_limits(self) -> None:
         """Refuse the problem, before allocating anything, when it is over a limit."""
         bounds = get_limits()
@@ -333,300 +314,22 @@ class LoopPlan:
                 hint="raise it with `with einviz.limits(max_elements=...)`, or use smaller operands",
             )
 
-    def loop_view(self, operand: int, array: np.ndarray) -> np.ndarray:
-        """A zero-copy view of an operand with one axis per loop label, in loop order.
-
-        Repeated labels become the diagonal; labels the operand lacks get size 1 (stride 0).
-        """
-        shape = [1] * len(self.labels)
-        strides = [0] * len(self.labels)
-        position = {label: k for k, label in enumerate(self.labels)}
-        for label, size, stride in zip(self.terms[operand], array.shape, array.strides):
-            k = position[label]
-            shape[k] = size
-            strides[k] += stride
-        return as_strided(array, shape=tuple(shape), strides=tuple(strides))
-
-    def output_view(self, array: np.ndarray) -> np.ndarray:
-        """For one operand with nothing summed: the result as a view of it (like numpy).
-
-        Diagonals come from :func:`numpy.diagonal` and the order from a transpose, so the
-        view's ``base`` is the operand's and it is writeable when the operand is.
-        """
-        labels = list(self.terms[0])
-        view = array
-        while len(set(labels)) < len(labels):
-            first = next(k for k, label in enumerate(labels) if label in labels[k + 1 :])
-            second = labels.index(labels[first], first + 1)
-            view = np.diagonal(view, 0, first, second)
-            labels = [x for k, x in enumerate(labels) if k not in (first, second)] + [labels[first]]
-        view = view.transpose([labels.index(label) for label in self.output])
-        if array.flags.writeable and not view.flags.writeable:
-            view.flags.writeable = True
-        return view
-
-    def einsum(
-        self,
-        *operands: Any,
-        out: np.ndarray | None = None,
-        dtype: Any = None,
-        order: str = "K",
-        casting: str = "safe",
-    ) -> Any:
-        """Run the plan: the reference einsum on operands of the planned shapes.
+    def einsum(self, *operands: Any, **keywords: Any) -> Any:
+        """Run the plan: ``einviz.einsum(plan, *operands, **keywords)``, but never unwrapping
+        a 0-d result. Kept for the callers that still use it; new code calls
+        :func:`einviz.einsum` with the plan (this is plan.py's one import of the reference).
 
         >>> p = plan("ij,jk->ik", shapes=[(2, 2), (2, 2)])
         >>> p.einsum(np.eye(2), np.array([[1, 2], [3, 4]]))
         array([[1., 2.],
                [3., 4.]])
         """
-        arrays = [np.asarray(a) for a in operands]
-        shapes = tuple(a.shape for a in arrays)
-        if shapes != self.shapes:
-            raise ShapeError(
-                "the operands' shapes differ from the planned shapes",
-                subscripts=str(self.equation),
-                details=[f"planned: {self.shapes}", f"given:   {shapes}"],
-                hint="make a new plan for these operands",
-            )
-        self.check_limits()
-        order = "K" if order is None else order
-        if not isinstance(order, str) or order.upper() not in ("C", "F", "A", "K"):
-            raise EinvizError(
-                f"order must be one of 'C', 'F', 'A' or 'K', not {order!r}",
-                hint="order sets the memory layout of the result, as in numpy",
-            )
-        order = order.upper()
-        if not isinstance(casting, str) or casting not in _CASTINGS:
-            raise EinvizError(
-                f"casting must be one of {', '.join(map(repr, _CASTINGS))}, not {casting!r}",
-                hint="casting is numpy's rule for dtype= and out=",
-            )
-        if (
-            out is None and self.n_operands == 1 and not self.summed
-            and len(set(self.terms[0])) == len(self.output)
-            and (dtype is None or _as_dtype(dtype) == arrays[0].dtype)
-        ):
-            # One operand and nothing summed: like numpy, return a view (transpose/diagonal).
-            # No arithmetic, so any dtype will do (numpy transposes an array of text too).
-            view = self.output_view(arrays[0])
-            return view if order == "K" else _ordered(view, order, arrays)
-        result_dtype = _result_dtype(arrays, dtype, casting)
-        if out is not None:
-            _check_out(self, out, result_dtype, casting)
-        # Numbers are cast chunk by chunk as they are multiplied (a broadcast view is never
-        # copied whole); objects and text are converted up front, where conversion may fail.
-        cast = [a if a.dtype.kind in _NUMERIC_KINDS and "O" not in (a.dtype.kind, result_dtype.kind)
-                else _cast(a, k, result_dtype) for k, a in enumerate(arrays)]
-        if result_dtype.kind == "O":
-            # Python objects do their own arithmetic, under the caller's rules.
-            result = _compute(self, cast, result_dtype)
-        else:
-            # numpy.einsum never warns about a float overflow or inf * 0: nor does einviz.
-            with np.errstate(all="ignore"):
-                result = _compute(self, cast, result_dtype)
-        if out is not None:
-            np.copyto(out, result, casting=casting)
-            return out
-        return _ordered(result, order, arrays)
+        from .reference import run
 
+        return run(self, operands, **keywords)
 
 def _sizes_line(p: LoopPlan) -> str:
     return "sizes: " + ", ".join(f"{label}={p.sizes[label]}" for label in p.labels)
-
-
-def _ordered(result: np.ndarray, order: str, arrays: list[np.ndarray]) -> np.ndarray:
-    if order == "A":
-        fortran = bool(arrays) and all(a.flags.f_contiguous and not a.flags.c_contiguous for a in arrays)
-        order = "F" if fortran else "C"
-    if order == "C":
-        return np.ascontiguousarray(result)
-    if order == "F":
-        return np.asfortranarray(result)
-    return result
-
-
-def _as_dtype(dtype: Any) -> np.dtype:
-    """``dtype=`` as a numpy dtype; a name numpy does not know is refused in einviz's words."""
-    try:
-        return np.dtype(dtype)
-    except (TypeError, ValueError):
-        raise ArgumentTypeError(
-            f"dtype={dtype!r} is not a numpy dtype",
-            hint="e.g. dtype=np.float64, dtype='float32' or dtype=int",
-        ) from None
-
-
-def _kind(dtype: np.dtype) -> str:
-    words = _KIND_WORDS.get(dtype.kind, "not numbers")
-    return f"{dtype} ({words})"
-
-
-def _result_dtype(arrays: list[np.ndarray], dtype: Any, casting: str) -> np.dtype:
-    """The dtype einsum computes in: ``dtype`` (operands cast under ``casting``), else the
-    operands' common dtype; refused when it is not one einsum can multiply and add in."""
-    if dtype is None:
-        for k, array in enumerate(arrays):
-            if array.dtype.kind not in _NUMERIC_KINDS:
-                raise ArgumentTypeError(
-                    f"operand {k} has dtype {_kind(array.dtype)}, which einsum cannot multiply "
-                    "or add",
-                    details=[f"operand dtypes: {', '.join(str(a.dtype) for a in arrays)}"]
-                    if len(arrays) > 1 else [],
-                    hint=_DTYPE_HINT,
-                )
-        wanted = np.result_type(*arrays) if arrays else np.dtype(float)
-    else:
-        wanted = _as_dtype(dtype)
-        if wanted.kind not in _NUMERIC_KINDS:
-            raise ArgumentTypeError(
-                f"dtype={_kind(wanted)} is not a dtype einsum can multiply or add in",
-                hint="einsum computes in booleans, integers, floats, complex numbers or Python "
-                     "objects, e.g. dtype=np.float64",
-            )
-    # As numpy, also without dtype=: casting='no' or 'equiv' refuses promoting mixed operands.
-    for k, array in enumerate(arrays):
-        if not np.can_cast(array.dtype, wanted, casting=casting):
-            raise ArgumentTypeError(
-                f"cannot cast operand {k} from {array.dtype} to {wanted} under casting={casting!r}",
-                hint="pass casting='unsafe' (or 'same_kind') to allow it, as in numpy"
-                if dtype is not None else
-                f"the operands' common dtype is {wanted}; pass casting='safe' (numpy's default) "
-                "to let einsum promote them",
-            )
-    return wanted
-
-
-def _cast(array: np.ndarray, k: int, dtype: np.dtype) -> np.ndarray:
-    """An operand in the dtype einsum computes in (text that is no number is refused)."""
-    if array.dtype.kind in _NUMERIC_KINDS:
-        # A numeric cast cannot fail; an object's own conversion error passes through.
-        return array.astype(dtype, copy=False)
-    try:
-        return array.astype(dtype, copy=False)
-    except (TypeError, ValueError) as e:
-        raise EinvizError(
-            f"cannot convert operand {k} from {_kind(array.dtype)} to {dtype}",
-            details=[str(e).splitlines()[0] if str(e) else type(e).__name__],
-            hint=_DTYPE_HINT,
-        ) from None
-
-
-def _check_out(p: LoopPlan, out: Any, result_dtype: np.dtype, casting: str) -> None:
-    if not isinstance(out, np.ndarray):
-        raise ArgumentTypeError(
-            f"out must be a numpy array, not {type(out).__name__}",
-            hint="pass out=np.empty(shape, dtype) or leave it out",
-        )
-    if not out.flags.writeable:
-        raise EinvizError(
-            "out is read-only: einsum cannot write the result into it",
-            details=[f"out: shape {out.shape}, dtype {out.dtype}, writeable False"],
-            hint="pass a writeable array (such as out.copy()), or no out= at all",
-        )
-    if out.dtype.kind not in _NUMERIC_KINDS:
-        raise ArgumentTypeError(
-            f"out has dtype {_kind(out.dtype)}, which einsum cannot write a result into",
-            hint="pass out= an array of booleans, integers, floats, complex numbers or objects",
-        )
-    if out.shape != p.out_shape:
-        raise ShapeError(
-            f"out has shape {out.shape} but the result has shape {p.out_shape}",
-            subscripts=str(p.equation),
-            positions=[i for i in p.equation.output_positions if i >= 0],
-            hint="allocate out with the result's shape",
-        )
-    if not np.can_cast(result_dtype, out.dtype, casting=casting):
-        raise ArgumentTypeError(
-            f"cannot cast the result from {result_dtype} to out's {out.dtype} under "
-            f"casting={casting!r}",
-            hint="pass casting='unsafe' (or 'same_kind') to allow it, as in numpy",
-        )
-
-
-def _compute(p: LoopPlan, arrays: list[np.ndarray], dtype: np.dtype) -> np.ndarray:
-    """Multiply broadcast loop views and sum the summed (innermost) axes, chunk by chunk.
-
-    Python objects are summed as numpy's einsum sums them: each output cell starts at ``0``
-    and adds its products one at a time, in loop order, even when nothing is summed
-    (``0 + a*b``); so ``"i->"`` on strings raises their own ``TypeError``, as in numpy.
-    """
-    n_free = len(p.free)
-    full = [p.sizes[label] for label in p.labels]
-    result = np.zeros(p.out_shape, dtype=dtype)
-    if p.n_steps == 0:
-        return result
-    views = [p.loop_view(k, a) for k, a in enumerate(arrays)]
-    # Split the loop axes at `split`: the axes from there on fit in a chunk; the axis
-    # before it is cut in blocks and the ones before that are walked one index at a time.
-    tail = 1
-    split = len(full)
-    while split > 0 and tail * full[split - 1] <= CHUNK_ELEMENTS:
-        split -= 1
-        tail *= full[split]
-    if split == 0:
-        product = _product(views, (), dtype)
-        if dtype.kind != "O":
-            # One chunk: its sums keep the operands' memory layout (numpy's order='K'). Added
-            # to zero like numpy's cells (so -0.0 comes out 0.0), and never a view of an operand.
-            return np.asarray(np.add(_reduce(product, n_free, dtype), np.zeros((), dtype), dtype=dtype))
-        _add_into(result[...], product, dtype)
-        return result
-    axis = split - 1
-    block = max(1, CHUNK_ELEMENTS // tail)
-    for outer in np.ndindex(*full[:axis]):
-        for start in range(0, full[axis], block):
-            piece = slice(start, start + block)
-            chunk = _product(views, outer + (piece,), dtype)
-            # The chunk covers whole sums (its cells are finished), or it is part of the sum
-            # of the cell `outer[:n_free]`: either way its sums add into those cells. (A view
-            # through Ellipsis even for one cell: its sum wraps silently like numpy's.)
-            cells = outer + (piece,) if axis < n_free else outer[:n_free]
-            _add_into(result[cells + (Ellipsis,)], chunk, dtype)
-    return result
-
-
-def _add_into(cells: np.ndarray, chunk: np.ndarray, dtype: np.dtype) -> None:
-    """Add the sums of ``chunk`` over its axes after ``cells.ndim`` into ``cells`` (a view)."""
-    kept = cells.ndim
-    if dtype.kind != "O":
-        cells += _reduce(chunk, kept, dtype)
-        return
-    # Objects: cell + p0 + p1 + ..., left to right in loop order, as numpy's einsum does.
-    flat = chunk.reshape(chunk.shape[:kept] + (-1,))
-    np.add.reduce(np.concatenate([cells[..., np.newaxis], flat], axis=-1), axis=-1, out=cells)
-
-
-def _product(views: list[np.ndarray], index: tuple, dtype: np.dtype) -> np.ndarray:
-    def take(view: np.ndarray) -> np.ndarray:
-        # A size-1 axis (absent or broadcast label) is read at 0 whatever the loop index.
-        key = tuple(
-            (0 if isinstance(i, int) else slice(None)) if size == 1 else i
-            for i, size in zip(index, view.shape)
-        )
-        # Ellipsis keeps a 0-d array an array: a Python object read out of one would be
-        # multiplied by numpy's rules for its type (a str by numpy's string multiply).
-        return view[key + (Ellipsis,)]
-
-    product = take(views[0])
-    if product.dtype != dtype:
-        product = product.astype(dtype)
-    for view in views[1:]:
-        # The casts were checked against the caller's casting rule up front.
-        product = np.multiply(product, take(view), dtype=dtype, casting="unsafe")
-        if not isinstance(product, np.ndarray):  # a ufunc returns a 0-d result unwrapped
-            cell = np.empty((), dtype=dtype)
-            cell[()] = product
-            product = cell
-    return product
-
-
-def _reduce(chunk: np.ndarray, n_kept: int, dtype: np.dtype) -> np.ndarray:
-    """Sum every axis of ``chunk`` after the first ``n_kept``."""
-    axes = tuple(range(n_kept, chunk.ndim))
-    if not axes:
-        return chunk
-    return np.add.reduce(chunk, axis=axes, dtype=dtype)
 
 
 # -- binding --------------------------------------------------------------------------------
@@ -955,162 +658,3 @@ def _label_sizes(
     return sizes
 
 
-# -- the drop-in ----------------------------------------------------------------------------
-def einsum(
-    *operands: Any,
-    out: np.ndarray | None = None,
-    dtype: Any = None,
-    order: str = "K",
-    casting: str = "safe",
-    optimize: Any = False,
-) -> Any:
-    """A drop-in for :func:`numpy.einsum`, computed by einviz's own loop plan.
-
-    Called as ``einsum(subscripts, *operands, ...)`` or in the sublist form
-    ``einsum(A, [0, 1], B, [1, 2], [0, 2])``. The result has numpy's values, shape and
-    dtype. ``optimize`` is accepted for compatibility and does not change the result.
-
-    Args:
-        *operands: the subscripts then the operands, or the sublist form.
-        out: an array to write the result into.
-        dtype: the dtype to compute in (operands are cast under ``casting``).
-        order: the memory layout of the result: ``"C"``, ``"F"``, ``"A"`` or ``"K"``.
-        casting: numpy's casting rule for ``dtype`` and ``out``.
-        optimize: checked as numpy checks it (``True``, ``False``, ``'greedy'``,
-            ``'optimal'``, ``('greedy', memory_limit)`` or ``['einsum_path', (0, 1), ...]``),
-            then ignored: the reference einsum always runs one nested loop. A strategy
-            name is checked even for one or two operands, where numpy skips the check.
-
-    Returns:
-        The result array (a view of the operand when numpy returns one, e.g. ``"ii->i"``).
-        Like numpy, floats overflow to ``inf`` and ``inf * 0`` is ``nan`` without a warning,
-        and Python objects are summed from ``0``: ``0 + p0 + p1 + ...``.
-
-    Raises:
-        EinvizError: bad subscripts, operands, sizes, or a limit (with the culprit marked).
-        ArgumentTypeError: an argument of the wrong type, e.g. an operand of text that
-            would be multiplied or added (numpy raises ``TypeError`` too).
-        PathError: an ``optimize`` path that does not contract the operands to one.
-
-    >>> einsum("ij,jk->ik", np.array([[1, 2], [3, 4]]), np.array([[1, 0], [0, 1]]))
-    array([[1, 2],
-           [3, 4]])
-    >>> einsum(np.arange(3), [0], np.arange(3), [0])
-    np.int64(5)
-    """
-    if not operands:
-        raise ShapeError(
-            "einsum needs the subscripts and at least one operand",
-            hint="e.g. einsum('ij->i', A)",
-        )
-    equation, arrays = parse_call(operands)
-    if not arrays:
-        raise ShapeError(
-            "einsum needs at least one operand",
-            subscripts=equation.text_for_carets(),
-            hint="e.g. einsum('ij->i', A)",
-        )
-    arrays = [as_operand(a, k) for k, a in enumerate(arrays)]
-    _check_optimize(optimize, len(arrays))
-    loop_plan = bind(equation, tuple(a.shape for a in arrays))
-    result = loop_plan.einsum(*arrays, out=out, dtype=dtype, order=order, casting=casting)
-    if out is None and isinstance(result, np.ndarray) and result.ndim == 0:
-        return result[()]
-    return result
-
-
-_OPTIMIZE_HINT = "e.g. optimize='greedy', ('greedy', 10**6), or the path that numpy.einsum_path returns"
-_OPTIMIZE_KINDS = "a bool, a strategy name, a (strategy, memory limit) pair or an einsum path"
-
-
-def _check_optimize(optimize: Any, n_operands: int) -> None:
-    """Accept what numpy accepts for ``optimize``; an explicit path must contract to one.
-
-    numpy takes ``True``/``False``/``None``, a strategy (``'greedy'``, ``'optimal'``), a
-    strategy with a memory limit (``('greedy', 10**6)``), or ``['einsum_path', (0, 1), …]``.
-    (numpy looks the strategy up only for three operands or more; einviz always does.)
-    """
-    if isinstance(optimize, bool) or optimize is None:
-        return
-    if isinstance(optimize, str):
-        _check_strategy(optimize)
-        return
-    if not isinstance(optimize, (list, tuple)) or not optimize or not isinstance(optimize[0], str):
-        raise ArgumentTypeError(
-            f"optimize must be {_OPTIMIZE_KINDS}, not {optimize!r}", hint=_OPTIMIZE_HINT,
-        )
-    if optimize[0] != "einsum_path":
-        limit = optimize[1] if len(optimize) == 2 else None
-        if not isinstance(limit, (int, float, np.integer, np.floating)) or isinstance(limit, bool):
-            raise ArgumentTypeError(
-                f"optimize must be {_OPTIMIZE_KINDS}, not {optimize!r}",
-                details=["a strategy with a memory limit is a pair: (name, number of elements)"],
-                hint=_OPTIMIZE_HINT,
-            )
-        _check_strategy(optimize[0])
-        if not math.isfinite(limit):
-            raise EinvizError(
-                f"the memory limit of optimize={optimize!r} must be a finite number, not {limit}",
-                hint="the limit is the largest intermediate, in elements, e.g. ('greedy', 10**6)",
-            )
-        return
-    remaining = n_operands
-    for number, contraction in enumerate(optimize[1:], start=1):
-        remaining = _check_contraction(optimize, number, contraction, remaining)
-    if remaining != 1:
-        raise PathError(
-            f"the einsum path leaves {remaining} operands, not one",
-            details=[f"path: {list(optimize)}"],
-            hint="each contraction (i, j, ...) joins its operands into one; the last leaves one",
-        )
-
-
-def _check_strategy(name: str) -> None:
-    if name not in _STRATEGIES:
-        raise EinvizError(
-            f"optimize={name!r} is not a strategy numpy knows",
-            details=[f"numpy knows: {', '.join(map(repr, _STRATEGIES))}"],
-            hint="or pass True (greedy), False, or the path that numpy.einsum_path returns",
-        )
-
-
-def _check_contraction(path: Any, number: int, contraction: Any, remaining: int) -> int:
-    """Check contraction ``number`` (from 1) of an einsum path; return the operands left after."""
-    where = f"contraction {number} of the einsum path"
-    if not isinstance(contraction, (list, tuple)):
-        raise ArgumentTypeError(
-            f"{where} is {contraction!r}, not a tuple of operand indices",
-            details=[f"path: {list(path)}"],
-            hint="write each contraction as a tuple such as (0, 1)",
-        )
-    for index in contraction:
-        if not _is_size(index):
-            raise ArgumentTypeError(
-                f"{where} holds {index!r}, which is not an operand index",
-                details=[f"path: {list(path)}"],
-                hint="operand indices are whole numbers from 0",
-            )
-    if not contraction:
-        raise PathError(
-            f"{where} names no operand",
-            details=[f"path: {list(path)}"],
-            hint="each contraction names the operands it joins, e.g. (0, 1)",
-        )
-    for index in contraction:
-        if not 0 <= index < remaining:
-            raise PathError(
-                f"{where} names operand {index}, but the operands are numbered 0 to "
-                f"{remaining - 1} there",
-                details=[f"path: {list(path)}",
-                         f"operands left before it: {remaining}"],
-                hint="each contraction removes its operands and appends the result last; "
-                     "count from 0",
-            )
-    repeated = [index for index in dict.fromkeys(contraction) if list(contraction).count(index) > 1]
-    if repeated:
-        raise PathError(
-            f"{where} names operand {repeated[0]} more than once",
-            details=[f"path: {list(path)}"],
-            hint="each contraction names distinct operands",
-        )
-    return remaining - len(contraction) + 1

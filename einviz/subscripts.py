@@ -7,11 +7,12 @@ in the text so later errors can put a caret under it.
 
 from __future__ import annotations
 
+import itertools
 import operator
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from .errors import ArgumentTypeError, SubscriptError, quoted
 
@@ -40,7 +41,19 @@ class Equation:
         term_positions: for each term, the column in ``source`` of each label.
         output_positions: the column in ``source`` of each output label (``-1`` when implicit).
 
-    ``str(eq)`` is the canonical text and ``parse(str(eq)) == eq``.
+    ``str(eq)`` is the canonical text and ``parse(str(eq)) == eq``. A hand-made equation is
+    checked as :func:`parse` checks text (a term may be given as text, ``"ij"``):
+
+    >>> Equation(("ij", "jk"), "ik", explicit=True)
+    Equation(terms=(('i', 'j'), ('j', 'k')), output=('i', 'k'), explicit=True)
+    >>> Equation((("i",),), ("k",), explicit=True)
+    Traceback (most recent call last):
+    ...
+    einviz.errors.SubscriptError: output label 'k' does not appear in any input
+        i->k
+           ^
+      input labels: i
+      hint: every output label must name an axis of some operand
 
     >>> eq = parse("ij, jk")
     >>> eq.terms, eq.output, eq.explicit
@@ -55,6 +68,40 @@ class Equation:
     source: str = field(default="", compare=False, repr=False)
     term_positions: tuple[tuple[int, ...], ...] = field(default=(), compare=False, repr=False)
     output_positions: tuple[int, ...] = field(default=(), compare=False, repr=False)
+
+    @classmethod
+    def _parsed(
+        cls,
+        terms: tuple[tuple[str, ...], ...],
+        output: tuple[str, ...],
+        explicit: bool,
+        source: str,
+        term_positions: tuple[tuple[int, ...], ...],
+        output_positions: tuple[int, ...],
+    ) -> Equation:
+        """An equation :func:`parse` has already checked: made without checking it again."""
+        equation = cls.__new__(cls)
+        for name, value in (("terms", terms), ("output", output), ("explicit", explicit),
+                            ("source", source), ("term_positions", term_positions),
+                            ("output_positions", output_positions)):
+            object.__setattr__(equation, name, value)
+        return equation
+
+    def __post_init__(self) -> None:
+        # Frozen: the normalised labels are set through object.__setattr__.
+        terms = self.terms
+        if isinstance(terms, (str, bytes)) or not hasattr(terms, "__iter__"):
+            raise ArgumentTypeError(
+                f"an Equation's terms must be a sequence of terms, not {type(terms).__name__}",
+                hint="e.g. Equation(terms=(('i', 'j'), ('j', 'k')), output=('i', 'k'), "
+                     "explicit=True), or parse('ij,jk->ik')",
+            )
+        object.__setattr__(self, "terms", tuple(_labels_of(t, f"term {k}") for k, t in enumerate(terms)))
+        object.__setattr__(self, "output", _labels_of(self.output, "the output"))
+        if not isinstance(self.explicit, bool):
+            raise ArgumentTypeError(f"explicit must be True or False, not {self.explicit!r}",
+                                    hint="explicit says whether the text has '->'")
+        _check_hand_made(self)
 
     def __str__(self) -> str:
         inputs = ",".join("".join(term) for term in self.terms)
@@ -118,11 +165,85 @@ def parse(subscripts: str | bytes) -> Equation:
             f"subscripts must be a string, not {type(subscripts).__name__}",
             hint="write einsum('ij,jk->ik', A, B), or the sublist form einsum(A, [0, 1], B, [1, 2])",
         )
+    text = subscripts
+    scanned = _scan_simple(text) or _scan(text)
+    terms, positions, output, output_positions = scanned
+    if output is None:
+        return Equation._parsed(terms, _implicit_output(terms), False, text, positions, ())
+    _check_output(terms, list(output), list(output_positions), text)
+    return Equation._parsed(terms, output, True, text, positions, output_positions)
+
+
+_Scanned = tuple[tuple[tuple[str, ...], ...], tuple[tuple[int, ...], ...],
+                 "tuple[str, ...] | None", tuple[int, ...]]
+
+_ELLIPSIS_TERM = (ELLIPSIS,)
+
+#: The characters of simple text: letters, ',', the dots of '...' and the '->'.
+_SIMPLE_CHARACTERS = frozenset(_LETTERS + ",.->")
+
+
+def _is_simple(text: str) -> bool:
+    """Whether text is letters, commas, '...' and at most one '->' with no ',' after it:
+    checked by counting (no regular expression: its backtracking stack grows with the text)."""
+    if not _SIMPLE_CHARACTERS.issuperset(text):
+        return False
+    arrows = text.count("->")
+    if arrows > 1 or text.count("-") != arrows or text.count(">") != arrows:
+        return False
+    if arrows and "," in text[text.index("->"):]:
+        return False
+    return "." not in text.replace(ELLIPSIS, "")
+
+
+def _scan_simple(text: str) -> _Scanned | None:
+    """The terms and output of text without spaces or mistakes, with their columns, read a
+    term at a time; ``None`` when the text is not that simple (then :func:`_scan` reads it,
+    and finds any mistake)."""
+    if not _is_simple(text):
+        return None
+    inputs, arrow, output_text = text.partition("->")
+    pieces = inputs.split(",")
+    # Where each term starts: one past the comma before it.
+    starts = list(itertools.accumulate(map((1).__add__, map(len, pieces[:-1])), initial=0))
+    # The two common terms (letters alone, a lone '...') are made inline, without a call
+    # per term: 250,000 terms take a fraction of a second.
+    terms = [tuple(piece) if "." not in piece else _ELLIPSIS_TERM if piece == ELLIPSIS else None
+             for piece in pieces]
+    positions = [tuple(range(start, start + len(piece))) if "." not in piece else (start,)
+                 for piece, start in zip(pieces, starts)]
+    for k, term in enumerate(terms):
+        if term is None:  # letters beside an ellipsis: the rare case
+            scanned = _simple_term(pieces[k], starts[k])
+            if scanned is None:
+                return None
+            terms[k], positions[k] = scanned
+    output = _simple_term(output_text, len(inputs) + 2) if arrow else ((), ())
+    if output is None:
+        return None
+    read = cast("list[tuple[str, ...]]", terms)  # every None was replaced above
+    return tuple(read), tuple(positions), output[0] if arrow else None, output[1]
+
+
+def _simple_term(piece: str, offset: int) -> tuple[tuple[str, ...], tuple[int, ...]] | None:
+    if "." not in piece:
+        return tuple(piece), tuple(range(offset, offset + len(piece)))
+    if piece == ELLIPSIS:
+        return _ELLIPSIS_TERM, (offset,)
+    head, _, tail = piece.partition(ELLIPSIS)
+    if "." in tail:  # a second ellipsis: _scan says so
+        return None
+    middle = offset + len(head)
+    return ((*head, ELLIPSIS, *tail),
+            (*range(offset, middle), middle, *range(middle + 3, offset + len(piece))))
+
+
+def _scan(text: str) -> _Scanned:
+    """Read subscripts text a character at a time; raise on the first mistake."""
     terms: list[list[str]] = [[]]
     positions: list[list[int]] = [[]]
     output: list[str] | None = None
     output_positions: list[int] = []
-    text = subscripts
     i = 0
     while i < len(text):
         char = text[i]
@@ -159,20 +280,7 @@ def parse(subscripts: str | bytes) -> Equation:
             output = []
             i += 2
         elif char == ".":
-            run = len(text[i:]) - len(text[i:].lstrip("."))
-            if run != 3:
-                raise SubscriptError(
-                    f"an ellipsis is three dots, not {run}",
-                    subscripts=text, positions=range(i, i + run),
-                    hint="write '...' for the broadcast dimensions",
-                )
-            if ELLIPSIS in labels:
-                first = cols[labels.index(ELLIPSIS)]
-                raise SubscriptError(
-                    "a term can have only one ellipsis",
-                    subscripts=text, positions=[first, i],
-                    hint="'...' stands for all the broadcast dimensions at once",
-                )
+            _check_ellipsis(text, i, labels, cols)
             labels.append(ELLIPSIS)
             cols.append(i)
             i += 3
@@ -181,24 +289,100 @@ def parse(subscripts: str | bytes) -> Equation:
                 f"{quoted(char)} is not a valid label",
                 subscripts=text, positions=[i], hint=_LABEL_HINT,
             )
-    equation_terms = tuple(tuple(term) for term in terms)
-    if output is None:
-        return Equation(
-            equation_terms,
-            _implicit_output(equation_terms),
-            explicit=False,
-            source=text,
-            term_positions=tuple(tuple(p) for p in positions),
+    return (tuple(tuple(term) for term in terms), tuple(tuple(p) for p in positions),
+            None if output is None else tuple(output), tuple(output_positions))
+
+
+def _check_ellipsis(text: str, i: int, labels: list[str], cols: list[int]) -> None:
+    """Refuse a run of dots at ``i`` that is not one '...', or a term's second '...'."""
+    end = i
+    while end < len(text) and text[end] == ".":  # counted in place: parsing stays linear
+        end += 1
+    if end - i != 3:
+        raise SubscriptError(
+            f"an ellipsis is three dots, not {end - i}",
+            subscripts=text, positions=range(i, end),
+            hint="write '...' for the broadcast dimensions",
         )
-    _check_output(equation_terms, output, output_positions, text)
-    return Equation(
-        equation_terms,
-        tuple(output),
-        explicit=True,
-        source=text,
-        term_positions=tuple(tuple(p) for p in positions),
-        output_positions=tuple(output_positions),
-    )
+    if ELLIPSIS in labels:
+        raise SubscriptError(
+            "a term can have only one ellipsis",
+            subscripts=text, positions=[cols[labels.index(ELLIPSIS)], i],
+            hint="'...' stands for all the broadcast dimensions at once",
+        )
+
+
+def _labels_of(term: Any, where: str) -> tuple[str, ...]:
+    """A term's labels as a tuple: a tuple or list of labels, or text such as ``"...ij"``."""
+    if isinstance(term, str):
+        labels: list[str] = []
+        i = 0
+        while i < len(term):
+            step = 3 if term.startswith(ELLIPSIS, i) else 1
+            labels.append(term[i : i + step])
+            i += step
+        return tuple(labels)
+    if isinstance(term, bytes) or not hasattr(term, "__iter__"):
+        raise ArgumentTypeError(
+            f"{where} of an Equation must be a tuple of labels, not {type(term).__name__}",
+            hint="e.g. ('i', 'j'), or the text 'ij'",
+        )
+    labels = list(term)
+    for label in labels:
+        if not isinstance(label, str):
+            raise ArgumentTypeError(
+                f"{where} of an Equation holds {label!r}, which is not a label",
+                hint="labels are one-letter strings, or '...' for the ellipsis",
+            )
+    return tuple(labels)
+
+
+def _check_hand_made(equation: Equation) -> None:
+    """Check an equation made by hand (not by :func:`parse`) as parse checks text."""
+    text = str(equation)
+    column = 0
+    for term in equation.terms:
+        seen_ellipsis = -1
+        for label in term:
+            if label == ELLIPSIS:
+                if seen_ellipsis >= 0:
+                    raise SubscriptError(
+                        "a term can have only one ellipsis",
+                        subscripts=text, positions=[seen_ellipsis, column],
+                        hint="'...' stands for all the broadcast dimensions at once",
+                    )
+                seen_ellipsis = column
+            elif len(label) != 1 or label not in _LETTERS:
+                raise SubscriptError(
+                    f"{quoted(label) if len(label) == 1 else repr(label)} is not a valid label",
+                    subscripts=text, positions=range(column, column + max(len(label), 1)),
+                    hint=_LABEL_HINT,
+                )
+            column += len(label)
+        column += 1  # the ','
+    inputs = ",".join("".join(term) for term in equation.terms)
+    positions, column = [], len(inputs) + 2
+    for label in equation.output:
+        positions.append(column)
+        column += len(label)
+    if not equation.explicit:
+        if equation.output != _implicit_output(equation.terms):
+            raise SubscriptError(
+                "an implicit equation's output must be numpy's: the labels seen once, sorted",
+                subscripts=text,
+                details=[f"given output: {''.join(equation.output) or '(none)'}",
+                         f"implicit:     {''.join(_implicit_output(equation.terms)) or '(none)'}"],
+                hint="pass explicit=True to give the output yourself",
+            )
+        return
+    for label, position in zip(equation.output, positions):
+        if label != ELLIPSIS and (len(label) != 1 or label not in _LETTERS):
+            raise SubscriptError(
+                f"{quoted(label) if len(label) == 1 else repr(label)} is not a valid label",
+                subscripts=text, positions=range(position, position + max(len(label), 1)),
+                hint=_LABEL_HINT,
+            )
+    _check_output(equation.terms, list(equation.output), positions, text)
 
 
 def _implicit_output(terms: tuple[tuple[str, ...], ...], key: Any = None) -> tuple[str, ...]:

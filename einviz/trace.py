@@ -16,13 +16,15 @@ import contextlib
 import math
 import operator
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any, NamedTuple, overload
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .errors import ArgumentTypeError, EinvizError, ShapeError, StepIndexError
-from .plan import LoopPlan, _result_dtype, as_operand, plan
+from .errors import ArgumentTypeError, EinvizError, StepIndexError
+from .plan import LoopPlan, _operand_names, as_operand, plan
+from .reference import check_shapes, compute_dtype, is_view, run, working_dtype
 from .subscripts import parse_call
 
 __all__ = ["Cell", "Step", "StepIndexError", "Trace", "trace"]
@@ -86,7 +88,7 @@ class _Reader:
     read from a 1-d view of the operand's memory that starts at its lowest address.
     """
 
-    def __init__(self, array: np.ndarray, axes: tuple[str | None, ...]) -> None:
+    def __init__(self, array: np.ndarray, axes: tuple[str | None, ...], dtype: np.dtype) -> None:
         self.array = array
         self.axes = axes
         self.is_constant = False
@@ -100,7 +102,10 @@ class _Reader:
         if array.size == 0:  # then some label has size 0, and there are no steps to read
             return
         if not strides:  # one value for every step: a 0-d operand, or all axes read at 0
-            self.is_constant, self.constant = True, array[(0,) * array.ndim]
+            # Cast as einsum casts it: a number computed with objects becomes a Python
+            # number (so uint8 200 * 2 is 400, not a wrapped numpy uint8).
+            constant = np.asarray(array[(0,) * array.ndim])
+            self.is_constant, self.constant = True, constant.astype(dtype)[()]
             return
         itemsize = array.itemsize
         if itemsize and all(stride % itemsize == 0 for stride in array.strides):
@@ -144,10 +149,21 @@ class Trace:
     Args:
         loop_plan: the plan (its shapes must be the operands' shapes).
         operands: the operands.
+        dtype: as :func:`einviz.einsum`'s ``dtype=``.
+        casting: as :func:`einviz.einsum`'s ``casting=``.
+        out: as :func:`einviz.einsum`'s ``out=``: the result is written into it, and the
+            steps compute in a dtype that includes its dtype, as numpy's einsum does.
+
+    Attributes:
+        dtype: the dtype every factor, product and running sum is in: the dtype
+            :func:`einviz.einsum` multiplies and adds in for the same call (see
+            :func:`einviz.reference.compute_dtype`; float32 for a float16 result, as in
+            numpy's loops).
 
     Raises:
         ShapeError: the operands' shapes are not the planned ones.
-        ArgumentTypeError: ``loop_plan`` is not a :class:`~einviz.LoopPlan`.
+        ArgumentTypeError: ``loop_plan`` is not a :class:`~einviz.LoopPlan`, or a dtype or
+            cast einsum would refuse.
 
     >>> import numpy as np
     >>> t = trace("ij->i", np.array([[1, 2], [3, 4]]))
@@ -159,26 +175,30 @@ class Trace:
     [3, 1]
     """
 
-    def __init__(self, loop_plan: LoopPlan, operands: tuple[Any, ...] | list[Any]) -> None:
+    def __init__(
+        self,
+        loop_plan: LoopPlan,
+        operands: tuple[Any, ...] | list[Any],
+        *,
+        dtype: Any = None,
+        casting: str = "safe",
+        out: np.ndarray | None = None,
+    ) -> None:
         if not isinstance(loop_plan, LoopPlan):
             raise ArgumentTypeError(
                 f"loop_plan must be a LoopPlan, not {type(loop_plan).__name__} ({loop_plan!r})",
                 hint="make one with einviz.plan(), or call einviz.trace(subscripts, *operands)",
             )
         arrays = [as_operand(a, k) for k, a in enumerate(operands)]
-        if tuple(a.shape for a in arrays) != loop_plan.shapes:
-            raise ShapeError(
-                "the operands' shapes differ from the planned shapes",
-                subscripts=str(loop_plan.equation),
-                details=[f"planned: {loop_plan.shapes}",
-                         f"given:   {tuple(a.shape for a in arrays)}"],
-                hint="make a new plan for these operands",
-            )
+        check_shapes(loop_plan, arrays)
         loop_plan.check_limits()
         self.plan = loop_plan
-        self.dtype = _result_dtype(arrays, None, "safe")
+        # The steps compute in the dtype einsum computes in: numpy's rule with dtype= and
+        # out=, which numpy ignores for a view (one operand, nothing summed).
+        view = is_view(loop_plan, out)
+        self.dtype = working_dtype(compute_dtype(arrays, None if view else dtype, casting, out))
         self.operands = tuple(arrays)
-        self.result = np.asarray(loop_plan.einsum(*self.operands))
+        self.result = np.asarray(run(loop_plan, arrays, out=out, dtype=dtype, casting=casting))
         sizes = [loop_plan.sizes[label] for label in loop_plan.labels]
         # Steps are a mixed-radix number over the loop labels, innermost fastest.
         self._radix = [math.prod(sizes[k + 1 :]) for k in range(len(sizes))]
@@ -198,7 +218,7 @@ class Trace:
         self._rows = [[len(sizes) if label is None else row_of[label] for label in axes]
                       for axes in self._axes]
         self._out_rows = [row_of[label] for label in loop_plan.output]
-        self._readers = [_Reader(array, axes) for array, axes in zip(arrays, self._axes)]
+        self._readers = [_Reader(array, axes, self.dtype) for array, axes in zip(arrays, self._axes)]
 
     def __len__(self) -> int:
         return self.plan.n_steps
@@ -506,21 +526,47 @@ class Trace:
                        self.result[index])
 
 
-def trace(subscripts: Any, *operands: Any, names: list[str] | None = None) -> Trace:
+def trace(
+    subscripts: Any,
+    *operands: Any,
+    names: list[str] | None = None,
+    dtype: Any = None,
+    casting: str = "safe",
+    out: np.ndarray | None = None,
+) -> Trace:
     """Trace every multiply-add step of an einsum.
 
     Args:
-        subscripts: the subscripts (or the first operand, in the sublist form).
+        subscripts: the subscripts, an :class:`~einviz.Equation`, a
+            :class:`~einviz.LoopPlan` (its shapes must be the operands': it is not bound
+            again), or the first operand in the sublist form.
         *operands: the operands.
-        names: the operands' names (default: :func:`einviz.plan.default_names`).
+        names: the operands' names (default: :func:`einviz.plan.default_names`, or the
+            plan's names).
+        dtype: as :func:`einviz.einsum`'s ``dtype=``.
+        casting: as :func:`einviz.einsum`'s ``casting=``.
+        out: as :func:`einviz.einsum`'s ``out=`` (the steps compute in numpy's dtype for it).
 
     Returns:
         The :class:`Trace`; ``len(trace)`` is the plan's ``n_steps``.
+
+    Raises:
+        ShapeError: with a plan, operands whose shapes are not the plan's.
 
     >>> import numpy as np
     >>> t = trace("ij,jk->ik", np.eye(2), np.array([[1, 2], [3, 4]]))
     >>> t[1]
     Step(number=1, labels={'i': 0, 'k': 0, 'j': 1}, indices=((0, 1), (1, 0)), factors=(np.float64(0.0), np.float64(3.0)), product=np.float64(0.0), out_index=(0, 0), running_sum=np.float64(1.0))
+    >>> p = plan("i,i->", shapes=[(3,), (3,)])
+    >>> int(trace(p, np.arange(3), np.arange(3)).result)
+    5
     """
+    keywords = {"dtype": dtype, "casting": casting, "out": out}
+    if isinstance(subscripts, LoopPlan):
+        loop_plan = subscripts
+        if names is not None:
+            loop_plan = replace(loop_plan, names=_operand_names(
+                names, loop_plan.n_operands, loop_plan.equation))
+        return Trace(loop_plan, operands, **keywords)
     equation, operands_list = parse_call((subscripts, *operands))  # either form of call
-    return Trace(plan(equation, *operands_list, names=names), tuple(operands_list))
+    return Trace(plan(equation, *operands_list, names=names), tuple(operands_list), **keywords)

@@ -33,7 +33,8 @@ from einviz import einsum as einviz_einsum
 XFAIL: dict[str, str] = {
     "TestEinsum::test_einsum_0d_out": (
         "numpy's optimize path casts its BLAS result into an int64 out unsafely, which "
-        "optimize=False refuses under casting='safe'; einviz casts one way (test_0d_out)"
+        "optimize=False refuses under casting='safe'; einviz follows optimize=False for every "
+        "optimize (docs/api.md; test_0d_out)"
     ),
 }
 

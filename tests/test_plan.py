@@ -1,6 +1,5 @@
-"""The loop plan and the reference einsum, checked against numpy.einsum."""
-
-import warnings
+"""The loop plan: binding, sizes, loop code, formulas, limits and their errors (the reference
+einsum that runs a plan is tested in test_reference.py)."""
 
 import numpy as np
 import pytest
@@ -25,14 +24,6 @@ def assert_same(result, expected):
 
 
 @pytest.mark.parametrize("name", IDS)
-@pytest.mark.parametrize("dtype", ["int64", "float64", "int8", "bool", "complex128"])
-def test_corpus_matches_numpy(name, dtype):
-    subscripts, shapes = CORPUS[name]
-    ops = operands(shapes, dtype)
-    assert_same(einsum(subscripts, *ops), np.einsum(subscripts, *ops))
-
-
-@pytest.mark.parametrize("name", IDS)
 def test_loop_code_runs(name):
     subscripts, shapes = CORPUS[name]
     ops = operands(shapes)
@@ -40,12 +31,6 @@ def test_loop_code_runs(name):
     namespace = {"np": np, **dict(zip(p.names, ops))}
     exec(p.loop_code(), namespace)
     assert_same(namespace["out"], np.einsum(subscripts, *ops))
-
-
-@given(einsum_problems())
-def test_reference_equals_numpy(problem):
-    subscripts, ops = problem
-    assert_same(einsum(subscripts, *ops), np.einsum(subscripts, *ops))
 
 
 @given(einsum_problems(max_operands=3))
@@ -74,14 +59,6 @@ def test_arbitrary_shapes_raise_only_einviz_errors(subscripts, shapes):
     ops = [np.ones(s) for s in shapes]
     assert_same(einsum(subscripts, *ops), np.einsum(subscripts, *ops))
     assert p.out_shape == np.einsum(subscripts, *ops).shape
-
-
-def test_sublist_form_matches_numpy():
-    a, b = np.arange(6).reshape(2, 3), np.arange(12).reshape(3, 4)
-    assert_same(einsum(a, [0, 1], b, [1, 2], [0, 2]), np.einsum(a, [0, 1], b, [1, 2], [0, 2]))
-    assert_same(einsum(a, [0, 1], b, [1, 2]), np.einsum(a, [0, 1], b, [1, 2]))
-    x = np.ones((2, 3, 4))
-    assert_same(einsum(x, [Ellipsis, 0]), np.einsum(x, [Ellipsis, 0]))
 
 
 def test_plan_table_and_formulas():
@@ -202,7 +179,7 @@ def test_einsum_argument_errors():
     assert str(empty.value).splitlines()[:2] == [
         "term '' has 0 labels but A has 1 dimension", "  expected: 0 dimensions"]  # no blank line
     with pytest.raises(ArgumentTypeError, match="cannot cast operand 0 from float64 to int64"):
-        einsum("i->i", np.ones(3), dtype=np.int64)
+        einsum("i->", np.ones(3), dtype=np.int64)  # "i->i" is a view: numpy ignores dtype=
     with pytest.raises(ArgumentTypeError, match="out must be a numpy array, not list"):
         einsum("i->i", np.ones(3), out=[0, 0, 0])
     with pytest.raises(ShapeError, match=r"out has shape \(2,\) but the result has shape \(3,\)"):
@@ -215,44 +192,10 @@ def test_einsum_argument_errors():
         plan("i,i", shapes=[(3,), (3,)], names=["x", "x"])
 
 
-def test_keywords_like_numpy():
-    a = np.arange(6.0).reshape(2, 3)
-    out = np.zeros(2)
-    assert einsum("ij->i", a, out=out) is out
-    np.testing.assert_array_equal(out, [3.0, 12.0])
-    assert einsum("ij->i", a, dtype=np.float32, casting="same_kind").dtype == np.float32
-    assert einsum("ij->i", a, dtype=np.int64, casting="unsafe").dtype == np.int64
-    assert einsum("ij,jk->ik", a, a.T, order="F").flags.f_contiguous
-    assert einsum("ij,jk->ik", a, a.T, optimize="greedy").shape == (2, 2)
-
-
-@pytest.mark.parametrize("casting", ["no", "equiv", "safe", "same_kind", "unsafe"])
-@pytest.mark.parametrize("dtypes", [("float32", "float64"), ("int32", "float64"), ("<f8", ">f8"),
-                                    ("float64", "float64")], ids=str)
-def test_casting_governs_promotion_without_dtype_like_numpy(casting, dtypes):
-    a, b = np.ones((2, 3), dtypes[0]), np.ones((3, 2), dtypes[1])
-    try:
-        expected = np.einsum("ij,jk->ik", a, b, casting=casting)
-    except TypeError:
-        with pytest.raises(ArgumentTypeError, match=rf"cannot cast operand \d from .* under "
-                                                    rf"casting='{casting}'\n.*hint: the operands' common dtype"):
-            einsum("ij,jk->ik", a, b, casting=casting)
-    else:
-        result = einsum("ij,jk->ik", a, b, casting=casting)
-        assert result.dtype == expected.dtype and np.array_equal(result, expected)
-
-
-def test_single_operand_without_sums_is_a_view_like_numpy():
-    a = np.arange(9).reshape(3, 3)
-    diagonal = einsum("ii->i", a)
-    assert np.shares_memory(diagonal, a)
-    np.testing.assert_array_equal(diagonal, np.einsum("ii->i", a))
-
-
 def test_limits_refuse_before_allocating():
-    with einviz.limits(max_steps=100):
-        with pytest.raises(LimitError, match=r"the einsum needs 1,000,000 steps \(multiply-adds\), more than the limit of 100"):
-            plan("ij,jk->ik", shapes=[(100, 100), (100, 100)]).check_limits()
+    with einviz.limits(max_steps=100), pytest.raises(
+            LimitError, match=r"the einsum needs 1,000,000 steps \(multiply-adds\), more than the limit of 100"):
+        plan("ij,jk->ik", shapes=[(100, 100), (100, 100)]).check_limits()
     with pytest.raises(LimitError, match=r"the output would have 10,000,000,000 elements"):
         plan("i,j->ij", shapes=[(10**5,), (10**5,)]).check_limits()
     # A huge broadcast operand costs no memory of its own: the refusal comes first.
@@ -260,27 +203,6 @@ def test_limits_refuse_before_allocating():
     with einviz.limits(max_steps=10**13), pytest.raises(LimitError, match="elements"):
         einsum("i,j->ij", huge, huge)
     assert einviz.get_limits().max_steps == einviz.Limits().max_steps
-
-
-def test_object_arrays_pass_their_own_errors_through():
-    class Boom:
-        def __mul__(self, other):
-            raise ZeroDivisionError("boom")
-
-        __rmul__ = __mul__
-
-    a = np.array([Boom(), Boom()], dtype=object)
-    with pytest.raises(ZeroDivisionError, match="boom"):
-        einsum("i,i->", a, a)
-
-
-def test_reference_never_calls_numpy_einsum(monkeypatch):
-    def forbidden(*args, **kwargs):
-        raise AssertionError("the reference einsum must not call numpy.einsum")
-
-    monkeypatch.setattr(np, "einsum", forbidden)
-    a = np.arange(6).reshape(2, 3)
-    assert einsum("ij,jk->ik", a, a.T).tolist() == (a @ a.T).tolist()
 
 
 @pytest.mark.parametrize("call", [
@@ -307,149 +229,7 @@ def test_one_operand_is_counted_in_the_singular():
         einviz.einsum("ij->i", np.ones((2, 2)), np.ones((2, 2)))
 
 
-# -- operands einsum cannot multiply or add --------------------------------------------------
-NOT_NUMBERS = {
-    "str": (np.array([["a", "b"], ["c", "d"]]), r"<U1 \(text\)"),
-    "bytes": (np.array([[b"a", b"b"], [b"c", b"d"]]), r"\|S1 \(bytes\)"),
-    "datetime64": (np.array([["2020-01-01"] * 2] * 2, dtype="M8[D]"), r"datetime64\[D\] \(dates\)"),
-    "timedelta64": (np.ones((2, 2), dtype="m8[s]"), r"timedelta64\[s\] \(time spans\)"),
-    "structured": (np.zeros((2, 2), dtype=[("x", int)]), r"\[\('x', '<i8'\)\] \(raw or structured records\)"),
-    "list-of-str": ([["a", "b"], ["c", "d"]], r"<U1 \(text\)"),
-}
-
-
-@pytest.mark.parametrize("name", list(NOT_NUMBERS))
-@pytest.mark.parametrize("call", [
-    lambda a: einsum("ij->j", a),
-    lambda a: einsum("ij,j->i", np.ones((2, 2)), a[0]),
-    lambda a: einviz.trace("ij->j", a),
-    lambda a: plan("ij->ji", a).trace(a),  # the trace adds running sums even for a transpose
-    lambda a: einviz.check("ij->j", a),
-], ids=["einsum", "einsum-second", "trace", "LoopPlan.trace", "check"])
-def test_operands_that_are_not_numbers_are_refused_like_numpy(name, call):
-    array, dtype = NOT_NUMBERS[name]
-    with pytest.raises(ArgumentTypeError, match=rf"operand \d has dtype {dtype}, which einsum cannot multiply or add"):
-        call(array)
-    with pytest.raises(TypeError):  # numpy refuses it too, with a TypeError
-        np.einsum("ij->j", array)
-
-
-@pytest.mark.parametrize("name", ["str", "datetime64", "timedelta64", "structured"])
-def test_a_transpose_or_diagonal_of_any_dtype_is_a_view_like_numpy(name):
-    array, _ = NOT_NUMBERS[name]
-    for subscripts in ("ij->ji", "ii->i"):
-        result = einsum(subscripts, array)
-        expected = np.einsum(subscripts, array)
-        assert result.dtype == expected.dtype and np.shares_memory(result, array)
-        np.testing.assert_array_equal(result, expected)
-
-
-def test_dtypes_that_are_not_numbers():
-    text = np.array(["1", "2"])
-    assert einsum("i->", text, dtype=float, casting="unsafe") == np.einsum("i->", text, dtype=float, casting="unsafe")
-    with pytest.raises(EinvizError, match=r"cannot convert operand 0 from <U1 \(text\) to float64\n"
-                                          r"  could not convert string to float"):
-        einsum("i->", np.array(["a", "2"]), dtype=float, casting="unsafe")
-    with pytest.raises(ArgumentTypeError, match=r"dtype='foo' is not a numpy dtype"):
-        einsum("i->", np.ones(2), dtype="foo")
-    with pytest.raises(ArgumentTypeError, match=r"dtype=<U3 \(text\) is not a dtype einsum can multiply or add in"):
-        einsum("i->", np.ones(2), dtype="U3")
-    with pytest.raises(ArgumentTypeError, match=r"out has dtype <U3 \(text\), which einsum cannot write a result into"):
-        einsum("i->", np.ones(2), out=np.empty((), "U3"), casting="unsafe")
-    with pytest.raises(ArgumentTypeError, match=r"operand 1 has dtype datetime64\[D\] \(dates\)") as info:
-        einsum("i,i->i", np.ones(1), np.array(["2020-01-01"], dtype="M8[D]"))
-    assert "  operand dtypes: float64, datetime64[D]" in str(info.value)
-
-
 # -- Python objects: their own arithmetic, summed as numpy sums them --------------------------
-class Text:
-    """A string that numpy's einsum can sum: 0 + t is t; t * n repeats it; + concatenates."""
-
-    def __init__(self, text):
-        self.text = text
-
-    def __add__(self, other):
-        return Text(self.text + other.text) if isinstance(other, Text) else NotImplemented
-
-    def __radd__(self, other):
-        return self if other == 0 else NotImplemented
-
-    def __mul__(self, other):
-        return Text(self.text * other) if isinstance(other, int) else NotImplemented
-
-    def __eq__(self, other):
-        return isinstance(other, Text) and other.text == self.text
-
-    def __repr__(self):
-        return f"Text({self.text!r})"
-
-
-@pytest.mark.parametrize("subscripts, shapes", [
-    ("i->", [(4,)]), ("ij->i", [(2, 3)]), ("ij->j", [(2, 3)]), ("ij->", [(2, 3)]),
-    ("i,i->", [(3,), (3,)]), ("i,i->i", [(3,), (3,)]), ("ij,j->i", [(2, 3), (3,)]),
-    ("i->", [(100_000,)]), ("ij->i", [(3, 40_000)]),
-], ids=str)
-def test_objects_are_summed_from_zero_in_order_like_numpy(subscripts, shapes):
-    letters = iter("abcdefghijklmnopqrstuvwxyz" * 10_000)
-    ops = []
-    for k, shape in enumerate(shapes):
-        cells = np.empty(shape, dtype=object)
-        flat = cells.reshape(-1)
-        for n in range(flat.size):
-            flat[n] = Text(next(letters)) if k == 0 else n % 3 + 1
-        ops.append(cells)
-    result, expected = einsum(subscripts, *ops), np.einsum(subscripts, *ops)
-    assert np.shape(result) == np.shape(expected)
-    assert np.all(np.asarray(result == expected)) if np.ndim(expected) else result == expected
-
-
-@pytest.mark.parametrize("subscripts, ops", [
-    ("i->", [np.array(["a", "b"], dtype=object)]),
-    ("i,i->i", [np.array(["a", "b"], dtype=object), np.array([2, 3], dtype=object)]),
-    (",->", [np.array("a", dtype=object), np.array(2, dtype=object)]),
-], ids=["sum", "no-sum", "0-d"])
-def test_object_arithmetic_errors_pass_through_like_numpy(subscripts, ops):
-    with pytest.raises(TypeError, match=r"unsupported operand type\(s\) for \+: 'int' and 'str'"):
-        np.einsum(subscripts, *ops)
-    with pytest.raises(TypeError, match=r"unsupported operand type\(s\) for \+: 'int' and 'str'") as info:
-        einsum(subscripts, *ops)
-    assert not isinstance(info.value, EinvizError)
-
-
-def test_object_results_like_numpy():
-    # One operand, nothing summed: a view, no arithmetic at all (so no 0 + 'a').
-    text = np.array(["a", "b"], dtype=object)
-    assert einsum("i->i", text).tolist() == np.einsum("i->i", text).tolist() == ["a", "b"]
-    assert einsum("->", np.array("a", dtype=object)) == "a"
-    ints = np.array([1, 2, 3], dtype=object)
-    assert einsum("i->", ints) == 6 and type(einsum("i->", ints)) is int
-    assert einsum("i->", np.array([], dtype=object)) == np.einsum("i->", np.array([], dtype=object)) == 0
-    np.testing.assert_array_equal(einsum("i,i->i", ints, ints), np.einsum("i,i->i", ints, ints))
-
-
-# -- floats: no warnings, as numpy.einsum gives none ------------------------------------------
-@pytest.mark.parametrize("subscripts, ops", [
-    ("i,i->", [np.array([np.inf]), np.array([0.0])]),
-    ("i,i->i", [np.array([np.inf]), np.array([0.0])]),
-    ("i->", [np.full(3, 60000, np.float16)]),
-    ("i,i->", [np.array([1e300]), np.array([1e300])]),
-    ("ij->i", [np.full((2, 70_000), 60000, np.float16)]),
-    ("i,i->", [np.array([1.0]), np.array([0.0])]),
-], ids=["inf*0", "inf*0-no-sum", "float16-overflow", "float64-overflow", "chunked", "plain"])
-def test_no_float_warnings_like_numpy(subscripts, ops):
-    with np.errstate(all="raise"):  # even a caller's 'raise' does not reach inside, as in numpy
-        expected = np.einsum(subscripts, *ops)
-        result = einsum(subscripts, *ops)
-    np.testing.assert_array_equal(result, expected)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        np.testing.assert_array_equal(einsum(subscripts, *ops), expected)
-
-
-def test_a_negative_zero_is_added_to_zero_like_numpy():
-    z, one = np.array([-0.0]), np.array([1.0])
-    for subscripts, ops in [("i,i->i", (z, one)), ("i->", (z,)), ("ij->i", (z.reshape(1, 1),))]:
-        assert np.signbit(einsum(subscripts, *ops)).tolist() == np.signbit(np.einsum(subscripts, *ops)).tolist()
 
 
 # -- the subscripts forgotten -----------------------------------------------------------------
@@ -463,73 +243,9 @@ def test_forgotten_subscripts_are_named(args, call):
         call(*args)
 
 
-# -- out= ----------------------------------------------------------------------------------
-def test_a_read_only_out_is_refused_up_front():
-    out = np.zeros(2)
-    out.flags.writeable = False
-    with pytest.raises(ValueError):  # numpy's own: a ValueError
-        np.einsum("ij->j", np.ones((2, 2)), out=out)
-    with pytest.raises(EinvizError, match=r"out is read-only: einsum cannot write the result into it"):
-        einsum("ij->j", np.ones((2, 2)), out=out)
-
-
-def test_out_dtype_and_casting_messages():
-    with pytest.raises(ArgumentTypeError, match=r"cannot cast the result from float64 to out's int64 "
-                                                r"under casting='safe'"):
-        einsum("ij->j", np.ones((2, 2)), out=np.zeros(2, dtype=np.int64))
-    with pytest.raises(EinvizError, match=r"casting must be one of 'no', 'equiv', 'safe', 'same_kind', "
-                                          r"'unsafe', not 'sometimes'"):
-        einsum("ij->j", np.ones((2, 2)), casting="sometimes")
-    with pytest.raises(EinvizError, match=r"casting must be one of .*, not None"):
-        einsum("ij->j", np.ones((2, 2)), casting=None)
-
-
 def test_too_many_ellipsis_dimensions_to_name():
     with pytest.raises(LimitError, match=r"'\.\.\.' stands for 70 dimensions; einviz names at most 63"):
         plan("...->...", shapes=[(1,) * 70])
-
-
-# -- optimize= ------------------------------------------------------------------------------
-@pytest.mark.parametrize("optimize", [
-    False, True, None, "greedy", "optimal", ("greedy", 10), ["optimal", 10.5],
-    ["einsum_path", (0, 1)], ("einsum_path", [0, 1]), ["einsum_path", (np.int64(1), 0)],
-], ids=repr)
-def test_optimize_takes_what_numpy_takes(optimize):
-    a = np.arange(4.0).reshape(2, 2)
-    np.testing.assert_array_equal(einsum("ij,jk->ik", a, a, optimize=optimize),
-                                  np.einsum("ij,jk->ik", a, a, optimize=optimize))
-    # A numpy integer as the memory limit too (numpy itself wants a Python int or float).
-    assert einsum("ij,jk->ik", a, a, optimize=("greedy", np.int64(3))).shape == (2, 2)
-
-
-@pytest.mark.parametrize("optimize, error, message", [
-    (1, ArgumentTypeError, (r"optimize must be a bool, a strategy name, a \(strategy, memory limit\) pair "
-                            r"or an einsum path, not 1")),
-    (np.True_, ArgumentTypeError, r"optimize must be a bool, .*, not np\.True_"),
-    ([], ArgumentTypeError, r"optimize must be a bool, .*, not \[\]"),
-    (("greedy",), ArgumentTypeError, (r"optimize must be a bool, .*, not \('greedy',\)\n"
-                                      r"  a strategy with a memory limit is a pair")),
-    (("greedy", "x"), ArgumentTypeError, r"not \('greedy', 'x'\)"),
-    ("bogus", EinvizError, r"optimize='bogus' is not a strategy numpy knows\n  numpy knows: 'greedy', 'optimal'"),
-    (("bogus", 10), EinvizError, r"optimize='bogus' is not a strategy numpy knows"),
-    (("greedy", float("nan")), EinvizError, r"the memory limit of optimize=\('greedy', nan\) must be a finite number"),
-    (["einsum_path", (0, 5)], einviz.PathError,
-     r"contraction 1 of the einsum path names operand 5, but the operands are numbered 0 to 1 there"),
-    (["einsum_path", (-1, 0)], einviz.PathError,
-     r"contraction 1 of the einsum path names operand -1, but the operands are numbered 0 to 1 there"),
-    (["einsum_path", (0, 1), (0, 1)], einviz.PathError,
-     r"contraction 2 of the einsum path names operand 1, but the operands are numbered 0 to 0 there"),
-    (["einsum_path", (1.5, 0)], ArgumentTypeError, r"contraction 1 of the einsum path holds 1\.5, which is not an operand index"),
-    (["einsum_path", (True, 0)], ArgumentTypeError, r"contraction 1 of the einsum path holds True"),
-    (["einsum_path", 0], ArgumentTypeError, r"contraction 1 of the einsum path is 0, not a tuple of operand indices"),
-    (["einsum_path", ()], einviz.PathError, r"contraction 1 of the einsum path names no operand"),
-    (["einsum_path", (0, 0)], einviz.PathError, r"contraction 1 of the einsum path names operand 0 more than once"),
-    (["einsum_path"], einviz.PathError, r"the einsum path leaves 2 operands, not one\n  path: \['einsum_path'\]"),
-], ids=lambda value: repr(value) if not isinstance(value, (str, type)) or value == "bogus" else "")
-def test_optimize_errors(optimize, error, message):
-    a = np.ones((2, 2))
-    with pytest.raises(error, match=message):
-        einsum("ij,jk->ik", a, a, optimize=optimize)
 
 
 # -- names ------------------------------------------------------------------------------------
@@ -590,16 +306,3 @@ def test_default_limits_keep_a_call_to_about_a_minute_and_2_gb():
         plan("ij,jk->ik", shapes=[(3000, 3000), (3000, 3000)]).check_limits()
 
 
-def test_an_operand_cast_to_the_result_dtype_is_cast_chunk_by_chunk() -> None:
-    import tracemalloc
-
-    a = np.broadcast_to(np.arange(3000, dtype=np.float32), (3000, 3000))  # 36 MB as float64
-    v = np.ones(3000)
-    tracemalloc.start()
-    try:
-        result = einsum("ij,j->i", a, v)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert peak < a.size * 8 / 10
-    np.testing.assert_allclose(result, np.einsum("ij,j->i", a, v))

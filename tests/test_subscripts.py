@@ -205,3 +205,79 @@ def test_random_text_raises_only_einviz_errors(text):
     except EinvizError:
         return
     assert parse(str(eq)) == eq
+
+
+# -- long text, and equations made by hand ------------------------------------------------------
+def test_a_long_run_of_ellipsis_terms_is_read_in_one_pass():
+    # "...," * 250000 took 14-30 s when every '.' sliced the rest of the text (numpy rejects
+    # it in 3 ms); benchmarks/bench_refusals.py times it. Here: what it reads.
+    eq = parse("...," * 250_000)
+    assert eq.n_operands == 250_001 and eq.terms[-1] == () and eq.terms[0] == ("...",)
+    assert eq.term_positions[-2] == (4 * 249_999,) and eq.output == ("...",)
+
+
+@given(st.text(alphabet="ab .,->X", max_size=14))
+def test_the_fast_scan_reads_text_as_the_character_scan_does(text):
+    from einviz.subscripts import _scan, _scan_simple
+
+    simple = _scan_simple(text)
+    if simple is not None:
+        assert simple == _scan(text)
+
+
+@pytest.mark.parametrize("text", ["...ij,j...->...", "a,b,...", "ab->", "...->...", ",,", "->..."])
+def test_the_fast_scan_takes_simple_text(text):
+    from einviz.subscripts import _scan, _scan_simple
+
+    assert _scan_simple(text) == _scan(text)
+
+
+@pytest.mark.parametrize("args, error, message, carets", [
+    (((("<script>",),), (), True), SubscriptError, r"'<script>' is not a valid label", "^^^^^^^^"),
+    (((("i",),), ("k",), True), SubscriptError, r"output label 'k' does not appear in any input",
+     "   ^"),
+    (((("i", "é"),), ("i",), True), SubscriptError, r"'é' is not a valid label", " ^"),
+    ((("ij",), ("i", "i"), True), SubscriptError, r"the output has label 'i' more than once",
+     "    ^^"),
+    ((("...i...",), (), True), SubscriptError, r"a term can have only one ellipsis", "^   ^"),
+    ((("ij",), ("i",), False), SubscriptError, r"an implicit equation's output must be numpy's",
+     None),
+    ((("i",), ("<b>",), True), SubscriptError, r"'<b>' is not a valid label", "   ^^^"),
+    (("ij", "i", True), ArgumentTypeError, r"an Equation's terms must be a sequence of terms", None),
+    ((((1,),), (), True), ArgumentTypeError, r"term 0 of an Equation holds 1, which is not a label",
+     None),
+    ((("i",), (), "yes"), ArgumentTypeError, r"explicit must be True or False", None),
+])
+def test_a_hand_made_equation_is_checked_as_parse_checks_text(args, error, message, carets):
+    with pytest.raises(error, match=message) as raised:
+        Equation(*args)
+    if carets is not None:
+        assert str(raised.value).splitlines()[2] == "    " + carets
+
+
+def test_a_hand_made_equation_never_reaches_einsum_unchecked():
+    with pytest.raises(SubscriptError, match="'<script>' is not a valid label"):
+        einviz.einsum(Equation((("<script>",),), ("<script>",), explicit=True), np.ones(2))
+    with pytest.raises(SubscriptError, match="output label 'k' does not appear in any input"):
+        einviz.plan(Equation((("i",),), ("k",), explicit=True), shapes=[(2,)])
+
+
+def test_a_hand_made_equation_takes_terms_as_text_and_equals_the_parsed_one():
+    made = Equation(("...ij", "jk"), "...ik", explicit=True)
+    assert made == parse("...ij,jk->...ik") and str(made) == "...ij,jk->...ik"
+    assert Equation([["i", "j"]], ["i", "j"], explicit=False) == parse("ij")
+
+
+def test_a_long_text_is_shown_cut_around_the_culprit():
+    with pytest.raises(SubscriptError) as raised:
+        parse("ab," * 100 + "c%d")
+    lines = str(raised.value).splitlines()
+    assert lines[1] == "    [...]," + "ab," * 32 + "c%d"
+    assert lines[2].index("^") == lines[1].index("%")
+    assert lines[3] == "  (the subscripts are 303 characters long: characters 203 to 302 are shown)"
+    with pytest.raises(EinvizError) as many:
+        einviz.einsum("...," * 250_000, np.ones(2))
+    text, carets = str(many.value).splitlines()[1:3]
+    assert text.endswith("[...]") and len(text) == 4 + 100 + len("[...]")
+    assert carets == "    " + "    ^" + "   ^" * 23  # the missing terms, at columns 4, 8, ... 96
+    assert "characters 0 to 99 are shown" in str(many.value)

@@ -122,9 +122,12 @@ def test_running_sums_of_bools_are_logical_or():
 
 def test_trace_from_plan_checks_shapes():
     p = plan("ij->i", shapes=[(2, 3)])
-    assert len(p.trace(np.ones((2, 3)))) == 6
+    assert len(trace(p, np.ones((2, 3)))) == 6
+    assert trace(p, np.ones((2, 3))).plan is p  # bound once: the plan itself, not a new one
     with pytest.raises(ShapeError, match="the operands' shapes differ from the planned shapes"):
-        p.trace(np.ones((3, 3)))
+        trace(p, np.ones((3, 3)))
+    with pytest.raises(ShapeError, match="the operands' shapes differ from the planned shapes"):
+        trace(p, np.ones((2, 3)), np.ones(3))
 
 
 # -- operands are read through views, never copied --------------------------------------------
@@ -372,7 +375,7 @@ def test_a_ragged_operand_is_refused_in_einviz_words():
     p = plan("ij->i", shapes=[(2, 2)])
     with pytest.raises(ShapeError, match=r"operand 0 is not an array: its nested lists have "
                        r"different lengths"):
-        p.trace([[1, 2], [3]])
+        trace(p, [[1, 2], [3]])
 
 
 def test_a_step_number_for_cell_of_step_must_be_an_integer(t6):
@@ -395,3 +398,22 @@ def test_steps_of_inf_times_zero_are_silent_like_numpy():
         later = t[2]  # reached by a catch-up walk over the inf * 0 step
         steps = t[0:3]
     assert np.isnan(later.running_sum) and np.isnan(steps[1].product)
+
+
+def test_a_trace_of_a_plan_takes_new_names_without_binding_again():
+    p = plan("ij,j->i", shapes=[(2, 3), (3,)])
+    t = trace(p, np.ones((2, 3)), np.ones(3), names=["M", "v"])
+    assert t.plan.names == ("M", "v") and t.plan.sizes == p.sizes and p.names == ("A", "B")
+    with pytest.raises(EinvizError, match="names must be 2 distinct Python identifiers"):
+        trace(p, np.ones((2, 3)), np.ones(3), names=["M"])
+
+
+def test_a_trace_computes_in_the_dtype_einsum_computes_in():
+    a = np.array([100, 3], np.int8)
+    assert trace("i,i->", a, a).dtype == np.int8
+    assert trace("i,i->", a, a, dtype=np.int64)[0].product == 10_000
+    assert trace("i,i->", a, a, out=np.zeros((), np.float64))[0].product == 10_000.0
+    # A view (one operand, nothing summed) ignores dtype=, as numpy's einsum does.
+    assert trace("ij->ji", np.ones((2, 2), np.float32), dtype=np.float64).dtype == np.float32
+    with pytest.raises(ArgumentTypeError, match="cannot cast operand 0 from int8 to uint8"):
+        trace("i,i->", a, a, dtype=np.uint8)
