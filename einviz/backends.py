@@ -39,6 +39,7 @@ import numpy as np
 
 from .errors import ArgumentTypeError, EinvizError, ShapeError
 from .plan import LoopPlan, plan
+from .reference import run
 from .subscripts import parse_call
 
 __all__ = [
@@ -640,7 +641,7 @@ class _Comparison:
     def magnitude(self) -> np.ndarray:
         """``Σ|products|`` of every output cell, in float64 (or wider)."""
         if self._magnitude is None:
-            self._magnitude = np.asarray(self.plan.einsum(*self._absolute()))
+            self._magnitude = np.asarray(run(self.plan, self._absolute()))
         return self._magnitude
 
     def reach(self) -> float:
@@ -652,7 +653,7 @@ class _Comparison:
         multiplied by zeros turns into nan where the exact value is 0.)
         """
         if self._reach is None:
-            loose = np.asarray(self.plan.einsum(*[np.maximum(a, 1) for a in self._absolute()]))
+            loose = np.asarray(run(self.plan, [np.maximum(a, 1) for a in self._absolute()]))
             self._reach = float(np.max(loose)) if loose.size else 0.0
         return self._reach
 
@@ -969,7 +970,7 @@ def check(
         warnings.simplefilter("ignore")
         start = time.perf_counter()
         # A copy: the reference may be a view of an operand, and a backend might write to it.
-        reference = np.array(loop_plan.einsum(*arrays), copy=True)
+        reference = np.array(run(loop_plan, arrays), copy=True)
         reference_seconds = time.perf_counter() - start
     comparison = _Comparison(loop_plan, arrays, reference)
     rows = tuple(_run(backend, text, arrays, comparison, warmup) for backend in chosen)

@@ -50,6 +50,7 @@ from .cli_options import (
 )
 from .errors import EinvizError
 from .plan import LoopPlan, bind, get_limits, limits
+from .reference import run
 from .subscripts import Equation, parse
 from .terminal import Painter, printable, say, use_colour
 
@@ -304,7 +305,7 @@ def _compute(args: argparse.Namespace, loop_plan: LoopPlan, target: Target | Non
 
         explanation = explain(loop_plan)
     with limits(max_steps=args.max_steps, max_elements=max(args.max_steps, 1)):
-        result = np.asarray(loop_plan.einsum(*operands))
+        result = np.asarray(run(loop_plan, operands))
         figure = _figure(args, target, loop_plan, explanation, operands) if target else None
         path = _path(args, loop_plan) if args.path else None
         report = None

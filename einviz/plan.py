@@ -314,19 +314,6 @@ class LoopPlan:
                 hint="raise it with `with einviz.limits(max_elements=...)`, or use smaller operands",
             )
 
-    def einsum(self, *operands: Any, **keywords: Any) -> Any:
-        """Run the plan: ``einviz.einsum(plan, *operands, **keywords)``, but never unwrapping
-        a 0-d result. Kept for the callers that still use it; new code calls
-        :func:`einviz.einsum` with the plan (this is plan.py's one import of the reference).
-
-        >>> p = plan("ij,jk->ik", shapes=[(2, 2), (2, 2)])
-        >>> p.einsum(np.eye(2), np.array([[1, 2], [3, 4]]))
-        array([[1., 2.],
-               [3., 4.]])
-        """
-        from .reference import run
-
-        return run(self, operands, **keywords)
 
 def _sizes_line(p: LoopPlan) -> str:
     return "sizes: " + ", ".join(f"{label}={p.sizes[label]}" for label in p.labels)
