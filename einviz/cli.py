@@ -992,7 +992,7 @@ def _run_parser() -> argparse.ArgumentParser:
 
 def _run_command(argv: list[str]) -> int:
     args = _run_parser().parse_args(argv)
-    from .capture import run_script
+    from .recording import run_script
 
     script = args.script
     if not os.path.isfile(script):

@@ -33,20 +33,16 @@ function, so its calls are not seen.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import functools
-import importlib
 import importlib.util
 import inspect
-import linecache
 import math
 import os
 import runpy
 import sys
 import threading
 import time
-import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from types import FrameType, ModuleType
@@ -55,6 +51,9 @@ from typing import Any, NamedTuple, overload
 import numpy as np
 
 from ._files import check_target, write_file
+from ._words import duration as _duration
+from ._words import shapes_text as _shapes_text
+from ._words import short_path as _short_path
 from .errors import ArgumentTypeError, EinvizError
 from .plan import default_names
 from .subscripts import parse, parse_sublists
@@ -432,7 +431,12 @@ class Calls(Sequence[Call]):
         """
         if path is not None:
             check_target(path)  # before the report's work
-        text = _report_html(self, title)
+        # Loaded here, not with einviz: the report's code costs nothing until a report is made.
+        from ._report_parts import report_parts
+        from .render.reports import report_html
+
+        sections, missing = report_parts(self)
+        text = report_html(self, title, sections, missing)
         if path is not None:
             write_file(path, text)
         return text
@@ -495,23 +499,22 @@ _patches: list[_Patch] = []
 _wrappers: dict[int, tuple[Callable[..., Any], Callable[..., Any]]] = {}  # id(original) -> both
 _originals: dict[int, Callable[..., Any]] = {}  # id(wrapper) -> original
 _internal_prefixes: tuple[str, ...] = ()
-_hook: _ImportHook | None = None
 
 
-@contextlib.contextmanager
 def capture(
     *,
     max_elements: int = MAX_ELEMENTS,
     max_copies: int | None = MAX_COPIES,
     internal: Iterable[str] = (),
-) -> Iterator[Calls]:
+) -> contextlib.AbstractContextManager[Calls]:
     """Record every einsum call made while the block runs, from any thread.
 
     The wrapped entry points call the originals with the same arguments and return their
     results unchanged. On exit the module attributes hold the very same function objects as
-    before, whether the block ends normally or raises. Captures nest: each records the calls
-    made while it is open. Only libraries already imported (or imported inside the block) are
-    touched; a capture never imports one.
+    before, whether the block ends normally or raises, and also when a ``KeyboardInterrupt``
+    (Ctrl-C) arrives at any moment of entering, running or leaving the block. Captures nest:
+    each records the calls made while it is open. Only libraries already imported (or
+    imported inside the block) are touched; a capture never imports one.
 
     Args:
         max_elements: copy a call's operands only when they hold at most this many elements
@@ -521,8 +524,9 @@ def capture(
         internal: names of further packages whose frames are not call sites (say
             ``["einops"]`` to see the line that called ``einops.einsum``, not einops' own).
 
-    Yields:
-        The :class:`Calls`, filled as the block runs.
+    Returns:
+        A context manager whose ``with ... as calls`` gives the :class:`Calls`, filled as the
+        block runs.
 
     Raises:
         EinvizError: an option is out of range.
@@ -546,12 +550,61 @@ def capture(
                 f"capture(internal=...) holds {name!r}, which is not a package name",
                 hint='give names of packages, such as internal=["einops"]',
             )
-    calls = Calls(max_elements=max_elements, max_copies=max_copies, internal=extra)
-    _open(calls)
-    try:
-        yield calls
-    finally:
-        _close(calls)
+    return _Capture(Calls(max_elements=max_elements, max_copies=max_copies, internal=extra))
+
+
+# Entering and leaving survive a KeyboardInterrupt raised at any moment (Ctrl-C, a signal
+# handler, PyThreadState_SetAsyncExc). Python can deliver one at every function entry and
+# after every call, so three things hold:
+# - every step of _open is undone by _close, whatever step it stopped at, and _close can run
+#   again and again (each step checks what is there, not what it remembers);
+# - _close runs to its end: an interrupt in the middle is kept, the rest is done, then it is
+#   raised;
+# - a `with` statement keeps only the bound __exit__ while its block runs. Here that is an
+#   _Exit, made fresh for each block, which closes the capture when it is dropped: when an
+#   interrupt arrives as Python enters __enter__ or __exit__, before their first line, the
+#   statement drops its _Exit as the interrupt passes, and that closes the capture.
+
+
+class _Exit(functools.partial):  # type: ignore[type-arg]
+    """The bound ``__exit__`` of one ``with capture()`` block: closes the capture, also when
+    it is dropped without being called."""
+
+    def __del__(self) -> None:
+        _close(self.args[0])
+
+
+def _leave(calls: Calls, *exc_info: Any) -> bool:
+    _close(calls)
+    return False
+
+
+class _ExitDescriptor:
+    """``__exit__``: a fresh :class:`_Exit` for each ``with`` statement (the plain function
+    when looked up on the class, as ``contextlib.ExitStack`` does)."""
+
+    def __get__(self, instance: _Capture | None, owner: type) -> Callable[..., bool]:
+        if instance is None:
+            return lambda capture, *exc_info: _leave(capture.calls, *exc_info)
+        return _Exit(_leave, instance.calls)
+
+
+class _Capture(contextlib.AbstractContextManager):  # type: ignore[type-arg]
+    """What :func:`capture` returns: ``with`` it to record; ``as`` gives the :class:`Calls`."""
+
+    __slots__ = ("calls",)
+
+    def __init__(self, calls: Calls) -> None:
+        self.calls = calls
+
+    def __enter__(self) -> Calls:
+        _open(self.calls)
+        return self.calls
+
+    __exit__ = _ExitDescriptor()
+
+    def __repr__(self) -> str:
+        return f"<einviz.capture: {self.calls!r}>"
 
 
 def _check_count(name: str, value: Any, *, allow_none: bool) -> None:
@@ -569,30 +622,50 @@ def _check_count(name: str, value: Any, *, allow_none: bool) -> None:
 
 
 def _open(calls: Calls) -> None:
-    global _hook, _recorders, _copy_limit
-    with _state_lock:
-        _recorders = (*_recorders, calls)
-        _copy_limit = max(recorder.max_elements for recorder in _recorders)
-        for entry in _ENTRY_POINTS:
-            if entry.module in sys.modules:
-                _patch(entry)
-        _refresh_internal()
-        if _hook is None:
-            _hook = _ImportHook()
-            sys.meta_path.insert(0, _hook)
+    global _recorders, _copy_limit
+    try:
+        with _state_lock:
+            if calls in _recorders:
+                raise EinvizError("this capture is already open",
+                                  hint="use a new capture() for each with block")
+            # The recorder list first: everything below is undone by _close from it.
+            _recorders = (*_recorders, calls)
+            _copy_limit = max(recorder.max_elements for recorder in _recorders)
+            for entry in _ENTRY_POINTS:
+                if entry.module in sys.modules:
+                    _patch(entry)
+            _refresh_internal()
+            if not any(isinstance(finder, _ImportHook) for finder in sys.meta_path):
+                sys.meta_path.insert(0, _ImportHook())
+    except BaseException:
+        _close(calls)
+        raise
 
 
 def _close(calls: Calls) -> None:
-    global _hook, _recorders, _copy_limit
+    """Close ``calls`` and, when no capture is left open, put everything back."""
+    interrupted: BaseException | None = None
+    attempts = 0
+    while attempts < 3:  # a bug that fails every time is raised after the third try
+        attempts += 1
+        try:
+            _close_once(calls)
+        except BaseException as exc:  # an interrupt in the middle: finish, then raise it
+            interrupted = exc
+        else:
+            break
+    if interrupted is not None:
+        raise interrupted
+
+
+def _close_once(calls: Calls) -> None:
+    global _recorders, _copy_limit
     with _state_lock:
         _recorders = tuple(recorder for recorder in _recorders if recorder is not calls)
         _copy_limit = max((recorder.max_elements for recorder in _recorders), default=0)
         if _recorders:
             return
-        if _hook is not None:
-            with contextlib.suppress(ValueError):
-                sys.meta_path.remove(_hook)
-            _hook = None
+        sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _ImportHook)]
         for patch in reversed(_patches):
             # Something else rebound the name inside the block: leave its choice alone.
             if patch.owner.__dict__.get(patch.attribute) is not patch.wrapper:
@@ -617,8 +690,9 @@ def _patch(entry: _EntryPoint) -> None:
         if not callable(current) or id(current) in _originals:
             continue
         wrapper = _wrapper_for(current, entry)
-        setattr(owner, attribute, wrapper)
+        # Noted before it is done, so that _close undoes it even if an interrupt comes between.
         _patches.append(_Patch(owner, attribute, current, wrapper, in_dict))
+        setattr(owner, attribute, wrapper)
 
 
 def _forget_cached_wrappers() -> None:
@@ -802,15 +876,17 @@ def _record(
         optimize = kwargs.get("optimize", optimize)
     error = None
     start = time.perf_counter()
-    _local.busy = True
     try:
+        # Set inside the try and cleared first in the finally (no call in between, so no
+        # interrupt either): an interrupt cannot leave the thread marked busy.
+        _local.busy = True
         return original(*args, **kwargs)
     except BaseException as exc:
         error = f"{type(exc).__name__}: {exc}"
         raise
     finally:
-        seconds = time.perf_counter() - start
         _local.busy = False
+        seconds = time.perf_counter() - start
         row = (
             entry.library, entry.function, subscripts, shapes, dtypes, filename, lineno, caller,
             seconds, copies, note, error, threading.get_ident(), optimize,
@@ -970,411 +1046,8 @@ def _exit_status(code: Any) -> int:
 
 
 # --------------------------------------------------------------------------------------------
-# The report
-# --------------------------------------------------------------------------------------------
-
-_FIGURE_MAX_AXIS = 8  # the figure draws longer axes cut, with an ellipsis cell
-# A figure traces every multiply-add; above this many (about half a second) the recorded
-# operands are cut instead, so one odd call cannot hold the whole report up.
-_FIGURE_MAX_STEPS = 10**7
-_FIGURE_CUT = 3  # operands that cannot be drawn whole are cut to their first cells per axis
-_MAX_PATH_SETTINGS = 3  # paths drawn per section, one per distinct (entry point, optimize)
-
-_CSS = """
-body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1f2328;margin:0 auto;
-max-width:64rem;padding:1rem clamp(.75rem,4vw,1.5rem) 4rem}
-code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.92em}
-pre{background:#f6f8fa;border-radius:.4rem;padding:.75rem 1rem;overflow-x:auto;white-space:pre-wrap}
-h1,h2{overflow-wrap:anywhere}
-.scroll{overflow-x:auto;max-width:100%}
-table{border-collapse:collapse;margin:.5rem 0}
-th,td{border-bottom:1px solid #d0d7de;padding:.3rem .7rem;text-align:left;vertical-align:top}
-th{background:#f6f8fa}
-td.n{text-align:right;font-variant-numeric:tabular-nums}
-td code{white-space:nowrap}
-section{border-top:2px solid #d0d7de;margin-top:2.5rem;padding-top:.5rem}
-h2 code{font-size:1.1em}
-.shapes{color:#57606a;font-weight:normal}
-.note{color:#57606a;font-style:italic}
-.error{color:#b3261e}
-.pattern{background:#ddf4ff;border-radius:.3rem;padding:.1rem .5rem}
-figure{margin:1rem 0}
-figure img{max-width:100%;height:auto;border:1px solid #d0d7de;border-radius:.4rem}
-"""
-
-
-def _e(value: Any) -> str:
-    import html
-    return html.escape(str(value), quote=True)
-
-
-def _optional(module: str, name: str) -> tuple[Callable[..., Any] | None, str | None]:
-    """The function ``module.name`` if this einviz has it, else why not."""
-    try:
-        found = getattr(importlib.import_module(module), name, None)
-    except ImportError as exc:
-        return None, f"{module} could not be imported ({exc})"
-    if found is None:
-        return None, f"{module} has no {name}()"
-    return found, None
-
-
-def _report_html(calls: Calls, title: str) -> str:
-    explain, no_explain = _optional("einviz.explain", "explain")
-    animate, no_animate = _optional("einviz.animation", "animate")
-    check, no_check = _optional("einviz.backends", "check")
-    absent = (("explanations", no_explain), ("figures", no_animate), ("backend checks", no_check))
-    missing = [f"{what} left out: {why}" for what, why in absent if why]
-    groups = calls.distinct()
-    total = sum(call.seconds for call in calls)
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>",
-        f"<header><h1>{_e(title)}</h1>",
-        f"<p>{len(calls)} einsum call{'s' if len(calls) != 1 else ''}, {len(groups)} distinct "
-        f"(subscripts, shapes), {_e(_duration(total))} in einsum.</p>",
-    ]
-    if calls.error is not None:
-        stopped = "".join(traceback.format_exception_only(type(calls.error), calls.error)).strip()
-        parts.append(f'<p class="error">The script stopped with an error: {_e(stopped)}</p>')
-    elif calls.exit_status:
-        parts.append(f'<p class="error">The script exited with status {calls.exit_status}.</p>')
-    parts.extend(f'<p class="note">{_e(line)}</p>' for line in missing)
-    parts.append("</header>")
-    if groups:
-        parts.append(_contents_table(groups))
-    else:
-        parts.append(
-            '<p class="note">No einsum call was recorded. Calls made in child processes '
-            "(multiprocessing, a process pool, a DataLoader's workers) are not seen: only "
-            "the process that runs the capture is recorded.</p>"
-        )
-    for number, group in enumerate(groups, 1):
-        parts.append(_section(number, group, explain, animate, check))
-    parts.append("</body></html>\n")
-    return "\n".join(parts)
-
-
-def _contents_table(groups: list[CallGroup]) -> str:
-    rows = [
-        '<nav class="scroll"><table><thead><tr><th>#</th><th>subscripts</th><th>shapes</th>'
-        "<th>dtypes</th><th>calls</th><th>time</th><th>first call site</th></tr></thead><tbody>"
-    ]
-    for number, group in enumerate(groups, 1):
-        rows.append(
-            f'<tr><td class="n"><a href="#einsum-{number}">{number}</a></td>'
-            f"<td><code>{_e(group.subscripts)}</code></td><td>{_e(_shapes_text(group.shapes))}</td>"
-            f"<td>{_e(', '.join(group.dtypes))}</td><td class=\"n\">{group.count}</td>"
-            f'<td class="n">{_e(_duration(group.seconds))}</td>'
-            f"<td><code>{_e(_short_path(next(iter(group.sites))))}</code></td></tr>"
-        )
-    rows.append("</tbody></table></nav>")
-    return "\n".join(rows)
-
-
-def _section(
-    number: int,
-    group: CallGroup,
-    explain: Callable[..., Any] | None,
-    animate: Callable[..., Any] | None,
-    check: Callable[..., Any] | None,
-) -> str:
-    parts = [
-        f'<section id="einsum-{number}">',
-        f'<h2>{number}. <code>{_e(group.subscripts)}</code> <span class="shapes">'
-        f"{_e(_shapes_text(group.shapes))}</span></h2>",
-        f"<p>{group.count} call{'s' if group.count != 1 else ''} through "
-        f"{_e(', '.join(group.functions))}; dtypes {_e(', '.join(group.dtypes) or '-')}; "
-        f"{_e(_duration(group.seconds))} in all, "
-        f"{_e(_duration(group.seconds / group.count))} each.</p>",
-        _sites_table(group),
-    ]
-    if group.failures:
-        parts.append(
-            f'<p class="error">{len(group.failures)} of these calls raised:</p>'
-            f"<pre class=\"error\">{_e(group.failures[0].error)}</pre>"
-        )
-    succeeded = len(group.failures) < group.count
-    operands, operands_note = _real_operands(group)
-    if explain is not None:
-        parts.append("<h3>What it does</h3>")
-        parts.append(_explanation(explain, group, operands))
-    if len(group.shapes) >= 3:
-        parts.append("<h3>Contraction path</h3>")
-        parts.append(_paths(group))
-    if succeeded and animate is not None:
-        parts.append("<h3>Figure</h3>")
-        parts.append(_figure(animate, group))
-    if succeeded and check is not None:
-        parts.append("<h3>Backend check</h3>")
-        if operands is None:
-            operands, operands_note = _made_up_operands(group)
-        parts.append(_check(check, group.subscripts, operands, operands_note))
-    parts.append("</section>")
-    return "\n".join(parts)
-
-
-def _sites_table(group: CallGroup) -> str:
-    callers: dict[str, tuple[str, int, str]] = {}
-    for call in group.calls:
-        callers.setdefault(call.where, (call.filename, call.lineno, call.caller))
-    rows = [
-        '<div class="scroll"><table><thead><tr><th>call site</th><th>in</th><th>calls</th>'
-        "<th>source</th></tr></thead><tbody>"
-    ]
-    for where, count in group.sites.items():
-        filename, lineno, caller = callers[where]
-        source = linecache.getline(filename, lineno).strip()
-        rows.append(
-            f'<tr><td><code title="{_e(where)}">{_e(_short_path(where))}</code></td>'
-            f"<td><code>{_e(caller)}</code></td>"
-            f'<td class="n">{count}</td><td><code>{_e(source)}</code></td></tr>'
-        )
-    rows.append("</tbody></table></div>")
-    return "\n".join(rows)
-
-
-def _real_operands(group: CallGroup) -> tuple[list[np.ndarray] | None, str | None]:
-    example = group.example
-    if example is None or example.operands is None:
-        return None, None
-    return list(example.operands), f"Checked on the operands recorded at {_short_path(example.where)}."
-
-
-def _explanation(
-    explain: Callable[..., Any], group: CallGroup, operands: list[np.ndarray] | None
-) -> str:
-    try:
-        if operands is not None:
-            result = explain(group.subscripts, *operands)
-        else:
-            result = explain(group.subscripts, shapes=group.shapes)
-    except Exception as exc:
-        return f'<pre class="error">{_e(exc)}</pre>'
-    pattern = getattr(result, "pattern", None)
-    badge = f'<p>Pattern: <span class="pattern">{_e(pattern)}</span></p>' if pattern else ""
-    return f"{badge}<pre>{_e(result)}</pre>"
-
-
-def _made_up_operands(group: CallGroup) -> tuple[list[np.ndarray], str]:
-    """Small integer operands of the recorded shapes cut short, and a sentence saying so."""
-    shapes = [tuple(min(size, _FIGURE_CUT) for size in shape) for shape in group.shapes]
-    made_up = [
-        ((np.arange(math.prod(shape)) + k) % 5 + 1).reshape(shape) for k, shape in enumerate(shapes)
-    ]
-    why = group.calls[0].note or "not copied"
-    return made_up, (
-        f"The operands were not kept ({why}): shown on operands of the recorded shapes cut to at "
-        f"most {_FIGURE_CUT} cells per axis, filled with small integers."
-    )
-
-
-def _cut(operands: Sequence[np.ndarray]) -> list[np.ndarray]:
-    # Cutting every axis to its first cells keeps shared labels the same size and broadcast
-    # axes at size 1, so the cut problem is still a valid einsum.
-    return [operand[tuple(slice(0, _FIGURE_CUT) for _ in operand.shape)] for operand in operands]
-
-
-def _figure(animate: Callable[..., Any], group: CallGroup) -> str:
-    """The figure of a section: on the recorded operands whenever they were kept."""
-    from .errors import LimitError
-    from .plan import limits
-
-    example = group.example
-    if example is None or example.operands is None:
-        tries = [_made_up_operands(group)]
-    else:
-        where = _short_path(example.where)
-        long_axis = any(size > _FIGURE_MAX_AXIS for shape in group.shapes for size in shape)
-        cut_long = f"; axes longer than {_FIGURE_MAX_AXIS} cells are drawn cut, with an ellipsis cell"
-        tries = [
-            (list(example.operands), f"The recorded operands (from {where}){cut_long * long_axis}."),
-            (_cut(example.operands), (
-                f"The recorded operands (from {where}) need more than {_FIGURE_MAX_STEPS:,} "
-                "multiply-adds, too many to animate in a report: shown cut to their first "
-                f"{_FIGURE_CUT} cells along every axis."
-            )),
-        ]
-    for k, (operands, note) in enumerate(tries):
-        try:
-            with limits(max_steps=_FIGURE_MAX_STEPS):
-                animation = animate(group.subscripts, *operands, max_axis=_FIGURE_MAX_AXIS)
-        except LimitError as exc:
-            if k + 1 < len(tries):
-                continue
-            return _no_figure(exc)
-        except Exception as exc:
-            return _no_figure(exc)
-        return _figure_html(animation, group.subscripts, note)
-    raise AssertionError("unreachable: the last try returns")
-
-
-def _no_figure(exc: Exception) -> str:
-    return f'<p class="note">No figure: {_e(type(exc).__name__)}: {_e(exc)}</p>'
-
-
-def _figure_html(animation: Any, subscripts: str, note: str) -> str:
-    try:
-        if hasattr(animation, "player_html"):
-            # The interactive player; the section above already explains the einsum.
-            player = animation.player_html(details=False)
-            return (
-                f'<figure class="scroll">{player}<figcaption class="note">{_e(note)}'
-                "</figcaption></figure>"
-            )
-        svg = animation.to_svg()
-    except Exception as exc:
-        return _no_figure(exc)
-    if isinstance(svg, bytes):
-        svg = svg.decode("utf-8")
-    # An <img> keeps each figure's ids and styles to itself, and still plays SVG animation.
-    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
-    return (
-        f'<figure><img src="data:image/svg+xml;base64,{data}" alt="{_e(subscripts)}">'
-        f'<figcaption class="note">{_e(note)}</figcaption></figure>'
-    )
-
-
-def _optimize_field(group: CallGroup) -> list[str]:
-    """The summary's optimize settings, for an einsum whose path they choose (3+ operands)."""
-    if len(group.shapes) < 3:
-        return []
-    return [" / ".join(dict.fromkeys(_optimize_text(call) for call in group.calls))]
-
-
-def _optimize_text(call: Call) -> str:
-    if call.optimize is None and call.library == "torch":
-        return "no optimize argument"
-    return f"optimize={call.optimize!r}"
-
-
-def _paths(group: CallGroup) -> str:
-    """The contraction path of each way the group's calls were made, as a fragment.
-
-    The order depends on the entry point and its ``optimize`` setting, so the calls are
-    split by (entry point, optimize) and each way gets the path its library takes.
-    """
-    ways: dict[tuple[str, str], list[Call]] = {}
-    for call in group.calls:
-        ways.setdefault((call.function, _optimize_text(call)), []).append(call)
-    used = "; ".join(
-        f"{function} with {setting} ({len(calls)} call{'s' * (len(calls) != 1)})"
-        for (function, setting), calls in ways.items()
-    )
-    parts = [
-        (
-            "<p>The order of the pairwise contractions depends on the library and its "
-            f"<code>optimize</code> setting. Used here: {_e(used)}.</p>"
-        )
-    ]
-    for calls in list(ways.values())[:_MAX_PATH_SETTINGS]:
-        parts.append(_path(group, calls[0]))
-    if len(ways) > _MAX_PATH_SETTINGS:
-        parts.append(
-            f'<p class="note">The paths of the other {len(ways) - _MAX_PATH_SETTINGS} settings '
-            "are not shown.</p>"
-        )
-    return "\n".join(parts)
-
-
-def _path(group: CallGroup, call: Call) -> str:
-    """What the library of ``call`` does with three or more operands: a sentence and a path."""
-    from .paths import contraction_path
-
-    n = len(group.shapes)
-    left_to_right = [(0, 1)] * (n - 1)
-    optimize = call.optimize
-    setting = _e(_optimize_text(call))
-    source = "opt_einsum"
-    if call.library == "numpy":
-        source = "numpy"
-        if optimize is False or optimize is None:
-            # numpy's default: c_einsum runs all the operands as one nested loop.
-            why = "numpy's default" if optimize is False else "numpy reads None as False"
-            intro = (
-                f"<b>numpy.einsum with {setting}</b> ({why}) ran it as one loop over all {n} "
-                "operands, with no pairwise path: the naive single loop below. With "
-                "<code>optimize=True</code> numpy would contract it in this order "
-                "(<code>numpy.einsum_path</code>):"
-            )
-            optimize = True
-        else:
-            limit = ""
-            if (
-                isinstance(optimize, (list, tuple))
-                and len(optimize) == 2
-                and isinstance(optimize[0], str)
-                and optimize[0] != "einsum_path"
-            ):
-                limit = f" (shown without its memory limit, {_e(optimize[1])})"
-                optimize = optimize[0]
-            intro = (f"<b>numpy.einsum with {setting}</b> contracts it in this order "
-                     f"(<code>numpy.einsum_path</code>){limit}:")
-    elif call.library == "jax":
-        # jax reads True as 'optimal' and False as left to right, one pair at a time.
-        if optimize is True:
-            optimize = "optimal"
-        elif optimize is False:
-            optimize = left_to_right
-        intro = (f"<b>jax.numpy.einsum with {setting}</b> asks opt_einsum for its order "
-                 "(jax reads <code>True</code> as <code>'optimal'</code> and "
-                 "<code>False</code> as left to right):")
-    elif call.library == "torch":
-        torch_backends = getattr(sys.modules.get("torch"), "backends", None)
-        backend: Any = getattr(torch_backends, "opt_einsum", None)
-        try:
-            uses_opt_einsum = bool(backend.is_available() and backend.enabled)
-        except AttributeError:
-            uses_opt_einsum = False
-        if uses_opt_einsum:
-            optimize = backend.strategy or True
-            intro = ("<b>torch.einsum</b> asks opt_einsum for its order, with the strategy in "
-                     f"<code>torch.backends.opt_einsum.strategy</code> (now {_e(repr(optimize))}):")
-        else:
-            optimize = left_to_right
-            intro = ("<b>torch.einsum</b> contracts left to right, one pair at a time: opt_einsum "
-                     "is not available to torch here, or "
-                     "<code>torch.backends.opt_einsum.enabled</code> is false:")
-    else:
-        intro = f"<b>{_e(call.function)} with {setting}</b> contracts it in this order:"
-    example = group.example
-    try:
-        if example is not None and example.operands is not None:  # the figures draw their values
-            found = contraction_path(
-                group.subscripts, *example.operands, optimize=optimize, source=source
-            )
-        else:
-            found = contraction_path(
-                group.subscripts, shapes=group.shapes, optimize=optimize, source=source
-            )
-        fragment = found.to_html()
-    except Exception as exc:
-        fragment = f'<pre class="error">{_e(type(exc).__name__)}: {_e(exc)}</pre>'
-    return f'<p>{intro}</p>\n<div class="scroll">{fragment}</div>'
-
-
-def _check(
-    check: Callable[..., Any], subscripts: str, operands: list[np.ndarray], note: str | None
-) -> str:
-    try:
-        table = check(subscripts, *operands)
-        # einviz's own HTML: whatever it shows of the program it escapes itself.
-        if hasattr(table, "_repr_html_"):
-            table_html = table._repr_html_()
-        else:
-            table_html = f"<pre>{_e(table)}</pre>"
-    except Exception as exc:
-        return f'<p class="note">No backend check: {_e(type(exc).__name__)}: {_e(exc)}</p>'
-    caption = f'<p class="note">{_e(note)}</p>' if note else ""
-    return f'{caption}<div class="scroll">{table_html}</div>'
-
-
-# --------------------------------------------------------------------------------------------
 # Small words
 # --------------------------------------------------------------------------------------------
-
 
 def _operand_names(subscripts: str, count: int) -> tuple[str, ...]:
     """The names the plan, the explanation and the figure give the operands."""
@@ -1385,22 +1058,15 @@ def _operand_names(subscripts: str, count: int) -> tuple[str, ...]:
     return default_names(count, labels)
 
 
-def _shapes_text(shapes: tuple[tuple[int, ...], ...]) -> str:
-    return " ".join(str(shape) for shape in shapes) or "()"
+def _optimize_field(group: CallGroup) -> list[str]:
+    """The summary's optimize settings, for an einsum whose path they choose (3+ operands)."""
+    if len(group.shapes) < 3:
+        return []
+    return [" / ".join(dict.fromkeys(optimize_text(call) for call in group.calls))]
 
 
-def _duration(seconds: float) -> str:
-    if seconds < 1e-3:
-        return f"{seconds * 1e6:.1f} us"
-    if seconds < 1:
-        return f"{seconds * 1e3:.2f} ms"
-    return f"{seconds:.2f} s"
-
-
-def _short_path(where: str) -> str:
-    """``file:line`` with the file relative to the working folder when it is inside it."""
-    try:
-        relative = os.path.relpath(where)
-    except ValueError:  # another drive on Windows
-        return where
-    return where if relative.startswith("..") else relative
+def optimize_text(call: Call) -> str:
+    """How a call set ``optimize``, in words: ``"optimize='greedy'"``, or that it takes none."""
+    if call.optimize is None and call.library == "torch":
+        return "no optimize argument"
+    return f"optimize={call.optimize!r}"
