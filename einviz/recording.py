@@ -43,6 +43,7 @@ import runpy
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from types import FrameType, ModuleType
@@ -566,27 +567,60 @@ def capture(
 #   statement drops its _Exit as the interrupt passes, and that closes the capture.
 
 
-class _Exit(functools.partial):  # type: ignore[type-arg]
-    """The bound ``__exit__`` of one ``with capture()`` block: closes the capture, also when
-    it is dropped without being called."""
+class _Lease:
+    """What the exit of one ``with capture()`` block works on: the calls, and (weakly) the
+    :class:`_Exit` the ``with`` statement holds."""
+
+    __slots__ = ("calls", "exit")
+
+    def __init__(self, calls: Calls) -> None:
+        self.calls = calls
+        self.exit: Callable[[], Any] = lambda: None
+
+
+class _ExitCall(functools.partial):  # type: ignore[type-arg]
+    """An exit that has run: dropping it does nothing (it runs no Python code, so a Ctrl-C
+    arriving at that moment is not lost)."""
+
+    __slots__ = ()
+
+
+class _Exit(_ExitCall):
+    """The bound ``__exit__`` of one ``with capture()`` block: ``_leave(lease, ...)``, which
+    closes the capture; and when it is dropped without having run, its ``__del__`` closes it."""
+
+    __slots__ = ()
 
     def __del__(self) -> None:
-        _close(self.args[0])
+        if not isinstance(_recorders, tuple):  # the interpreter is shutting down
+            return
+        _close(self.args[0].calls)
 
 
-def _leave(calls: Calls, *exc_info: Any) -> bool:
-    _close(calls)
+def _leave(lease: _Lease, *exc_info: Any) -> bool:
+    try:
+        _close(lease.calls)  # an interrupt it raises comes after its work
+    finally:
+        # Unless an interrupt came before _close began: then the _Exit's __del__ closes, as
+        # the interrupt passes the with statement (no call here: none can come in between).
+        if lease.calls not in _recorders and (_recorders or not _patches):
+            done = lease.exit()
+            if done is not None:
+                done.__class__ = _ExitCall
     return False
 
 
 class _ExitDescriptor:
-    """``__exit__``: a fresh :class:`_Exit` for each ``with`` statement (the plain function
+    """``__exit__``: a fresh :class:`_Exit` for each ``with`` statement (a plain function
     when looked up on the class, as ``contextlib.ExitStack`` does)."""
 
     def __get__(self, instance: _Capture | None, owner: type) -> Callable[..., bool]:
         if instance is None:
-            return lambda capture, *exc_info: _leave(capture.calls, *exc_info)
-        return _Exit(_leave, instance.calls)
+            return lambda capture, *exc_info: _leave(_Lease(capture.calls), *exc_info)
+        lease = _Lease(instance.calls)
+        exit_ = _Exit(_leave, lease)
+        lease.exit = weakref.ref(exit_)
+        return exit_
 
 
 class _Capture(contextlib.AbstractContextManager):  # type: ignore[type-arg]
@@ -800,16 +834,33 @@ def _wrapper_for(original: Callable[..., Any], entry: _EntryPoint) -> Callable[.
         return known[1]
 
     default = _optimize_default(original)
+    compiling = _torch_compiling() if entry.library == "torch" else None
 
-    @functools.wraps(original)
-    def einsum(*args: Any, **kwargs: Any) -> Any:
-        if not _recorders or _local.busy:
-            return original(*args, **kwargs)
-        return _record(original, entry, args, kwargs, default)
+    if compiling is None:
+        @functools.wraps(original)
+        def einsum(*args: Any, **kwargs: Any) -> Any:
+            if not _recorders or _local.busy:
+                return original(*args, **kwargs)
+            return _record(original, entry, args, kwargs, default)
+    else:
+        @functools.wraps(original)
+        def einsum(*args: Any, **kwargs: Any) -> Any:
+            # While torch.compile traces, is_compiling() is a constant True to it: the wrapper
+            # folds away to the real einsum (no graph break, no warning, nothing recorded).
+            if compiling() or not _recorders or _local.busy:
+                return original(*args, **kwargs)
+            return _record(original, entry, args, kwargs, default)
 
     _wrappers[id(original)] = (original, einsum)
     _originals[id(einsum)] = original
     return einsum
+
+
+def _torch_compiling() -> Callable[[], bool] | None:
+    """torch's "is torch.compile tracing now?" test, from the torch the program imported."""
+    compiler = getattr(sys.modules.get("torch"), "compiler", None)
+    test = getattr(compiler, "is_compiling", None)
+    return test if callable(test) else None
 
 
 def _optimize_default(function: Callable[..., Any]) -> Any:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import importlib.util
 import os
+import random
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
 import threading
+import time
 import types
 from html.parser import HTMLParser
 from pathlib import Path
@@ -707,3 +712,143 @@ def test_calls_record_their_optimize_setting():
     old_style = Call("numpy", "numpy.einsum", "i->", ((2,),), ("float64",), "x.py", 1, "f",
                      0.0, None, None)
     assert old_style.optimize is None and old_style.thread == 0
+
+
+# --------------------------------------------------------------------------------------------
+# Ctrl-C at any moment: leaving the block restores everything
+# --------------------------------------------------------------------------------------------
+
+#: The seed of the interrupt tests: fixed under CI, fresh (and shown on failure) elsewhere.
+SEED = 0 if os.environ.get("CI") else random.randrange(2**32)
+
+
+def assert_nothing_left(original) -> None:
+    """Every invariant a closed capture keeps: nothing patched, open, hooked or busy."""
+    from einviz import recording
+
+    assert np.einsum is original, "numpy.einsum left wrapped"
+    assert recording._recorders == (), "a recorder left open"
+    assert recording._patches == [], "a patch left noted"
+    assert not any(isinstance(f, recording._ImportHook) for f in sys.meta_path), "hook left"
+    assert recording._local.busy is False, "the thread left marked busy"
+
+
+def interrupted_work(a: np.ndarray) -> None:
+    """Captures opened, nested, recorded into and closed: what an interrupt lands in."""
+    with capture() as outer:
+        np.einsum("ij->i", a)
+        with capture(max_elements=0) as inner:
+            np.einsum("ij,ij->", a, a)
+        np.einsum("ij->j", a)
+    assert len(outer) == 3 and len(inner) == 1
+
+
+def run_interrupted_rounds(arm, disarm, seconds: float, rng: random.Random) -> tuple[int, int]:
+    """Rounds of :func:`interrupted_work`, each interrupted after a random delay (``arm``);
+    checks every invariant after each round. Returns (rounds, rounds interrupted)."""
+    original, a = np.einsum, np.ones((2, 3))
+    start = time.perf_counter()
+    for _ in range(20):
+        interrupted_work(a)
+    span = (time.perf_counter() - start) / 20  # how long one round takes, uninterrupted
+    rounds = hits = 0
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline and rounds < 2_000:
+        rounds += 1
+        delay = rng.uniform(0, 1.3 * span)
+        try:
+            try:
+                arm(delay)
+                interrupted_work(a)
+            finally:
+                disarm()
+        except KeyboardInterrupt:
+            hits += 1
+        assert_nothing_left(original)
+        with capture() as later:  # and a later capture records normally
+            np.einsum("i->", np.ones(2))
+        assert len(later) == 1 and np.einsum is original
+    return rounds, hits
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="no signal.setitimer here")
+def test_ctrl_c_by_a_signal_at_any_moment_leaves_nothing_behind():
+    rng = random.Random(SEED)
+    armed = [False]
+
+    def interrupt(signum, frame):
+        if armed[0]:
+            armed[0] = False
+            raise KeyboardInterrupt
+
+    def arm(delay):
+        armed[0] = True
+        signal.setitimer(signal.ITIMER_REAL, max(delay, 1e-6))
+
+    def disarm():
+        armed[0] = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        rounds, hits = run_interrupted_rounds(arm, disarm, 1.5, rng)
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+    assert hits >= 20, f"seed {SEED}: only {hits} of {rounds} rounds interrupted"
+
+
+def test_ctrl_c_from_another_thread_at_any_moment_leaves_nothing_behind():
+    """PyThreadState_SetAsyncExc: the interrupt lands wherever the thread next checks."""
+    rng = random.Random(SEED)
+    set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
+    target = ctypes.c_ulong(threading.get_ident())
+    lock = threading.Lock()
+    live: list[bool] = [False]
+    timers: list[threading.Thread] = []
+
+    def fire(when):
+        while time.perf_counter() < when:  # spin: the switch interval below hands the GIL over
+            pass
+        with lock:
+            if live[0]:
+                live[0] = False
+                set_async_exc(target, ctypes.py_object(KeyboardInterrupt))
+
+    def arm(delay):
+        live[0] = True
+        timer = threading.Thread(target=fire, args=(time.perf_counter() + delay,), daemon=True)
+        timers.append(timer)
+        timer.start()
+
+    def disarm():
+        with lock:
+            live[0] = False
+            set_async_exc(target, None)  # NULL: withdraw an interrupt not yet delivered
+        timers.pop().join()
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        rounds, hits = run_interrupted_rounds(arm, disarm, 1.5, rng)
+    finally:
+        sys.setswitchinterval(interval)
+    assert hits >= 20, f"seed {SEED}: only {hits} of {rounds} rounds interrupted"
+
+
+def test_an_exit_dropped_without_being_called_closes_the_capture():
+    """An interrupt as Python enters __exit__ (before its first line) drops the exit: that closes."""
+    original = np.einsum
+    manager = capture()
+    calls = manager.__enter__()
+    exit_ = type(manager).__dict__["__exit__"].__get__(manager, type(manager))
+    assert np.einsum is not original
+    del exit_
+    assert_nothing_left(original)
+    np.einsum("i->", np.ones(2))
+    assert len(calls) == 0
+    # an ExitStack looks __exit__ up on the class, and still closes
+    with contextlib.ExitStack() as stack:
+        calls = stack.enter_context(capture())
+        np.einsum("i->", np.ones(2))
+    assert len(calls) == 1
+    assert_nothing_left(original)
