@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._words import short_path
+from ._words import optimize_text, short_path
 from .errors import LimitError
 from .plan import limits
 from .render.reports import Figure, Section, Site, WayPath
@@ -175,11 +175,9 @@ def _paths(group: CallGroup) -> tuple[tuple[WayPath, ...], str, int]:
     The order depends on the entry point and its ``optimize`` setting, so the calls are
     split by (entry point, optimize) and each way gets the path its library takes.
     """
-    from .recording import optimize_text
-
     ways: dict[tuple[str, str], list[Call]] = {}
     for call in group.calls:
-        ways.setdefault((call.function, optimize_text(call)), []).append(call)
+        ways.setdefault((call.function, optimize_text(call.library, call.optimize)), []).append(call)
     used = "; ".join(
         f"{function} with {setting} ({len(calls)} call{'s' * (len(calls) != 1)})"
         for (function, setting), calls in ways.items()

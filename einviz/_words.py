@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import unicodedata
 
-__all__ = ["duration", "printable", "shapes_text", "short_path"]
+__all__ = ["duration", "optimize_text", "printable", "shapes_text", "short_path"]
 
 # Characters that turn text around on screen (bidirectional embeddings, overrides and isolates)
 # although Unicode files them as formatting ("Cf"), like harmless joiners.
@@ -95,3 +95,14 @@ def short_path(where: str) -> str:
     except ValueError:  # another drive on Windows
         return where
     return where if relative.startswith("..") else relative
+
+
+def optimize_text(library: str, optimize: object) -> str:
+    """How a call set ``optimize``, in words (torch's einsum takes no such argument).
+
+    >>> optimize_text("numpy", "greedy"), optimize_text("torch", None)
+    ("optimize='greedy'", 'no optimize argument')
+    """
+    if optimize is None and library == "torch":
+        return "no optimize argument"
+    return f"optimize={optimize!r}"

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+import importlib
+import os
 import re
 import shutil
+import subprocess
 import sys
 import textwrap
 import types
@@ -15,6 +19,8 @@ import pytest
 
 from einviz import EinvizError
 from einviz.recording import capture, run_script
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # --------------------------------------------------------------------------------------------
 # The report
@@ -373,3 +379,102 @@ def test_report_does_not_overflow_a_360_px_screen(tmp_path):
             assert tab.evaluate("document.documentElement.scrollWidth") <= 360
         finally:
             browser.close()
+
+
+# --------------------------------------------------------------------------------------------
+# Control characters, and where the report's code lives
+# --------------------------------------------------------------------------------------------
+
+
+def test_report_holds_no_control_character(tmp_path):
+    script = tmp_path / "ctl\x1b[31m.py"
+    script.write_text(
+        "import numpy as np\n"
+        "for text in ('ij->i\\x00', 'ij->\\x1b]0;pwned\\x07i', 'ij-><script>alert(1)</script>'):\n"
+        "    try:\n"
+        "        np.einsum(text, np.ones((2, 2)))\n"
+        "    except ValueError:\n"
+        "        pass\n"
+        "np.einsum('ij->i', np.ones((2, 2)))  # \\x00 \x0c in the source line\n",
+        encoding="utf-8",
+    )
+    calls = run_script(script, ["\x00arg\x1b[2J"])
+    page = calls.report(title="t\x00itle\x1b[2J")
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", page)
+    assert "\\x00" in page and "\\x1b" in page  # shown as escapes
+    assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_import_einviz_does_not_load_the_report_code():
+    code = ("import einviz, sys, numpy as np\n"
+            "assert 'einviz.render.reports' not in sys.modules\n"
+            "assert '_report_parts' not in ' '.join(sys.modules)\n"
+            "with einviz.capture() as calls:\n"
+            "    np.einsum('i->', np.ones(2))\n"
+            "assert 'einviz.render.reports' not in sys.modules\n"
+            "calls.report()\n"
+            "assert 'einviz.render.reports' in sys.modules\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert done.returncode == 0, done.stderr
+
+
+def test_no_capture_module_shadows_the_function():
+    import einviz
+    import einviz.recording
+
+    assert not (ROOT / "einviz" / "capture.py").exists()
+    assert callable(einviz.capture) and einviz.capture is einviz.recording.capture
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module("einviz.capture")
+
+
+def runtime_imports(path: Path) -> set[str]:
+    """The einviz modules a file imports when it runs (in functions too; not under TYPE_CHECKING)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1])
+    skipped = {id(node) for branch in ast.walk(tree) if isinstance(branch, ast.If)
+               and "TYPE_CHECKING" in ast.unparse(branch.test)
+               for statement in branch.body for node in ast.walk(statement)}
+    found = set()
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.ImportFrom):
+            base = package.split(".")
+            base = base[: len(base) - node.level + 1] if node.level else []
+            module = ".".join([*base, node.module] if node.module else base)
+            names = [module] + [f"{module}.{alias.name}" for alias in node.names]
+            found.update(name for name in names if name.startswith("einviz"))
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name.startswith("einviz"))
+    return found
+
+
+def test_the_report_renderer_imports_no_analysis_or_command_module():
+    imports = runtime_imports(ROOT / "einviz" / "render" / "reports.py")
+    forbidden = ("einviz.paths", "einviz.recording", "einviz.animation", "einviz.backends",
+                 "einviz.cli", "einviz._report_parts")
+    assert imports and not [name for name in imports if name.startswith(forbidden)], imports
+
+
+def test_paths_imports_the_pictures_only_inside_functions():
+    tree = ast.parse((ROOT / "einviz" / "paths.py").read_text(encoding="utf-8"))
+    top = {ast.unparse(node) for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))}
+    assert not [line for line in top if "animation" in line or "render" in line], top
+
+
+#: An HTML or SVG tag in code (docstrings aside): what an analysis module must not write.
+TAG = re.compile(r"<(section|table|tr|td|th|div|p|pre|span|figure|svg|code|b|h[1-6]|style|html)\b")
+
+
+@pytest.mark.parametrize("module", ["paths.py", "recording.py", "_patching.py", "_report_parts.py"])
+def test_analysis_modules_write_no_html_or_svg(module):
+    tree = ast.parse((ROOT / "einviz" / module).read_text(encoding="utf-8"))
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef))
+                  and node.body and isinstance(node.body[0], ast.Expr)}
+    tags = [node.value for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)
+            and id(node) not in docstrings and TAG.search(node.value)]
+    assert tags == []
