@@ -516,7 +516,7 @@ def _describe(
 
 def _dtype_name(dtype: Any) -> str:
     name = str(dtype)
-    return name[len("torch."):] if name.startswith("torch.") else name
+    return name.removeprefix("torch.")
 
 
 def _copy_operands(operands: tuple[Any, ...]) -> tuple[tuple[np.ndarray, ...] | None, str | None]:

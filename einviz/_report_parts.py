@@ -36,6 +36,7 @@ _MAX_PATH_SETTINGS = 3  # paths drawn per section, one per distinct (entry point
 def _optional(name: str) -> tuple[Callable[..., Any] | None, str | None]:
     """The function ``name`` of einviz if it can be imported, else why not."""
     # Plain imports, so that no import is hidden from a reader (or a cycle check).
+    found: Callable[..., Any]
     try:
         if name == "explain":
             from .explain import explain as found

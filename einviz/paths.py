@@ -585,7 +585,7 @@ def contraction_path(
     loop_plan = plan(subscripts, *operands, shapes=shapes, names=names)
     strategy, explicit = _strategy(optimize, source, loop_plan.n_operands)
 
-    from opt_einsum.blas import can_blas
+    from opt_einsum.blas import can_blas  # type: ignore[import-untyped]
 
     ascii_terms, letters = _ascii_terms(loop_plan)
     text = ",".join(ascii_terms[:-1]) + "->" + ascii_terms[-1]
@@ -768,7 +768,7 @@ def _strategy(optimize: Any, source: str, n_operands: int) -> tuple[str, list[tu
 def _strategies(source: str) -> tuple[str, ...]:
     if source == "numpy":
         return _NUMPY_STRATEGIES
-    from opt_einsum import paths as oe_paths
+    from opt_einsum import paths as oe_paths  # type: ignore[import-untyped]
 
     options = getattr(oe_paths, "_PATH_OPTIONS", None)
     if options:
@@ -931,7 +931,7 @@ def _draw_step(step: PathStep, arrays: Sequence[Any], colours: Mapping[str, str]
     """The final-state figure of one step on these operands: the one place a figure is made.
     Its letters take ``colours``, the whole expression's, as the table and the other steps do."""
     from .animation import Animation
-    from .render import build_scene
+    from .render.scene import build_scene
     from .trace import trace
 
     traced = trace(step.subscripts, *arrays, names=list(step.inputs))

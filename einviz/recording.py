@@ -109,20 +109,20 @@ class Call:
     """
 
     __slots__ = (
-        "library",
-        "function",
-        "subscripts",
-        "shapes",
         "_dtypes",
-        "filename",
-        "lineno",
         "caller",
-        "seconds",
-        "operands",
-        "note",
         "error",
-        "thread",
+        "filename",
+        "function",
+        "library",
+        "lineno",
+        "note",
+        "operands",
         "optimize",
+        "seconds",
+        "shapes",
+        "subscripts",
+        "thread",
     )
 
     def __init__(
@@ -564,7 +564,7 @@ def run_script(
                 runpy.run_path(script, run_name="__main__")
             except SystemExit as stop:
                 status = _exit_status(stop.code)
-            except Exception as error:  # noqa: BLE001 - the script's own error, kept when asked
+            except Exception as error:  # the script's own error, kept when asked
                 calls.error = error  # the report says how the script stopped, either way
                 if not catch:
                     calls.exit_status = 1

@@ -8,15 +8,12 @@ import importlib.util
 import os
 import random
 import re
-import shutil
 import signal
 import subprocess
 import sys
 import textwrap
 import threading
 import time
-import types
-from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
@@ -142,10 +139,9 @@ def test_restored_exactly_after_normal_exit():
 
 def test_restored_exactly_when_the_block_raises():
     original = np.einsum
-    with pytest.raises(KeyError, match="boom"):
-        with capture() as calls:
-            np.einsum("i->", np.ones(2))
-            raise KeyError("boom")
+    with pytest.raises(KeyError, match="boom"), capture() as calls:
+        np.einsum("i->", np.ones(2))
+        raise KeyError("boom")
     assert np.einsum is original
     assert len(calls) == 1
 
@@ -154,9 +150,8 @@ def test_a_failing_call_raises_the_same_and_is_recorded():
     a, b = np.ones((2, 3)), np.ones((4, 5))
     with pytest.raises(ValueError) as plain:
         np.einsum("ij,jk->ik", a, b)
-    with capture() as calls:
-        with pytest.raises(ValueError) as captured:
-            np.einsum("ij,jk->ik", a, b)
+    with capture() as calls, pytest.raises(ValueError) as captured:
+        np.einsum("ij,jk->ik", a, b)
     assert str(captured.value) == str(plain.value)
     assert calls[0].error.startswith("ValueError: ")
     assert calls[0].shapes == ((2, 3), (3 + 1, 5))
@@ -285,9 +280,8 @@ def test_copies_per_distinct_einsum_are_limited():
 )
 def test_options_are_checked(options, error, message):
     original = np.einsum
-    with pytest.raises(error, match=message):
-        with capture(**options):
-            pass
+    with pytest.raises(error, match=message), capture(**options):
+        pass
     assert np.einsum is original
 
 
