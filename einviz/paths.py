@@ -585,8 +585,6 @@ def contraction_path(
     loop_plan = plan(subscripts, *operands, shapes=shapes, names=names)
     strategy, explicit = _strategy(optimize, source, loop_plan.n_operands)
 
-    from opt_einsum.blas import can_blas  # type: ignore[import-untyped]
-
     ascii_terms, letters = _ascii_terms(loop_plan)
     text = ",".join(ascii_terms[:-1]) + "->" + ascii_terms[-1]
     sizes = {letters.get(label, label): size for label, size in loop_plan.sizes.items()}
@@ -594,6 +592,39 @@ def contraction_path(
     path, step_texts, blas_kinds, printout, library_naive = ask(text, loop_plan.shapes, strategy, explicit)
     if library_naive is None:
         library_naive = _library_naive(ascii_terms[:-1], sizes)
+    steps, folded_all = _steps(loop_plan, ascii_terms, letters, sizes, path, step_texts, blas_kinds)
+    library_flops = sum(step.library_flops for step in steps) + (1 if source == "numpy" else 0)
+    return ContractionPath(
+        subscripts=_explicit(loop_plan.equation),
+        names=loop_plan.names,
+        shapes=loop_plan.shapes,
+        source=source,
+        strategy=strategy,
+        path=tuple(tuple(int(i) for i in p) for p in path),
+        steps=tuple(steps),
+        plan=loop_plan,
+        library_naive_flops=library_naive,
+        library_flops=library_flops,
+        library_printout=printout,
+        _operands=tuple(operands) if operands else None,
+        _ascii=tuple(ascii_terms),
+        _folded=folded_all,
+        _ellipsis_letters="".join(letters[label] for label in loop_plan.ellipsis),
+    )
+
+
+def _steps(
+    loop_plan: LoopPlan,
+    ascii_terms: list[str],
+    letters: dict[str, str],
+    sizes: dict[str, int],
+    path: list[tuple[int, ...]],
+    step_texts: list[str],
+    blas_kinds: list[str | bool] | None,
+) -> tuple[list[PathStep], bool]:
+    """Each step of the library's path, replayed on names, shapes and terms; and whether every
+    step could write its '...' letters back as '...'."""
+    from opt_einsum.blas import can_blas  # type: ignore[import-untyped]
 
     names_left = list(loop_plan.names)
     shapes_left = list(loop_plan.shapes)
@@ -643,24 +674,7 @@ def contraction_path(
             title=title,
             remaining=tuple(names_left),
         ))
-    library_flops = sum(step.library_flops for step in steps) + (1 if source == "numpy" else 0)
-    return ContractionPath(
-        subscripts=_explicit(loop_plan.equation),
-        names=loop_plan.names,
-        shapes=loop_plan.shapes,
-        source=source,
-        strategy=strategy,
-        path=tuple(tuple(int(i) for i in p) for p in path),
-        steps=tuple(steps),
-        plan=loop_plan,
-        library_naive_flops=library_naive,
-        library_flops=library_flops,
-        library_printout=printout,
-        _operands=tuple(operands) if operands else None,
-        _ascii=tuple(ascii_terms),
-        _folded=folded_all,
-        _ellipsis_letters="".join(letters[label] for label in loop_plan.ellipsis),
-    )
+    return steps, folded_all
 
 
 @dataclass(frozen=True)
