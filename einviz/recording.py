@@ -48,7 +48,7 @@ import numpy as np
 from ._files import check_target, write_file
 from ._patching import _Capture, _dtype_name
 from ._words import duration as _duration
-from ._words import optimize_text
+from ._words import optimize_text, printable
 from ._words import shapes_text as _shapes_text
 from ._words import short_path as _short_path
 from .errors import ArgumentTypeError, EinvizError
@@ -362,7 +362,10 @@ class Calls(Sequence[Call]):
     def summary_lines(self) -> list[str]:
         """One line per distinct einsum: count, subscripts, shapes, dtypes, entry points,
         for three or more operands the ``optimize`` settings (they choose the contraction
-        path), total time and call sites.
+        path), total time and call sites. Text taken from the program (subscripts, file
+        names, optimize settings) goes through :func:`einviz._words.printable`: control
+        characters, terminal escape sequences and bidirectional overrides are written as
+        escapes, so the lines are safe to print to a terminal.
 
         Returns:
             The lines, without line ends, in order of first call.
@@ -390,7 +393,7 @@ class Calls(Sequence[Call]):
                 _duration(group.seconds),
                 where + failed,
             ]
-            lines.append("  ".join(fields))
+            lines.append(printable("  ".join(fields)))
         return lines
 
     def report(

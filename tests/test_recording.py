@@ -880,3 +880,22 @@ def test_an_exit_dropped_without_being_called_closes_the_capture():
         np.einsum("i->", np.ones(2))
     assert len(calls) == 1
     assert_nothing_left(original)
+
+
+def test_summary_lines_are_safe_to_print_to_a_terminal(tmp_path):
+    script = tmp_path / "evil\n\x1b[2J.py"
+    script.write_text(
+        "import numpy as np\n"
+        "for text in ('ij->i\\x1b]0;pwned\\x07', 'ij->\\u202ei', 'ij->i\\x00'):\n"
+        "    try:\n"
+        "        np.einsum(text, np.ones((2, 2)))\n"
+        "    except ValueError:\n"
+        "        pass\n",
+        encoding="utf-8",
+    )
+    lines = run_script(script).summary_lines()
+    assert len(lines) == 3
+    for line in lines:
+        assert line.isprintable() and "\x1b" not in line and "\n" not in line, repr(line)
+    assert "\\x1b]0;pwned\\x07" in lines[0] and "\\u202e" in lines[1] and "\\x00" in lines[2]
+    assert "evil\\n\\x1b[2J.py" in lines[0]
