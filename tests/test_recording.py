@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import importlib.util
 import os
 import random
@@ -779,8 +780,20 @@ def run_interrupted_rounds(arm, disarm, seconds: float, rng: random.Random) -> t
     for _ in range(20):
         interrupted_work(a)
     span = (time.perf_counter() - start) / 20  # how long one round takes, uninterrupted
-    rounds = hits = 0
     deadline = time.perf_counter() + seconds
+    # No garbage collection meanwhile: an interrupt landing in another library's gc callback
+    # (jax has one) is lost there, as Python reports an error in a callback and goes on.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _rounds(arm, disarm, deadline, rng, span, a, original)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _rounds(arm, disarm, deadline, rng, span, a, original) -> tuple[int, int]:
+    rounds = hits = 0
     while time.perf_counter() < deadline and rounds < 2_000:
         rounds += 1
         delay = rng.uniform(0, 1.3 * span)
