@@ -111,11 +111,14 @@ class _Lease:
     """What the exit of one ``with capture()`` block works on: the calls, and (weakly) the
     :class:`_Exit` the ``with`` statement holds."""
 
-    __slots__ = ("calls", "exit")
+    __slots__ = ("armed", "calls", "exit")
 
     def __init__(self, calls: Calls) -> None:
         self.calls = calls
         self.exit: Callable[[], Any] = lambda: None
+        # Set by __enter__: only the exit the with statement looked up, just before entering,
+        # closes when dropped (not one made by a debugger looking at the object meanwhile).
+        self.armed = False
 
 
 class _ExitCall(functools.partial):  # type: ignore[type-arg]
@@ -132,7 +135,7 @@ class _Exit(_ExitCall):
     __slots__ = ()
 
     def __del__(self) -> None:
-        if not isinstance(_recorders, tuple):  # the interpreter is shutting down
+        if not self.args[0].armed or not isinstance(_recorders, tuple):  # or shutting down
             return
         _close(self.args[0].calls)
 
@@ -160,18 +163,23 @@ class _ExitDescriptor:
         lease = _Lease(instance.calls)
         exit_ = _Exit(_leave, lease)
         lease.exit = weakref.ref(exit_)
+        instance.lease = lease
         return exit_
 
 
 class _Capture(contextlib.AbstractContextManager):  # type: ignore[type-arg]
     """What :func:`capture` returns: ``with`` it to record; ``as`` gives the :class:`Calls`."""
 
-    __slots__ = ("calls",)
+    __slots__ = ("calls", "lease")
 
     def __init__(self, calls: Calls) -> None:
         self.calls = calls
+        self.lease: _Lease | None = None  # that of the exit looked up last
 
     def __enter__(self) -> Calls:
+        # A with statement looks __exit__ up, then calls __enter__: that exit is this block's.
+        if self.lease is not None:
+            self.lease.armed = True
         _open(self.calls)
         return self.calls
 
