@@ -8,6 +8,10 @@ operands while they are small. :meth:`Calls.report` writes one HTML page with a 
 distinct einsum; :func:`run_script` runs a whole script under capture, as
 ``python -m cProfile script.py`` does.
 
+This module holds the records and the entry points; the patching and the recorder are in
+``einviz._patching``, what a report shows is found by ``einviz._report_parts`` and drawn by
+:mod:`einviz.render.reports`, both loaded only when a report is made.
+
 The entry points covered (each only when its library is imported; a capture imports none):
 
 ========================  ======================================================

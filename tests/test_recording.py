@@ -463,6 +463,7 @@ def test_torch():
         assert torch.equal(got, expected)
     assert plain.requires_grad and plain.grad_fn is not None
     assert half.dtype == torch.bfloat16
+    assert torch.equal(functional, b.sum(0))
     assert (torch.einsum, torch.functional.einsum) == originals
     assert torch.einsum is originals[0] and torch.functional.einsum is originals[1]
     assert [call.function for call in calls] == ["torch.einsum"] * 5  # one record each, no repeats
