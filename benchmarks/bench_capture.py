@@ -24,7 +24,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from einviz.capture import capture
+from einviz import capture
 
 LIMIT = 0.10
 #: The loop the requirement is stated for: calls, operand side.

@@ -8,7 +8,6 @@ multiply-and-sum step, and draw them.
 array([ 3, 12])
 """
 
-from .capture import Call, CallGroup, Calls, capture, run_script
 from .errors import (
     ArgumentTypeError,
     EinvizError,
@@ -20,6 +19,7 @@ from .errors import (
 )
 from .explain import PATTERNS, Explanation, explain
 from .plan import Limits, LoopPlan, get_limits, limits, plan
+from .recording import Call, CallGroup, Calls, capture, run_script
 from .reference import einsum
 from .subscripts import Equation, parse
 from .trace import Cell, Step, Trace, trace
@@ -27,8 +27,7 @@ from .trace import Cell, Step, Trace, trace
 __version__ = "0.1.0"
 
 # The pictures, the backend check and contraction paths load on first use, so that
-# `import einviz` and the command load only what they use. (capture stays eager: its
-# submodule shares the function's name, and importing it would rebind einviz.capture.)
+# `import einviz` and the command load only what they use.
 _LAZY = {
     "Animation": "einviz.animation", "animate": "einviz.animation",
     **dict.fromkeys(["BackendNotInstalledError", "CheckReport", "CheckRow", "check"],

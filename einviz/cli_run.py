@@ -80,7 +80,7 @@ def _run_parser() -> argparse.ArgumentParser:
 def run_command(argv: list[str]) -> int:
     """``einviz run``'s arguments (after ``run``) → the script's exit status."""
     args = _run_parser().parse_args(argv)
-    from .capture import run_script
+    from .recording import run_script
 
     script = args.script
     if not os.path.isfile(script):

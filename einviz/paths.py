@@ -21,10 +21,10 @@ says exactly where numpy's and opt_einsum's own printouts count differently.
 
 from __future__ import annotations
 
-import itertools
 import math
 import os
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,7 +37,15 @@ from .explain import explain
 from .plan import LoopPlan, plan
 from .subscripts import ELLIPSIS, Equation, parse_call
 
-__all__ = ["CONVENTIONS", "SOURCES", "ContractionPath", "PathStep", "contraction_path"]
+__all__ = [
+    "CONVENTIONS",
+    "SOURCES",
+    "ContractionPath",
+    "LibraryPath",
+    "PathStep",
+    "contraction_path",
+    "library_path",
+]
 
 #: The libraries a path can come from.
 SOURCES = ("opt_einsum", "numpy")
@@ -91,7 +99,6 @@ Where numpy.einsum_path and opt_einsum.contract_path count differently
 _MIN_CELLS = 2
 #: The most grid cells one step figure draws (its inputs and its result together).
 FIGURE_MAX_CELLS = 600
-_ids = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -484,14 +491,42 @@ class ContractionPath:
         >>> p.to_html(figures=False).startswith('<section class="einviz-path"')
         True
         """
-        text = _html(self, figures, cells)
+        text = self._html(figures, cells)
         if path is None:
             return text
         write_file(path, text)
         return None
 
     def _repr_html_(self) -> str:
-        return _html(self, True, 3)
+        return self._html(True, 3)
+
+    def _html(self, figures: bool, cells: int) -> str:
+        """The fragment, drawn by :func:`einviz.render.reports.path_html` from what is found here."""
+        from .render.reports import StepFigure, path_html
+
+        drawn: list[StepFigure] | None = None
+        given, cut_to = "small integer operands", None
+        if figures:
+            arrays, kept = self.figure_operands(cells)
+            values = self._replay(arrays)
+            colours = self._colours()
+            if any(d > kept for shape in self.shapes for d in shape):
+                cut_to = kept
+            if self._operands is not None:
+                given = "your operands"
+            drawn = []
+            for step in self.steps:
+                least = _drawn_cells(step, _MIN_CELLS)
+                if least > FIGURE_MAX_CELLS:
+                    drawn.append(StepFigure(step, None, (
+                        f"no figure: its arrays would have {least:,} cells even cut to {_MIN_CELLS} "
+                        f"along each label, more than the {FIGURE_MAX_CELLS} a step figure draws")))
+                else:
+                    svg = _draw_step(step, [values[name] for name in step.inputs], colours)
+                    drawn.append(StepFigure(step, svg))
+        return path_html(self, colours=self._colours(), table=self._table(),
+                         speedup=_times(self.speedup), figures=drawn, operands=given,
+                         cut_to=cut_to)
 
     def _ascii_equation(self) -> str:
         return ",".join(self._ascii[:-1]) + "->" + self._ascii[-1]
@@ -550,8 +585,6 @@ def contraction_path(
     loop_plan = plan(subscripts, *operands, shapes=shapes, names=names)
     strategy, explicit = _strategy(optimize, source, loop_plan.n_operands)
 
-    from opt_einsum.blas import can_blas
-
     ascii_terms, letters = _ascii_terms(loop_plan)
     text = ",".join(ascii_terms[:-1]) + "->" + ascii_terms[-1]
     sizes = {letters.get(label, label): size for label, size in loop_plan.sizes.items()}
@@ -559,6 +592,39 @@ def contraction_path(
     path, step_texts, blas_kinds, printout, library_naive = ask(text, loop_plan.shapes, strategy, explicit)
     if library_naive is None:
         library_naive = _library_naive(ascii_terms[:-1], sizes)
+    steps, folded_all = _steps(loop_plan, ascii_terms, letters, sizes, path, step_texts, blas_kinds)
+    library_flops = sum(step.library_flops for step in steps) + (1 if source == "numpy" else 0)
+    return ContractionPath(
+        subscripts=_explicit(loop_plan.equation),
+        names=loop_plan.names,
+        shapes=loop_plan.shapes,
+        source=source,
+        strategy=strategy,
+        path=tuple(tuple(int(i) for i in p) for p in path),
+        steps=tuple(steps),
+        plan=loop_plan,
+        library_naive_flops=library_naive,
+        library_flops=library_flops,
+        library_printout=printout,
+        _operands=tuple(operands) if operands else None,
+        _ascii=tuple(ascii_terms),
+        _folded=folded_all,
+        _ellipsis_letters="".join(letters[label] for label in loop_plan.ellipsis),
+    )
+
+
+def _steps(
+    loop_plan: LoopPlan,
+    ascii_terms: list[str],
+    letters: dict[str, str],
+    sizes: dict[str, int],
+    path: list[tuple[int, ...]],
+    step_texts: list[str],
+    blas_kinds: list[str | bool] | None,
+) -> tuple[list[PathStep], bool]:
+    """Each step of the library's path, replayed on names, shapes and terms; and whether every
+    step could write its '...' letters back as '...'."""
+    from opt_einsum.blas import can_blas  # type: ignore[import-untyped]
 
     names_left = list(loop_plan.names)
     shapes_left = list(loop_plan.shapes)
@@ -608,24 +674,84 @@ def contraction_path(
             title=title,
             remaining=tuple(names_left),
         ))
-    library_flops = sum(step.library_flops for step in steps) + (1 if source == "numpy" else 0)
-    return ContractionPath(
-        subscripts=_explicit(loop_plan.equation),
-        names=loop_plan.names,
-        shapes=loop_plan.shapes,
-        source=source,
-        strategy=strategy,
-        path=tuple(tuple(int(i) for i in p) for p in path),
-        steps=tuple(steps),
-        plan=loop_plan,
-        library_naive_flops=library_naive,
-        library_flops=library_flops,
-        library_printout=printout,
-        _operands=tuple(operands) if operands else None,
-        _ascii=tuple(ascii_terms),
-        _folded=folded_all,
-        _ellipsis_letters="".join(letters[label] for label in loop_plan.ellipsis),
-    )
+    return steps, folded_all
+
+
+@dataclass(frozen=True)
+class LibraryPath:
+    """How one einsum entry point, called with one ``optimize`` setting, orders the pairwise
+    contractions of three or more operands: the rule, and what to ask :func:`contraction_path`.
+
+    Attributes:
+        function: the entry point (``"numpy.einsum"``, ``"torch.einsum"``, …).
+        rule: ``"numpy-one-loop"`` (numpy without ``optimize``: one loop over all operands;
+            the path shown is the one ``optimize=True`` would take), ``"numpy"``, ``"jax"``,
+            ``"torch-opt-einsum"``, ``"torch-left-to-right"`` or ``"opt_einsum"``.
+        optimize: the ``optimize=`` that gives the library's path to :func:`contraction_path`.
+        source: the ``source=`` for :func:`contraction_path`.
+        detail: for ``"numpy-one-loop"`` why there is no path, for ``"numpy"`` the memory limit
+            left out, for ``"torch-opt-einsum"`` torch's strategy; else ``None``.
+
+    >>> library_path("jax", "jax.numpy.einsum", True, 3).optimize
+    'optimal'
+    """
+
+    function: str
+    rule: str
+    optimize: Any
+    source: str
+    detail: str | None = None
+
+
+def library_path(library: str, function: str, optimize: Any, n_operands: int) -> LibraryPath:
+    """The rule by which ``library`` orders an einsum of ``n_operands`` operands.
+
+    numpy's default (``optimize=False``, and ``None``, which numpy reads as ``False``) runs one
+    loop over all the operands; jax asks opt_einsum, reading ``True`` as ``'optimal'`` and
+    ``False`` as left to right; torch asks opt_einsum with ``torch.backends.opt_einsum.strategy``
+    when that backend is available and enabled, else contracts left to right (torch is looked
+    at only when the program has imported it); opt_einsum follows its ``optimize``.
+
+    Args:
+        library: ``"numpy"``, ``"opt_einsum"``, ``"torch"`` or ``"jax"``.
+        function: the entry point called.
+        optimize: the ``optimize=`` of the call (its entry point's default when it gave none).
+        n_operands: the number of operands.
+
+    Returns:
+        The :class:`LibraryPath`.
+
+    >>> rule = library_path("numpy", "numpy.einsum", False, 3)
+    >>> rule.rule, rule.optimize, rule.source
+    ('numpy-one-loop', True, 'numpy')
+    """
+    left_to_right = [(0, 1)] * (n_operands - 1)
+    if library == "numpy":
+        if optimize is False or optimize is None:
+            why = "numpy's default" if optimize is False else "numpy reads None as False"
+            return LibraryPath(function, "numpy-one-loop", True, "numpy", why)
+        limit = None
+        if (isinstance(optimize, (list, tuple)) and len(optimize) == 2
+                and isinstance(optimize[0], str) and optimize[0] != "einsum_path"):
+            limit, optimize = str(optimize[1]), optimize[0]  # (strategy, memory limit)
+        return LibraryPath(function, "numpy", optimize, "numpy", limit)
+    if library == "jax":
+        if optimize is True:
+            optimize = "optimal"
+        elif optimize is False:
+            optimize = left_to_right
+        return LibraryPath(function, "jax", optimize, "opt_einsum")
+    if library == "torch":
+        backend: Any = getattr(getattr(sys.modules.get("torch"), "backends", None), "opt_einsum", None)
+        try:
+            uses_opt_einsum = bool(backend.is_available() and backend.enabled)
+        except AttributeError:
+            uses_opt_einsum = False
+        if uses_opt_einsum:
+            strategy = backend.strategy or True
+            return LibraryPath(function, "torch-opt-einsum", strategy, "opt_einsum", repr(strategy))
+        return LibraryPath(function, "torch-left-to-right", left_to_right, "opt_einsum")
+    return LibraryPath(function, "opt_einsum", optimize, "opt_einsum")
 
 
 def _strategy(optimize: Any, source: str, n_operands: int) -> tuple[str, list[tuple[int, ...]] | None]:
@@ -656,7 +782,7 @@ def _strategy(optimize: Any, source: str, n_operands: int) -> tuple[str, list[tu
 def _strategies(source: str) -> tuple[str, ...]:
     if source == "numpy":
         return _NUMPY_STRATEGIES
-    from opt_einsum import paths as oe_paths
+    from opt_einsum import paths as oe_paths  # type: ignore[import-untyped]
 
     options = getattr(oe_paths, "_PATH_OPTIONS", None)
     if options:
@@ -819,7 +945,7 @@ def _draw_step(step: PathStep, arrays: Sequence[Any], colours: Mapping[str, str]
     """The final-state figure of one step on these operands: the one place a figure is made.
     Its letters take ``colours``, the whole expression's, as the table and the other steps do."""
     from .animation import Animation
-    from .render import build_scene
+    from .render.scene import build_scene
     from .trace import trace
 
     traced = trace(step.subscripts, *arrays, names=list(step.inputs))
@@ -839,90 +965,3 @@ def _times(factor: float) -> str:
     if math.isinf(factor):
         return "∞×"
     return f"{factor:,.1f}×" if factor >= 10 else f"{factor:.2f}×"
-
-
-_CSS = """\
-#{id} {{font-family: system-ui, 'DejaVu Sans', sans-serif; color: #222; line-height: 1.4}}
-#{id} h3 {{margin: 0.2em 0 0.4em; font-size: 1.1em}}
-#{id} code, #{id} pre, #{id} td.mono {{font-family: 'DejaVu Sans Mono', monospace}}
-#{id} table {{border-collapse: collapse; margin: 0.6em 0; font-size: 0.92em}}
-#{id} th, #{id} td {{padding: 0.2em 0.7em; border-bottom: 1px solid #ddd; text-align: left}}
-#{id} td.num, #{id} th.num {{text-align: right; font-variant-numeric: tabular-nums}}
-#{id} .cost b {{font-size: 1.05em}}
-#{id} .steps {{display: flex; flex-wrap: wrap; gap: 1em}}
-#{id} figure {{margin: 0; width: 340px; border: 1px solid #e3e3e3; border-radius: 6px; padding: 0.5em}}
-#{id} figure svg {{width: 100%; height: auto}}
-#{id} figcaption {{font-size: 0.85em; color: #444}}
-#{id} .note {{font-size: 0.85em; color: #6B7078}}
-#{id} pre {{font-size: 0.8em; white-space: pre-wrap}}"""
-
-
-def _html(p: ContractionPath, figures: bool, cells: int) -> str:
-    fragment_id = f"einviz-path-{next(_ids)}"
-    colours = p._colours()
-    import html
-    e = html.escape
-
-    def coloured(text: str) -> str:
-        return "".join(
-            f'<span style="color:{colours[c]};font-weight:bold">{e(c)}</span>' if c in colours else e(c)
-            for c in text
-        )
-
-    out = [f'<section class="einviz-path" id="{fragment_id}">',
-           f"<style>{_CSS.format(id=fragment_id)}</style>",
-           f"<h3>Contraction path <code>{coloured(p.subscripts)}</code> "
-           f'<span class="note">{e(p.source)}, {e(p.strategy)}</span></h3>',
-           '<p class="cost">naive single loop: <b>' + f"{p.naive_flops:,}</b> FLOPs · path: <b>"
-           f"{p.flops:,}</b> FLOPs · speed-up <b>{e(_times(p.speedup))}</b> · largest "
-           f"intermediate {p.largest_intermediate:,} elements</p>"]
-    head, rows = p._table()
-    numeric = {"step", "size", "FLOPs"}
-    out.append("<table><thead><tr>" + "".join(
-        f'<th class="num">{e(h)}</th>' if h in numeric else f"<th>{e(h)}</th>" for h in head
-    ) + "</tr></thead><tbody>")
-    for row in rows:
-        cells_html = []
-        for h, value in zip(head, row):
-            if h == "subscripts":
-                cells_html.append(f'<td class="mono">{coloured(value)}</td>')
-            elif h in numeric:
-                cells_html.append(f'<td class="num">{e(value)}</td>')
-            else:
-                cells_html.append(f"<td>{e(value)}</td>")
-        out.append("<tr>" + "".join(cells_html) + "</tr>")
-    out.append("</tbody></table>")
-    differs = (p.library_naive_flops, p.library_flops) != (p.naive_flops, p.flops)
-    out.append('<p class="note">FLOPs: one multiplication per extra operand and one addition when a '
-               "label is summed, per step"
-               + (f"; {e(p.source)} counts naive {p.library_naive_flops:,}, path "
-                  f"{p.library_flops:,} (see docs/paths.md)" if differs else "") + ".</p>")
-    if figures:
-        arrays, kept = p.figure_operands(cells)
-        values = p._replay(arrays)
-        shrunk = any(d > kept for shape in p.shapes for d in shape)
-        given = "your operands" if p._operands is not None else "small integer operands"
-        note = (f"Each figure shows one step on {given}"
-                + (f", cut to at most {kept} cells along each label" if shrunk else "")
-                + "; the step's result is titled <code>out</code> in its figure.")
-        out.append(f'<p class="note">{note}</p><div class="steps">')
-        for step in p.steps:
-            least = _drawn_cells(step, _MIN_CELLS)
-            if least > FIGURE_MAX_CELLS:
-                svg = (f'<p class="note">no figure: its arrays would have {least:,} cells even cut '
-                       f"to {_MIN_CELLS} along each label, more than the {FIGURE_MAX_CELLS} a step "
-                       "figure draws</p>")
-            else:
-                svg = _draw_step(step, [values[name] for name in step.inputs], colours)
-            out.append(
-                f"<figure>{svg}<figcaption><b>step {step.index}</b>: {e(step.contraction())} "
-                f"&nbsp; <code>{coloured(step.subscripts)}</code><br>{e(step.output)} shape "
-                f"{e(_shape(step.shape))}, {step.flops:,} FLOPs, BLAS {e(str(step.blas or '—'))}, "
-                f"{e(step.title)}</figcaption></figure>"
-            )
-        out.append("</div>")
-    out.append(f"<details><summary>How FLOPs are counted</summary><pre>{e(CONVENTIONS)}</pre></details>")
-    out.append(f"<details><summary>{e(p.source)}'s own printout</summary>"
-               f"<pre>{e(p.library_printout)}</pre></details>")
-    out.append("</section>")
-    return "\n".join(out)

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from einviz import EinvizError, LimitError, LoopPlan, PathError, ShapeError, SubscriptError, einsum, plan
-from einviz.paths import CONVENTIONS, ContractionPath, PathStep, contraction_path
+from einviz.paths import CONVENTIONS, ContractionPath, PathStep, contraction_path, library_path
 from einviz.testing import einsum_problems
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "paths.md"
@@ -492,3 +492,50 @@ def test_binding_errors_have_carets() -> None:
 def test_docs_snippets_run() -> None:
     for block in re.findall(r"```python\n(.*?)```", DOCS.read_text(), re.S):
         exec(compile(block, str(DOCS), "exec"), {})
+
+
+# --------------------------------------------------------------------------------------------
+# Which path a library takes
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("library", "optimize", "rule", "asked", "detail"),
+    [
+        ("numpy", False, "numpy-one-loop", True, "numpy's default"),
+        ("numpy", None, "numpy-one-loop", True, "numpy reads None as False"),
+        ("numpy", "optimal", "numpy", "optimal", None),
+        ("numpy", ("greedy", 1e6), "numpy", "greedy", "1000000.0"),
+        ("numpy", ["einsum_path", (0, 1), (0, 1)], "numpy", ["einsum_path", (0, 1), (0, 1)], None),
+        ("jax", True, "jax", "optimal", None),
+        ("jax", False, "jax", [(0, 1), (0, 1)], None),
+        ("jax", "greedy", "jax", "greedy", None),
+        ("opt_einsum", True, "opt_einsum", True, None),
+    ],
+)
+def test_library_path_rules(library, optimize, rule, asked, detail):
+    found = library_path(library, f"{library}.einsum", optimize, 3)
+    assert (found.rule, found.optimize, found.detail) == (rule, asked, detail)
+    assert found.source == ("numpy" if library == "numpy" else "opt_einsum")
+    # and the path it asks for is one contraction_path can find
+    contraction_path("ab,bc,cd->ad", shapes=[(2, 3), (3, 4), (4, 5)],
+                     optimize=found.optimize, source=found.source)
+
+
+def test_library_path_of_torch_follows_its_opt_einsum_backend(monkeypatch):
+    torch = pytest.importorskip("torch")
+    monkeypatch.setattr(torch.backends.opt_einsum, "enabled", True)
+    monkeypatch.setattr(torch.backends.opt_einsum, "strategy", "greedy")
+    found = library_path("torch", "torch.einsum", None, 4)
+    assert (found.rule, found.optimize, found.detail) == ("torch-opt-einsum", "greedy", "'greedy'")
+    monkeypatch.setattr(torch.backends.opt_einsum, "enabled", False)
+    found = library_path("torch", "torch.einsum", None, 4)
+    assert (found.rule, found.optimize) == ("torch-left-to-right", [(0, 1)] * 3)
+
+
+def test_to_html_is_drawn_by_the_report_renderer_with_the_figures_made_here():
+    p = contraction_path("ij,jk,kl->il", shapes=[(2, 10), (10, 3), (3, 2)])
+    fragment = p.to_html()
+    assert fragment.count("<figure><svg") == len(p.steps)
+    assert "cut to at most 3 cells along each label" in fragment
+    assert p.to_html(figures=False).count("<figure>") == 0

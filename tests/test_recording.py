@@ -1,17 +1,20 @@
-"""Capture: recording the einsum calls of a running program, its report, and run_script."""
+"""Recording the einsum calls of a running program: capture(), its records, run_script()."""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import gc
 import importlib.util
 import os
+import random
 import re
-import shutil
+import signal
 import subprocess
 import sys
 import textwrap
 import threading
-import types
-from html.parser import HTMLParser
+import time
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +22,7 @@ import pytest
 from corpus import CORPUS, IDS, operands
 
 from einviz import ArgumentTypeError, EinvizError, parse
-from einviz.capture import Call, CallGroup, Calls, capture, run_script
+from einviz.recording import Call, CallGroup, Calls, capture, run_script
 
 REPO = Path(__file__).resolve().parents[1]
 HERE = os.path.abspath(__file__)
@@ -137,10 +140,9 @@ def test_restored_exactly_after_normal_exit():
 
 def test_restored_exactly_when_the_block_raises():
     original = np.einsum
-    with pytest.raises(KeyError, match="boom"):
-        with capture() as calls:
-            np.einsum("i->", np.ones(2))
-            raise KeyError("boom")
+    with pytest.raises(KeyError, match="boom"), capture() as calls:
+        np.einsum("i->", np.ones(2))
+        raise KeyError("boom")
     assert np.einsum is original
     assert len(calls) == 1
 
@@ -149,9 +151,8 @@ def test_a_failing_call_raises_the_same_and_is_recorded():
     a, b = np.ones((2, 3)), np.ones((4, 5))
     with pytest.raises(ValueError) as plain:
         np.einsum("ij,jk->ik", a, b)
-    with capture() as calls:
-        with pytest.raises(ValueError) as captured:
-            np.einsum("ij,jk->ik", a, b)
+    with capture() as calls, pytest.raises(ValueError) as captured:
+        np.einsum("ij,jk->ik", a, b)
     assert str(captured.value) == str(plain.value)
     assert calls[0].error.startswith("ValueError: ")
     assert calls[0].shapes == ((2, 3), (3 + 1, 5))
@@ -280,9 +281,8 @@ def test_copies_per_distinct_einsum_are_limited():
 )
 def test_options_are_checked(options, error, message):
     original = np.einsum
-    with pytest.raises(error, match=message):
-        with capture(**options):
-            pass
+    with pytest.raises(error, match=message), capture(**options):
+        pass
     assert np.einsum is original
 
 
@@ -393,7 +393,7 @@ def test_capture_imports_no_library():
         """
         import sys
         import numpy as np
-        from einviz.capture import capture
+        from einviz import capture
         before = {name for name in ("torch", "jax", "opt_einsum") if name in sys.modules}
         with capture() as calls:
             np.einsum("ii->", np.eye(2))
@@ -413,7 +413,7 @@ def test_a_library_imported_inside_the_block_is_wrapped_and_restored():
         f"""
         import sys
         import numpy as np
-        from einviz.capture import capture
+        from einviz import capture
         names = {names!r}
         with capture() as calls:
             if "torch" in names:
@@ -463,6 +463,7 @@ def test_torch():
         assert torch.equal(got, expected)
     assert plain.requires_grad and plain.grad_fn is not None
     assert half.dtype == torch.bfloat16
+    assert torch.equal(functional, b.sum(0))
     assert (torch.einsum, torch.functional.einsum) == originals
     assert torch.einsum is originals[0] and torch.functional.einsum is originals[1]
     assert [call.function for call in calls] == ["torch.einsum"] * 5  # one record each, no repeats
@@ -488,6 +489,40 @@ def test_torch_calls_made_inside_torch_are_put_on_the_users_line():
         pytest.skip("this torch computes Wishart.variance without torch.einsum")
     assert calls[0].where == f"{HERE}:{line}"
     assert calls[0].caller == "test_torch_calls_made_inside_torch_are_put_on_the_users_line"
+
+
+@pytest.mark.backend
+@pytest.mark.slow
+def test_torch_compile_traces_through_the_wrapper_without_a_break_or_a_record():
+    pytest.importorskip("torch")
+    out = run_python("""
+        import warnings
+        import torch, torch._dynamo
+        from einviz import capture
+
+        def f(a, b):
+            return torch.einsum("ij,jk->ik", a, b).sin()
+
+        a, b = torch.ones(2, 3), torch.ones(3, 4)
+        for backend in ("aot_eager", "eager"):
+            torch._dynamo.reset()
+            torch._dynamo.utils.counters.clear()
+            compiled = torch.compile(f, backend=backend)
+            with warnings.catch_warnings(record=True) as caught, capture() as calls:
+                warnings.simplefilter("always")
+                results = [compiled(a, b) for _ in range(3)]
+                f(a, b)  # the same function, not compiled: recorded as usual
+            assert all(torch.equal(r, f(a, b)) for r in results)
+            breaks = sum(torch._dynamo.utils.counters["graph_break"].values())
+            frames = [w for w in caught if "_getframe" in str(w.message)]
+            print(backend, breaks, len(frames), len(calls), calls[-1].caller,
+                  sum(c.filename.startswith("<eval_with_key>") for c in calls))
+    """)
+    aot, eager = out.split("\n")[:2]
+    # aot_eager (like the default, inductor) lowers einsum: only the uncompiled call is seen
+    assert aot.split() == ["aot_eager", "0", "0", "1", "f", "0"]
+    # "eager" runs the captured graph, which calls torch.einsum on every run
+    assert eager.split() == ["eager", "0", "0", "4", "f", "3"]
 
 
 @pytest.mark.backend
@@ -566,207 +601,12 @@ def test_summary_lines_give_the_optimize_settings_that_choose_a_path():
     assert "optimize" not in two
 
 
-# --------------------------------------------------------------------------------------------
-# The report
-# --------------------------------------------------------------------------------------------
-
-
-class FakeExplanation:
-    pattern = "matrix <product>"
-
-    def __str__(self):
-        return "Multiply <script>alert('explain')</script> & sum over j."
-
-
-class FakeAnimation:
-    def to_svg(self):
-        return '<svg xmlns="http://www.w3.org/2000/svg"><text>fake figure</text></svg>'
-
-
-class FakeReport:
-    def _repr_html_(self):
-        return '<table class="fake-check"><tr><td>numpy</td><td>agrees</td></tr></table>'
-
-
-@pytest.fixture
-def fake_parts(monkeypatch):
-    """Stand-ins for einviz.explain, einviz.animation and einviz.backends; records their calls."""
-    seen = {"explain": [], "animate": [], "check": []}
-
-    def explain(subscripts, *operands, shapes=None):
-        seen["explain"].append((subscripts, [np.shape(x) for x in operands], shapes))
-        return FakeExplanation()
-
-    def animate(subscripts, *operands, **options):
-        seen["animate"].append((subscripts, [np.asarray(x) for x in operands]))
-        return FakeAnimation()
-
-    def check(subscripts, *operands):
-        seen["check"].append((subscripts, [np.shape(x) for x in operands]))
-        return FakeReport()
-
-    for module, name, function in (
-        ("einviz.explain", "explain", explain),
-        ("einviz.animation", "animate", animate),
-        ("einviz.backends", "check", check),
-    ):
-        fake = types.ModuleType(module)
-        setattr(fake, name, function)
-        monkeypatch.setitem(sys.modules, module, fake)
-    return seen
-
-
-def assert_self_contained(page: str) -> None:
-    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
-    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", page, re.I)
-    assert "<link" not in page.lower() and "@import" not in page
-    # The only scripts are the players' own: inline, nothing fetched.
-    assert not re.search(r"<script[^>]*\bsrc\s*=", page, re.I)
-    assert page.lower().count("<script") == 2 * page.count('class="einviz-player"')
-
-
-def test_report_sections_with_all_parts(tmp_path, fake_parts):
-    small = np.arange(6.0).reshape(2, 3)
-    with capture() as calls:
-        for _ in range(2):
-            np.einsum("ij->i", small)
-        np.einsum("ij,jk->ik", np.ones((120, 100)), np.ones((100, 90)))
-    path = tmp_path / "report.html"
-    page = calls.report(path, title="my <title>")
-    assert path.read_text(encoding="utf-8") == page
-    assert_self_contained(page)
-    assert page.count("<section") == 2
-    assert "<title>my &lt;title&gt;</title>" in page
-    assert "2 calls through numpy.einsum" in page
-    assert "np.einsum(&quot;ij-&gt;i&quot;, small)" in page  # the source line of the call site
-    # the explanation is escaped, the check table (einviz's own HTML) is kept
-    assert "Multiply &lt;script&gt;alert(&#x27;explain&#x27;)&lt;/script&gt; &amp; sum over j." in page
-    assert "matrix &lt;product&gt;" in page
-    assert page.count('<table class="fake-check">') == 2
-    assert page.count('<img src="data:image/svg+xml;base64,') == 2
-    # small operands: drawn and checked as recorded
-    assert fake_parts["explain"][0] == ("ij->i", [(2, 3)], None)
-    np.testing.assert_array_equal(fake_parts["animate"][0][1][0], small)
-    # large operands, not kept: explained by shapes; drawn and checked shrunk, and the page says so
-    assert fake_parts["explain"][1] == ("ij,jk->ik", [], ((120, 100), (100, 90)))
-    assert [x.shape for x in fake_parts["animate"][1][1]] == [(3, 3), (3, 3)]
-    assert fake_parts["check"][1] == ("ij,jk->ik", [(3, 3), (3, 3)])
-    assert "filled with small integers" in page
-
-
-def test_report_draws_small_recorded_operands_as_recorded(fake_parts):
-    a, b = np.arange(12.0).reshape(3, 4), np.arange(20.0).reshape(4, 5)
-    with capture() as calls:
-        np.einsum("ij,jk->ik", a, b)
-    page = calls.report()
-    [(subscripts, shown)] = fake_parts["animate"]
-    np.testing.assert_array_equal(shown[0], a)
-    np.testing.assert_array_equal(shown[1], b)
-    assert "The recorded operands (from " in page
-    assert "large" not in page and "cut" not in page
-
-
-def test_report_draws_long_recorded_axes_whole_and_lets_the_figure_cut_them(fake_parts):
-    a = np.arange(72.0).reshape(6, 12)
-    with capture() as calls:
-        np.einsum("ij->j", a)
-    page = calls.report()
-    [(subscripts, shown)] = fake_parts["animate"]
-    np.testing.assert_array_equal(shown[0], a)
-    assert fake_parts["check"] == [("ij->j", [(6, 12)])]  # the check runs on the real operands
-    assert "axes longer than 8 cells are drawn cut, with an ellipsis cell" in page
-    assert "large" not in page
-
-
-def test_report_cuts_recorded_operands_only_when_too_large_to_animate(monkeypatch):
-    monkeypatch.setattr(sys.modules["einviz.capture"], "_FIGURE_MAX_STEPS", 50)
-    a, b = np.arange(12.0).reshape(3, 4), np.arange(20.0).reshape(4, 5)  # 60 multiply-adds
-    with capture() as calls:
-        np.einsum("ij,jk->ik", a, b)
-        np.einsum("ij->i", a)  # 12
-    page = calls.report()
-    first, second = page.split('<section id="einsum-2">')
-    assert "need more than 50 multiply-adds, too many to animate in a report: shown cut to " \
-           "their first 3 cells along every axis" in first
-    assert 'class="einviz-player"' in first and "No figure" not in first
-    assert "The recorded operands (from " in second and "cut to" not in second
-
-
-def test_report_without_the_optional_parts(monkeypatch):
-    for module in ("einviz.explain", "einviz.animation", "einviz.backends"):
-        monkeypatch.setitem(sys.modules, module, None)  # makes the import fail
-    with capture() as calls:
-        np.einsum("ii->", np.eye(2))
-    page = calls.report()
-    assert_self_contained(page)
-    for part in ("explanations left out", "figures left out", "backend checks left out"):
-        assert part in page
-    assert "<section" in page and "<h3>" not in page
-
-
-def test_report_to_a_path_that_cannot_be_written_is_refused_before_its_work(tmp_path, monkeypatch):
-    with capture() as calls:
-        np.einsum("ii->", np.eye(2))
-    module = sys.modules["einviz.capture"]  # einviz.capture is also the function's name
-    monkeypatch.setattr(module, "_report_html", lambda *args: pytest.fail("drew the report"))
-    with pytest.raises(EinvizError, match=r"cannot write '.*': it is a folder"):
-        calls.report(tmp_path)
-    with pytest.raises(EinvizError, match=r"cannot write '.*r\.html': there is no folder"):
-        calls.report(tmp_path / "missing" / "r.html")
-
-
-def test_report_with_the_parts_this_einviz_has(tmp_path):
-    with capture() as calls:
-        np.einsum("ij,jk->ik", np.arange(6).reshape(2, 3), np.arange(6).reshape(3, 2))
-        np.einsum("ij->", np.ones((30, 30)))
-    page = calls.report(tmp_path / "report.html")
-    assert_self_contained(page)
-    assert page.count("<section") == 2
-    assert page.count('class="einviz-player"') == 2  # the interactive player in each section
-    assert "In words:" not in page  # the section explains; the player does not repeat it
-
-
-def test_report_escapes_what_comes_from_the_program(tmp_path, fake_parts):
-    folder = tmp_path / "<img src=x onerror=alert(1)>"
-    folder.mkdir()
-    script = folder / "evil&<b>.py"
-    script.write_text(
-        "import numpy as np\n"
-        "np.einsum('ij->i', np.ones((2, 2)))\n"
-        "try:\n"
-        "    np.einsum('ij-><b>x</b>', np.ones((2, 2)))\n"
-        "except ValueError:\n"
-        "    pass\n"
-    )
-    report = tmp_path / "report.html"
-    calls = run_script(script, ["<i>arg</i>"], report_path=report)
-    page = report.read_text(encoding="utf-8")
-    assert_self_contained(page)
-    assert len(calls) == 2 and calls[1].error is not None
-    for raw in ("<img src=x", "<b>", "<i>arg"):
-        assert raw not in page
-    assert "&lt;img src=x onerror=alert(1)&gt;" in page
-    assert "evil&amp;&lt;b&gt;.py" in page
-    assert "ij-&gt;&lt;b&gt;x&lt;/b&gt;" in page
-    assert "&lt;i&gt;arg&lt;/i&gt;" in page
-    assert "1 of these calls raised" in page
-
-
-def test_report_of_no_calls():
-    with capture() as calls:
-        pass
-    page = calls.report()
-    assert "No einsum call was recorded." in page
-    assert "Calls made in child processes (multiprocessing" in page
-    assert calls.summary_lines() == []
-
-
 def test_calls_in_child_processes_are_not_seen_and_the_docs_say_so():
     out = run_python(
         """
         import multiprocessing
         import numpy as np
-        from einviz.capture import capture
+        from einviz import capture
 
         with capture() as calls:
             child = multiprocessing.get_context("fork").Process(
@@ -857,29 +697,6 @@ def test_run_script_keeps_the_exit_status(tmp_path, capsys, code, status):
         assert "bad input" in capsys.readouterr().err
 
 
-def test_run_script_writes_the_report_when_the_script_raises(tmp_path, fake_parts):
-    script = write_script(
-        tmp_path,
-        """
-        import numpy as np
-        np.einsum("i->", np.ones(2))
-        raise RuntimeError("the script failed")
-        """,
-    )
-    report = tmp_path / "out.html"
-    original, argv = np.einsum, sys.argv
-    with pytest.raises(RuntimeError, match="the script failed"):
-        run_script(script, report_path=report)
-    assert np.einsum is original and sys.argv is argv
-    text = report.read_text(encoding="utf-8")
-    assert "<section" in text and "stopped with an error: RuntimeError: the script failed" in text
-
-    calls = run_script(script, report_path=report, catch=True)
-    assert [call.subscripts for call in calls] == ["i->"] and calls.exit_status == 1
-    assert isinstance(calls.error, RuntimeError) and str(calls.error) == "the script failed"
-    assert "stopped with an error: RuntimeError: the script failed" in report.read_text(encoding="utf-8")
-
-
 def test_run_script_of_a_missing_file(tmp_path):
     with pytest.raises(EinvizError, match=r"cannot run '.*nothing\.py': there is no such file"):
         run_script(tmp_path / "nothing.py")
@@ -927,134 +744,176 @@ def test_calls_record_their_optimize_setting():
     assert old_style.optimize is None and old_style.thread == 0
 
 
-def test_report_path_is_numpys_one_loop_or_its_own_path():
-    A, B, C = np.ones((3, 4)), np.ones((4, 5)), np.ones((5, 2))
-    with capture() as calls:
-        np.einsum("ab,bc,cd->ad", A, B, C)
-        np.einsum("ab,bc,cd->ad", A, B, C)
-        np.einsum("ab,bc,cd->ad", A, B, C, optimize="optimal")
-    page = calls.report()
-    assert "opt_einsum, auto" not in page
-    assert ("Used here: numpy.einsum with optimize=False (2 calls); numpy.einsum with "
-            "optimize=&#x27;optimal&#x27; (1 call).") in page
-    assert ("<b>numpy.einsum with optimize=False</b> (numpy's default) ran it as one loop "
-            "over all 3 operands, with no pairwise path") in page
-    assert "With <code>optimize=True</code> numpy would contract it in this order" in page
-    assert '<span class="note">numpy, greedy</span>' in page
-    assert "<b>numpy.einsum with optimize=&#x27;optimal&#x27;</b> contracts it" in page
-    assert '<span class="note">numpy, optimal</span>' in page
-
-
-def test_report_path_of_opt_einsum_follows_its_optimize_argument():
-    opt_einsum = pytest.importorskip("opt_einsum")
-    A, B, C = np.ones((3, 4)), np.ones((4, 5)), np.ones((5, 2))
-    with capture() as calls:
-        opt_einsum.contract("ab,bc,cd->ad", A, B, C)
-        opt_einsum.contract("ab,bc,cd->ad", A, B, C, optimize="greedy")
-    page = calls.report()
-    assert "<b>opt_einsum.contract with optimize=True</b>" in page
-    assert '<span class="note">opt_einsum, auto</span>' in page
-    assert "<b>opt_einsum.contract with optimize=&#x27;greedy&#x27;</b>" in page
-    assert '<span class="note">opt_einsum, greedy</span>' in page
-
-
-def test_report_path_of_jax_reads_true_as_optimal():
-    jnp = pytest.importorskip("jax.numpy")
-    A, B, C = np.ones((3, 4)), np.ones((4, 5)), np.ones((5, 2))
-    with capture() as calls:
-        jnp.einsum("ab,bc,cd->ad", A, B, C, optimize=True)
-    assert calls[0].optimize is True
-    page = calls.report()
-    assert "<b>jax.numpy.einsum with optimize=True</b> asks opt_einsum" in page
-    assert '<span class="note">opt_einsum, optimal</span>' in page
-
-
-def test_report_path_of_torch_follows_its_opt_einsum_setting(monkeypatch):
-    torch = pytest.importorskip("torch")
-    a, b, c = torch.ones(3, 4), torch.ones(4, 5), torch.ones(5, 2)
-    with capture() as calls:
-        torch.einsum("ab,bc,cd->ad", a, b, c)
-    assert calls[0].optimize is None
-    monkeypatch.setattr(torch.backends.opt_einsum, "enabled", False)
-    page = calls.report()
-    assert "Used here: torch.einsum with no optimize argument (1 call)." in page
-    assert "<b>torch.einsum</b> contracts left to right, one pair at a time" in page
-    assert '<span class="note">opt_einsum, explicit</span>' in page
-
-
-def test_report_shows_the_contraction_path_of_three_operands(tmp_path):
-    a, b, c = np.ones((2, 3)), np.ones((3, 4)), np.ones((4, 5))
-    with capture() as calls:
-        np.einsum("ij,jk,kl->il", a, b, c)
-    page = calls.report(tmp_path / "report.html")
-    assert "Contraction path" in page
-    assert "ij,jk,kl-&gt;il" in page or "ij,jk,kl->il" in page
-
-
 # --------------------------------------------------------------------------------------------
-# The report fits a narrow screen
+# Ctrl-C at any moment: leaving the block restores everything
 # --------------------------------------------------------------------------------------------
 
-
-class _Boxes(HTMLParser):
-    """Records, for every <table>, whether some element around it scrolls sideways."""
-
-    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
-            "track", "wbr"}
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.open: list[tuple[str, bool]] = []
-        self.tables: list[bool] = []
-
-    def handle_starttag(self, tag, attrs):
-        scrolls = "scroll" in (dict(attrs).get("class") or "").split()
-        if tag == "table":
-            self.tables.append(scrolls or any(box for _, box in self.open))
-        if tag not in self.VOID:
-            self.open.append((tag, scrolls))
-
-    def handle_endtag(self, tag):
-        while self.open and self.open.pop()[0] != tag:
-            pass
+#: The seed of the interrupt tests: fixed under CI, fresh (and shown on failure) elsewhere.
+SEED = 0 if os.environ.get("CI") else random.randrange(2**32)
 
 
-NARROW_TITLE = "einviz run /a/very/long/path/to/some/model_with_a_long_name.py --epochs=1"
+def assert_nothing_left(original) -> None:
+    """Every invariant a closed capture keeps: nothing patched, open, hooked or busy."""
+    from einviz import _patching
+
+    assert np.einsum is original, "numpy.einsum left wrapped"
+    assert _patching._recorders == (), "a recorder left open"
+    assert _patching._patches == [], "a patch left noted"
+    assert not any(isinstance(f, _patching._ImportHook) for f in sys.meta_path), "hook left"
+    assert _patching._local.busy is False, "the thread left marked busy"
 
 
-def narrow_report() -> str:
-    A, B, C = np.arange(12.0).reshape(3, 4), np.arange(20.0).reshape(4, 5), np.ones((5, 2))
-    with capture() as calls:
-        np.einsum("ab,bc,cd->ad", A, B, C)
-        np.einsum("bqd,bkd->bqk", np.ones((2, 30, 40)), np.ones((2, 50, 40)))
-    return calls.report(title=NARROW_TITLE)
+def interrupted_work(a: np.ndarray) -> None:
+    """Captures opened, nested, recorded into and closed: what an interrupt lands in."""
+    with capture() as outer:
+        np.einsum("ij->i", a)
+        with capture(max_elements=0) as inner:
+            np.einsum("ij,ij->", a, a)
+        np.einsum("ij->j", a)
+    assert len(outer) == 3 and len(inner) == 1
 
 
-def test_report_tables_scroll_inside_their_box_and_titles_wrap():
-    page = narrow_report()
-    css = page.split("<style>", 1)[1].split("</style>", 1)[0]
-    assert ".scroll{overflow-x:auto" in css
-    assert "h1,h2{overflow-wrap:anywhere}" in css
-    boxes = _Boxes()
-    boxes.feed(page)
-    assert len(boxes.tables) >= 4  # contents, call sites, contraction path, backend check
-    assert all(boxes.tables)
+def run_interrupted_rounds(arm, disarm, seconds: float, rng: random.Random) -> tuple[int, int]:
+    """Rounds of :func:`interrupted_work`, each interrupted after a random delay (``arm``);
+    checks every invariant after each round. Returns (rounds, rounds interrupted)."""
+    original, a = np.einsum, np.ones((2, 3))
+    start = time.perf_counter()
+    for _ in range(20):
+        interrupted_work(a)
+    span = (time.perf_counter() - start) / 20  # how long one round takes, uninterrupted
+    deadline = time.perf_counter() + seconds
+    # No garbage collection meanwhile: an interrupt landing in another library's gc callback
+    # (jax has one) is lost there, as Python reports an error in a callback and goes on.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _rounds(arm, disarm, deadline, rng, span, a, original)
+    finally:
+        if collecting:
+            gc.enable()
 
 
-@pytest.mark.browser
-def test_report_does_not_overflow_a_360_px_screen(tmp_path):
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(chromium).exists():
-        pytest.skip("no Chromium (apt-get install chromium)")
-    path = tmp_path / "report.html"
-    path.write_text(narrow_report(), encoding="utf-8")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium, args=["--headless", "--no-sandbox", "--disable-gpu"])
+def _rounds(arm, disarm, deadline, rng, span, a, original) -> tuple[int, int]:
+    rounds = hits = 0
+    while time.perf_counter() < deadline and rounds < 2_000:
+        rounds += 1
+        delay = rng.uniform(0, 1.3 * span)
         try:
-            tab = browser.new_page(viewport={"width": 360, "height": 800})
-            tab.goto(path.as_uri())
-            assert tab.evaluate("document.documentElement.scrollWidth") <= 360
-        finally:
-            browser.close()
+            try:
+                arm(delay)
+                interrupted_work(a)
+            finally:
+                disarm()
+        except KeyboardInterrupt:
+            hits += 1
+        assert_nothing_left(original)
+        with capture() as later:  # and a later capture records normally
+            np.einsum("i->", np.ones(2))
+        assert len(later) == 1 and np.einsum is original
+    return rounds, hits
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="no signal.setitimer here")
+def test_ctrl_c_by_a_signal_at_any_moment_leaves_nothing_behind():
+    rng = random.Random(SEED)
+    armed = [False]
+
+    def interrupt(signum, frame):
+        if armed[0]:
+            armed[0] = False
+            raise KeyboardInterrupt
+
+    def arm(delay):
+        armed[0] = True
+        signal.setitimer(signal.ITIMER_REAL, max(delay, 1e-6))
+
+    def disarm():
+        armed[0] = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        rounds, hits = run_interrupted_rounds(arm, disarm, 1.5, rng)
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+    assert hits >= 20, f"seed {SEED}: only {hits} of {rounds} rounds interrupted"
+
+
+def test_ctrl_c_from_another_thread_at_any_moment_leaves_nothing_behind():
+    """PyThreadState_SetAsyncExc: the interrupt lands wherever the thread next checks."""
+    rng = random.Random(SEED)
+    set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
+    target = ctypes.c_ulong(threading.get_ident())
+    lock = threading.Lock()
+    live: list[bool] = [False]
+    timers: list[threading.Thread] = []
+
+    def fire(when):
+        while time.perf_counter() < when:  # spin: the switch interval below hands the GIL over
+            pass
+        with lock:
+            if live[0]:
+                live[0] = False
+                set_async_exc(target, ctypes.py_object(KeyboardInterrupt))
+
+    def arm(delay):
+        live[0] = True
+        timer = threading.Thread(target=fire, args=(time.perf_counter() + delay,), daemon=True)
+        timers.append(timer)
+        timer.start()
+
+    def disarm():
+        with lock:
+            live[0] = False
+            set_async_exc(target, None)  # NULL: withdraw an interrupt not yet delivered
+        timers.pop().join()
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        rounds, hits = run_interrupted_rounds(arm, disarm, 1.5, rng)
+    finally:
+        sys.setswitchinterval(interval)
+    assert hits >= 20, f"seed {SEED}: only {hits} of {rounds} rounds interrupted"
+
+
+def test_an_exit_dropped_without_being_called_closes_the_capture():
+    """An interrupt as Python enters __exit__ (before its first line) drops the exit: that closes."""
+    original = np.einsum
+    manager = capture()
+    exit_ = manager.__exit__  # what a with statement does: look __exit__ up, then enter
+    calls = manager.__enter__()
+    assert np.einsum is not original
+    looked_at = manager.__exit__  # a debugger looking at the manager meanwhile closes nothing
+    del looked_at
+    np.einsum("i->", np.ones(2))
+    assert len(calls) == 1
+    del exit_
+    assert_nothing_left(original)
+    np.einsum("i->", np.ones(2))
+    assert len(calls) == 1
+    # an ExitStack looks __exit__ up on the class, and still closes
+    with contextlib.ExitStack() as stack:
+        calls = stack.enter_context(capture())
+        np.einsum("i->", np.ones(2))
+    assert len(calls) == 1
+    assert_nothing_left(original)
+
+
+def test_summary_lines_are_safe_to_print_to_a_terminal(tmp_path):
+    script = tmp_path / "evil\n\x1b[2J.py"
+    script.write_text(
+        "import numpy as np\n"
+        "for text in ('ij->i\\x1b]0;pwned\\x07', 'ij->\\u202ei', 'ij->i\\x00'):\n"
+        "    try:\n"
+        "        np.einsum(text, np.ones((2, 2)))\n"
+        "    except ValueError:\n"
+        "        pass\n",
+        encoding="utf-8",
+    )
+    lines = run_script(script).summary_lines()
+    assert len(lines) == 3
+    for line in lines:
+        assert line.isprintable() and "\x1b" not in line and "\n" not in line, repr(line)
+    assert "\\x1b]0;pwned\\x07" in lines[0] and "\\u202e" in lines[1] and "\\x00" in lines[2]
+    assert "evil\\n\\x1b[2J.py" in lines[0]
