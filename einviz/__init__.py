@@ -17,12 +17,12 @@ from .errors import (
     StepIndexError,
     SubscriptError,
 )
-from .explain import PATTERNS, Explanation, explain
-from .plan import Limits, LoopPlan, get_limits, limits, plan
+from .explaining import PATTERNS, Explanation, explain
+from .planning import Limits, LoopPlan, get_limits, limits, plan
 from .recording import Call, CallGroup, Calls, capture, run_script
 from .reference import einsum
 from .subscripts import Equation, parse
-from .trace import Cell, Step, Trace, trace
+from .tracing import Cell, Step, Trace, trace
 
 __version__ = "0.1.0"
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from ._words import optimize_text, short_path
 from .errors import LimitError
-from .plan import limits
+from .planning import limits
 from .render.reports import Figure, Section, Site, WayPath
 
 if TYPE_CHECKING:
@@ -39,13 +39,13 @@ def _optional(name: str) -> tuple[Callable[..., Any] | None, str | None]:
     found: Callable[..., Any]
     try:
         if name == "explain":
-            from .explain import explain as found
+            from .explaining import explain as found
         elif name == "animate":
             from .animation import animate as found
         else:
             from .backends import check as found
     except ImportError as exc:
-        module = {"explain": "einviz.explain", "animate": "einviz.animation"}.get(
+        module = {"explain": "einviz.explaining", "animate": "einviz.animation"}.get(
             name, "einviz.backends")
         return None, f"{module} could not be imported ({exc})"
     return found, None

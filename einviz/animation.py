@@ -26,13 +26,13 @@ import numpy as np
 
 from ._files import check_target, write_file
 from .errors import ArgumentTypeError, EinvizError, LimitError, ShapeError
-from .explain import Explanation, explain
-from .plan import LoopPlan, default_names, get_limits
-from .plan import plan as make_plan
+from .explaining import Explanation, explain
+from .planning import LoopPlan, default_names, get_limits
+from .planning import plan as make_plan
 from .render.scene import Frame, Scene, build_scene, check_figure
 from .render.svg import render
 from .subscripts import ELLIPSIS, Equation, parse, parse_call
-from .trace import Trace
+from .tracing import Trace
 
 if TYPE_CHECKING:
     from .paths import ContractionPath
@@ -425,13 +425,13 @@ def animate(
             frame, its whole sum shown) or ``"auto"`` (the finest that fits ``max_frames``;
             when even cells do not fit, a stated sample of cells and the final state).
         max_frames: the most frames, the opening narrative and the final frame included.
-        names: the operands' names (default: :func:`einviz.plan.default_names`).
+        names: the operands' names (default: :func:`einviz.planning.default_names`).
         shapes: the operands' shapes (a list, or a dict keyed by name), without operands.
         sizes: label sizes, without operands, e.g. ``{"i": 2, "j": 3}``.
         frame_ms: how long a step (or cell) frame shows, in milliseconds.
         max_axis: axes longer than this are cut with an ellipsis cell.
         seed: the seed of the default operands' values.
-        explanation: the einsum's :class:`~einviz.explain.Explanation` when the caller has
+        explanation: the einsum's :class:`~einviz.explaining.Explanation` when the caller has
             one already (default: made here, once, for the frames and the HTML player).
 
     Returns:
@@ -446,7 +446,7 @@ def animate(
     >>> anim = animate("ij->i", shapes=[(2, 3)], granularity="cell")
     >>> anim.n_frames, [f.kind for f in anim.frames][-3:]
     (5, ['cell', 'cell', 'final'])
-    >>> from einviz.plan import plan
+    >>> from einviz.planning import plan
     >>> str(animate(plan("i,i->", shapes=[(3,), (3,)])).trace.plan.equation)
     'i,i->'
     """

@@ -38,7 +38,7 @@ from typing import Any, Literal
 import numpy as np
 
 from .errors import ArgumentTypeError, EinvizError, ShapeError
-from .plan import LoopPlan, plan
+from .planning import LoopPlan, plan
 from .reference import run
 from .subscripts import parse_call
 

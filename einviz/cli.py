@@ -49,7 +49,7 @@ from .cli_options import (
     split_list,
 )
 from .errors import EinvizError
-from .plan import LoopPlan, bind, get_limits, limits
+from .planning import LoopPlan, bind, get_limits, limits
 from .reference import run
 from .subscripts import Equation, parse
 from .terminal import Painter, printable, say, use_colour
@@ -58,7 +58,7 @@ if TYPE_CHECKING:
     import argparse
 
     from .backends import CheckReport
-    from .explain import Explanation
+    from .explaining import Explanation
     from .paths import ContractionPath
 
 __all__ = ["figure_name", "main"]
@@ -301,7 +301,7 @@ def _compute(args: argparse.Namespace, loop_plan: LoopPlan, target: Target | Non
     operands = operands_module.make_operands(loop_plan.shapes, args.values, args.seed)
     explanation = None
     if args.code or not args.quiet or target is not None:
-        from .explain import explain
+        from .explaining import explain
 
         explanation = explain(loop_plan)
     with limits(max_steps=args.max_steps, max_elements=max(args.max_steps, 1)):

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .errors import LimitError
-from .plan import LoopPlan, get_limits, limits
+from .planning import LoopPlan, get_limits, limits
 from .subscripts import ELLIPSIS, Equation
 
 __all__ = ["DEFAULT_MAX_STEPS", "DEFAULT_SIZES", "MAX_BYTES", "check_figure", "check_memory",

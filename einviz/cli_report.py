@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import __version__
-from .plan import LoopPlan
+from .planning import LoopPlan
 from .terminal import Painter
 
 if TYPE_CHECKING:
-    from .explain import Explanation
+    from .explaining import Explanation
 
 __all__ = ["report", "script"]
 

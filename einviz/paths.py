@@ -33,8 +33,8 @@ import numpy as np
 
 from ._files import write_file
 from .errors import EinvizError, LimitError, PathError, ShapeError
-from .explain import explain
-from .plan import LoopPlan, plan
+from .explaining import explain
+from .planning import LoopPlan, plan
 from .subscripts import ELLIPSIS, Equation, parse_call
 
 __all__ = [
@@ -549,7 +549,7 @@ def contraction_path(
         *operands: the operands (their shapes choose the path; their values are drawn in
             the figures).
         shapes: the operands' shapes, instead of operands.
-        names: the operands' names (default: :func:`einviz.plan.default_names`);
+        names: the operands' names (default: :func:`einviz.planning.default_names`);
             intermediates are ``T1``, ``T2``, … and the last result is ``out``.
         optimize: how the library finds the path: ``True`` (its default: ``"auto"`` for
             opt_einsum, ``"greedy"`` for numpy), a strategy name (opt_einsum: ``"greedy"``,
@@ -946,7 +946,7 @@ def _draw_step(step: PathStep, arrays: Sequence[Any], colours: Mapping[str, str]
     Its letters take ``colours``, the whole expression's, as the table and the other steps do."""
     from .animation import Animation
     from .render.scene import build_scene
-    from .trace import trace
+    from .tracing import trace
 
     traced = trace(step.subscripts, *arrays, names=list(step.inputs))
     return Animation(build_scene(traced, granularity="cell", colours=colours), traced).frame_svg(-1)

@@ -56,7 +56,7 @@ from ._words import optimize_text, printable
 from ._words import shapes_text as _shapes_text
 from ._words import short_path as _short_path
 from .errors import ArgumentTypeError, EinvizError
-from .plan import default_names
+from .planning import default_names
 from .subscripts import parse
 
 __all__ = ["Call", "CallGroup", "Calls", "capture", "run_script"]
@@ -406,7 +406,7 @@ class Calls(Sequence[Call]):
         """Write one self-contained HTML page about the recorded calls.
 
         One section per distinct (subscripts, shapes): the number of calls, where they came
-        from (with the source line), what the einsum does (:func:`einviz.explain.explain`),
+        from (with the source line), what the einsum does (:func:`einviz.explaining.explain`),
         for three or more operands the contraction path each entry point and ``optimize``
         setting used takes (:func:`einviz.paths.contraction_path`), a figure
         (:func:`einviz.animation.animate`) and the backend check table

@@ -17,7 +17,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .errors import ArgumentTypeError, EinvizError, PathError, ShapeError
-from .plan import LoopPlan, _is_size, as_operand, bind
+from .planning import LoopPlan, _is_size, as_operand, bind
 from .subscripts import parse_call
 
 __all__ = ["CHUNK_ELEMENTS", "compute_dtype", "einsum", "is_view", "run", "working_dtype"]

@@ -87,9 +87,9 @@ def test_to_svg_and_to_png_write_files(tmp_path) -> None:
 
 # -- each stage's object taken as it is -----------------------------------------------------------
 def test_animate_takes_a_plan_or_a_trace_and_the_explanation_made_already() -> None:
-    from einviz.explain import explain
-    from einviz.plan import plan
-    from einviz.trace import trace
+    from einviz.explaining import explain
+    from einviz.planning import plan
+    from einviz.tracing import trace
 
     loop_plan = plan("ij,jk->ik", shapes=[(2, 3), (3, 4)], names=["X", "Y"])
     made = animate(loop_plan)

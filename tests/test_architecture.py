@@ -100,21 +100,21 @@ def test_no_import_cycle_counting_imports_inside_functions():
 
 
 def test_the_cycle_finder_finds_a_cycle():
-    graph = {"einviz.plan": {"einviz.trace"}, "einviz.trace": {"einviz.plan"}}
+    graph = {"einviz.planning": {"einviz.tracing"}, "einviz.tracing": {"einviz.planning"}}
     saved = dict(SOURCES)
     try:
-        SOURCES.update({name: PACKAGE / "plan.py" for name in graph})
-        assert _cycle(graph) == ["einviz.plan", "einviz.trace", "einviz.plan"]
+        SOURCES.update({name: PACKAGE / "planning.py" for name in graph})
+        assert _cycle(graph) == ["einviz.planning", "einviz.tracing", "einviz.planning"]
     finally:
         SOURCES.clear()
         SOURCES.update(saved)
 
 
 def test_imports_inside_functions_count():
-    tree = ast.parse("def f():\n    from .trace import Trace\n")
-    assert _imports("einviz.plan", tree) == {"einviz.trace"}
-    tree = ast.parse("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .trace import Trace\n")
-    assert _imports("einviz.plan", tree) == set()
+    tree = ast.parse("def f():\n    from .tracing import Trace\n")
+    assert _imports("einviz.planning", tree) == {"einviz.tracing"}
+    tree = ast.parse("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .tracing import Trace\n")
+    assert _imports("einviz.planning", tree) == set()
 
 
 @pytest.mark.parametrize("module", sorted(SOURCES))
@@ -143,7 +143,7 @@ def test_no_function_is_over_80_lines(module):
 
 
 def test_no_submodule_is_hidden_by_a_function():
-    # `import einviz.plan as p` must give the module, not the function einviz.plan.
+    # `import einviz.planning as p` must give the module, not the function einviz.plan.
     for info in pkgutil.iter_modules(einviz.__path__):
         exported = getattr(einviz, info.name, None)
         if exported is not None and info.name in einviz.__all__:

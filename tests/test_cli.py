@@ -690,8 +690,8 @@ def test_hostile_option_values_exit_0_1_or_2_without_a_traceback(capsys, argv):
 
 def count_stages(monkeypatch) -> Counter:
     """Count the Equations, LoopPlans and Explanations made, whoever makes them."""
-    from einviz.explain import Explanation
-    from einviz.plan import LoopPlan
+    from einviz.explaining import Explanation
+    from einviz.planning import LoopPlan
     from einviz.subscripts import Equation
 
     made: Counter = Counter()

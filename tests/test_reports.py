@@ -68,7 +68,7 @@ def fake_parts(monkeypatch):
         return FakeReport()
 
     for module, name, function in (
-        ("einviz.explain", "explain", explain),
+        ("einviz.explaining", "explain", explain),
         ("einviz.animation", "animate", animate),
         ("einviz.backends", "check", check),
     ):
@@ -155,7 +155,7 @@ def test_report_cuts_recorded_operands_only_when_too_large_to_animate(monkeypatc
 
 
 def test_report_without_the_optional_parts(monkeypatch):
-    for module in ("einviz.explain", "einviz.animation", "einviz.backends"):
+    for module in ("einviz.explaining", "einviz.animation", "einviz.backends"):
         monkeypatch.setitem(sys.modules, module, None)  # makes the import fail
     with capture() as calls:
         np.einsum("ii->", np.eye(2))

@@ -14,10 +14,10 @@ import pytest
 
 import einviz
 from einviz.errors import LimitError
-from einviz.explain import Sentence, explain
-from einviz.plan import plan
+from einviz.explaining import Sentence, explain
+from einviz.planning import plan
 from einviz.render.scene import build_scene, check_figure
-from einviz.trace import trace
+from einviz.tracing import trace
 
 RENDER = Path(importlib.import_module("einviz.render").__file__).parent
 
@@ -40,8 +40,8 @@ def test_the_scene_shows_the_explanation_it_is_given() -> None:
 def count_calls(monkeypatch) -> collections.Counter:
     """Count equations parsed, plans bound and einsums explained from here on."""
     counts: collections.Counter = collections.Counter()
-    subscripts, plans = importlib.import_module("einviz.subscripts"), importlib.import_module("einviz.plan")
-    explaining = importlib.import_module("einviz.explain")
+    subscripts, plans = importlib.import_module("einviz.subscripts"), importlib.import_module("einviz.planning")
+    explaining = importlib.import_module("einviz.explaining")
     for cls, key in ((subscripts.Equation, "parse"), (plans.LoopPlan, "bind")):
         def counted(self, *args, __init=cls.__init__, __key=key, **kwargs):
             counts[__key] += 1

@@ -26,7 +26,7 @@ def test_negative_factors_take_parentheses() -> None:
 
 @pytest.mark.parametrize("width", range(8, 40))
 def test_only_the_letters_explain_marks_are_coloured_wherever_a_line_breaks(width) -> None:
-    from einviz.explain import explain
+    from einviz.explaining import explain
     from einviz.render.text import prose_lines
 
     # "a" is a label here and a word in the sentences ("a row of A"): only the label is coloured.

@@ -1,6 +1,6 @@
 """What each frame changes: the lit cells, the running sum, the caption and the lit code.
 
-:class:`Frames` reads the :class:`~einviz.trace.Trace` and the placed
+:class:`Frames` reads the :class:`~einviz.tracing.Trace` and the placed
 :class:`~einviz.render.layout.Layout` and makes the :class:`Frame` records of a scene: the
 opening frames that tell the narrative, one frame a multiply-add (``step``) or an output
 cell's whole sum (``cell``, or a stated ``sample`` of cells), and the final frame. A frame
@@ -32,7 +32,7 @@ from .text import (
 )
 
 if TYPE_CHECKING:
-    from ..explain import Sentence
+    from ..explaining import Sentence
 
 __all__ = ["FRAME_MS", "MAX_OPENING_FRAMES", "Frame", "Frames", "Mark", "Running"]
 

@@ -25,7 +25,7 @@ Frames are drawn, quantised and encoded one after another, so memory holds the p
 the encoded file, not the frames.
 
 >>> import numpy as np
->>> from einviz.trace import trace
+>>> from einviz.tracing import trace
 >>> from einviz.render.scene import build_scene
 >>> scene = build_scene(trace("i->", np.arange(3)), granularity="step")
 >>> write_gif(scene)[:6]
@@ -102,7 +102,7 @@ def frame_delays(scene: Scene, fps: float | None = None) -> list[int]:
         EinvizError: ``fps`` is not a positive number.
 
     >>> import numpy as np
-    >>> from einviz.trace import trace
+    >>> from einviz.tracing import trace
     >>> from einviz.render.scene import build_scene
     >>> scene = build_scene(trace("i->", np.arange(3)), granularity="step")
     >>> [f.kind for f in scene.frames][-4:], frame_delays(scene)[-4:]
@@ -147,7 +147,7 @@ def write_gif(
         EinvizError: a bad ``fps`` or ``scale``, or Pillow or resvg-py is missing.
 
     >>> import numpy as np
-    >>> from einviz.trace import trace
+    >>> from einviz.tracing import trace
     >>> from einviz.render.scene import build_scene
     >>> from PIL import Image
     >>> scene = build_scene(trace("ij->i", np.eye(2)), granularity="cell")

@@ -4,7 +4,7 @@ The player draws nothing of its own. Its picture is the SVG of :mod:`einviz.rend
 ``"player"`` mode, where every frame group is already drawn and hidden; a small script shows
 one frame at a time by toggling the class ``einviz-on``, and lights cells on hover with the
 same marks the frames use. The numbers it writes out (each output cell's whole sum) come
-from the :class:`~einviz.trace.Trace`, formatted as the captions are.
+from the :class:`~einviz.tracing.Trace`, formatted as the captions are.
 
 :func:`player` makes a fragment (its own ids, style, data and script, so several players on
 one page never touch each other); :func:`page` wraps one in a self-contained HTML document
@@ -17,7 +17,7 @@ this module explains nothing and plans no path itself.
 
 >>> import numpy as np
 >>> from einviz.render.scene import build_scene
->>> from einviz.trace import trace
+>>> from einviz.tracing import trace
 >>> traced = trace("ij->i", np.array([[1, 2], [3, 4]]))
 >>> html = page(build_scene(traced), traced, "demo")
 >>> html.startswith("<!DOCTYPE html>") and "http" not in html.replace("http://www.w3.org", "")
@@ -37,9 +37,9 @@ from .text import format_factor, format_value
 from .text import ref as _ref
 
 if TYPE_CHECKING:
-    from ..explain import Explanation
+    from ..explaining import Explanation
     from ..paths import ContractionPath
-    from ..trace import Trace
+    from ..tracing import Trace
     from .scene import Scene
 
 __all__ = ["page", "player"]
@@ -84,7 +84,7 @@ def player(
 
     >>> import numpy as np
     >>> from einviz.render.scene import build_scene
-    >>> from einviz.trace import trace
+    >>> from einviz.tracing import trace
     >>> traced = trace("i->", np.arange(3))
     >>> html = player(build_scene(traced), traced, "demo")
     >>> html.startswith('<div class="einviz-player" id="demo"') and html.count("<script") == 2
@@ -185,7 +185,7 @@ def _sum_text(traced: Trace, out_index: tuple[int, ...]) -> str:
     """An output cell's whole sum, written out: the terms, their numbers and the value.
 
     >>> import numpy as np
-    >>> from einviz.trace import trace
+    >>> from einviz.tracing import trace
     >>> print(_sum_text(trace("ij->i", np.array([[1, -2], [3, 4]])), (0,)))
     out[0] = A[0,0] + A[0,1]
            = 1 + (−2)

@@ -9,7 +9,7 @@ the figure. Drawing a block appends its :class:`Box` and :class:`~einviz.render.
 records to the layout; the scene keeps them.
 
 >>> import numpy as np
->>> from einviz.trace import trace
+>>> from einviz.tracing import trace
 >>> layout, (x0, y0, x1, y1), corner = fit(trace("ij->i", np.ones((2, 30))), 8, 4)
 >>> layout.blocks[0].slots[1]
 [0, 1, 2, 3, 4, 5, None, 29]
@@ -27,8 +27,8 @@ from .palette import label_colours
 from .text import Span, Text, format_value, mono_width, sans_width
 
 if TYPE_CHECKING:
-    from ..plan import LoopPlan
-    from ..trace import Trace
+    from ..planning import LoopPlan
+    from ..tracing import Trace
 
 __all__ = ["Block", "Box", "CodePanel", "Layout", "fit", "smallest_cells"]
 
@@ -812,7 +812,7 @@ def smallest_cells(plan: LoopPlan, max_axis: int) -> int:
     as short as :func:`fit` may cut it (leading axes to 3 slots, the others to 4, or to
     ``max_axis`` when that is 3): the fewest it can draw, counted without drawing.
 
-    >>> from einviz.plan import plan
+    >>> from einviz.planning import plan
     >>> smallest_cells(plan("ij,jk->ik", shapes=[(2, 30), (30, 3)]), 8)  # 2×4 + 4×3 + 2×3
     26
     """

@@ -9,7 +9,7 @@ value appears, the caption, the lit code line and the loop variables' values.
 Every view is drawn from this one source: the animated SVG toggles each frame's changes on
 and off with CSS, a GIF can rasterise the base once and each frame's changes on top, and an
 HTML player can toggle the same elements with classes (see :mod:`einviz.render.svg`). No
-view computes einsum: the numbers all come from the :class:`~einviz.trace.Trace`.
+view computes einsum: the numbers all come from the :class:`~einviz.tracing.Trace`.
 
 :func:`build_scene` makes one from the stages below it: :mod:`.text` (numbers, widths,
 coloured lines), :mod:`.layout` (the grids and their arrangement) and :mod:`.frames` (what
@@ -17,7 +17,7 @@ each frame changes). The element types live with the stage that makes them and a
 re-exported here, so ``from einviz.render.scene import Frame, Span`` keeps working.
 
 >>> import numpy as np
->>> from einviz.trace import trace
+>>> from einviz.tracing import trace
 >>> scene = build_scene(trace("ij->i", np.array([[1, 2], [3, 4]])), granularity="step")
 >>> [f.kind for f in scene.frames][-5:]
 ['step', 'step', 'step', 'step', 'final']
@@ -36,8 +36,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from ..errors import ArgumentTypeError, EinvizError, LimitError
-from ..explain import Explanation, explain
-from ..plan import get_limits
+from ..explaining import Explanation, explain
+from ..planning import get_limits
 from .frames import MAX_OPENING_FRAMES, Frame, Frames, Mark, Running
 from .layout import (
     CELL_H,
@@ -70,8 +70,8 @@ from .text import (
 )
 
 if TYPE_CHECKING:
-    from ..plan import LoopPlan
-    from ..trace import Trace
+    from ..planning import LoopPlan
+    from ..tracing import Trace
 
 __all__ = [
     "CAPTION_LINE",
@@ -207,7 +207,7 @@ def build_scene(
             longer); default 700 ms a step, 1.6 s a cell.
         max_axis: axes longer than this are cut with an ellipsis cell.
         max_slices: leading axes (of 3-d and larger arrays) longer than this are cut.
-        explanation: the trace's :class:`~einviz.explain.Explanation`, whose sentences open
+        explanation: the trace's :class:`~einviz.explaining.Explanation`, whose sentences open
             the animation and close it (default: made here from the trace's plan; pass one
             already made so the einsum is explained once).
         colours: label colours to use instead of the palette's (a contraction path's step
@@ -263,7 +263,7 @@ def check_figure(plan: LoopPlan, max_axis: int = 8, max_frames: int = 120) -> No
     Raises:
         LimitError: over a limit; the message gives the numbers.
 
-    >>> from einviz.plan import plan
+    >>> from einviz.planning import plan
     >>> check_figure(plan("ij,jk->ik", shapes=[(64, 64), (64, 64)]), max_frames=10**12)
     Traceback (most recent call last):
     ...

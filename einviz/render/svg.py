@@ -539,7 +539,7 @@ def render(scene: Scene, mode: str = "animated", frame: int | None = None, prefi
         The SVG document.
 
     >>> import numpy as np
-    >>> from einviz.trace import trace
+    >>> from einviz.tracing import trace
     >>> from einviz.render.scene import build_scene
     >>> svg = render(build_scene(trace("i->", np.arange(3))), "frame")
     >>> svg.startswith("<svg") and 'data-operand="A"' in svg

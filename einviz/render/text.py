@@ -22,8 +22,8 @@ import numpy as np
 from ..errors import ArgumentTypeError
 
 if TYPE_CHECKING:
-    from ..explain import Sentence
-    from ..plan import LoopPlan
+    from ..explaining import Sentence
+    from ..planning import LoopPlan
 
 __all__ = [
     "MONO_EM",
@@ -242,7 +242,7 @@ def prose_lines(sentences: Sequence[Sentence], width: int) -> list[tuple[Span, .
     """Sentences joined with spaces and wrapped to ``width`` characters, each letter the
     explanation marks as a label drawn in its label's colour.
 
-    >>> from einviz.explain import explain
+    >>> from einviz.explaining import explain
     >>> lines = prose_lines(explain("ij->i", shapes=[(2, 3)]).sentences[3:4], 40)
     >>> [span.text for span in lines[0] if span.label]
     ['j']

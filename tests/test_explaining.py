@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from einviz import EinvizError, ShapeError, SubscriptError, plan
-from einviz.explain import PATTERNS, Explanation, explain
+from einviz.explaining import PATTERNS, Explanation, explain
 from einviz.testing import einsum_problems
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "explain.md"
@@ -381,7 +381,7 @@ def test_docs_list_every_pattern_with_a_true_example():
 # -- the sentences as data ---------------------------------------------------------------------------
 @given(einsum_problems(max_operands=3))
 def test_every_sentence_says_what_it_is_and_which_labels_it_speaks_of(problem):
-    from einviz.explain import ROLES
+    from einviz.explaining import ROLES
 
     subscripts, ops = problem
     e = explain(subscripts, *ops)
@@ -423,7 +423,7 @@ def test_an_equation_or_a_plan_is_explained_without_parsing_or_binding_again(mon
     equation = parse("ij,jk->ik")
     loop_plan = plan(equation, shapes=[(2, 3), (3, 4)])
     subscripts = importlib.import_module("einviz.subscripts")
-    plans = importlib.import_module("einviz.plan")
+    plans = importlib.import_module("einviz.planning")
     made = []
     for cls in (subscripts.Equation, plans.LoopPlan):
         monkeypatch.setattr(cls, "__init__", lambda self, *a, __init=cls.__init__, **k:

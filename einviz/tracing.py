@@ -23,7 +23,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .errors import ArgumentTypeError, EinvizError, StepIndexError
-from .plan import LoopPlan, _operand_names, as_operand, plan
+from .planning import LoopPlan, _operand_names, as_operand, plan
 from .reference import check_shapes, compute_dtype, is_view, run, working_dtype
 from .subscripts import parse_call
 
@@ -541,7 +541,7 @@ def trace(
             :class:`~einviz.LoopPlan` (its shapes must be the operands': it is not bound
             again), or the first operand in the sublist form.
         *operands: the operands.
-        names: the operands' names (default: :func:`einviz.plan.default_names`, or the
+        names: the operands' names (default: :func:`einviz.planning.default_names`, or the
             plan's names).
         dtype: as :func:`einviz.einsum`'s ``dtype=``.
         casting: as :func:`einviz.einsum`'s ``casting=``.

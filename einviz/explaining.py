@@ -1,6 +1,6 @@
 """Explain an einsum in plain words: what it sees, what it keeps, what it sums, and its name.
 
-:func:`explain` reads a :class:`~einviz.plan.LoopPlan` and writes the narrative of the
+:func:`explain` reads a :class:`~einviz.planning.LoopPlan` and writes the narrative of the
 illustrated einsum thread, one short sentence at a time ("einsum sees that A has two
 dimensions (i: 2, j: 3)"), names the pattern when it is a known one (row sums, trace, matrix
 multiplication, attention scores, …) and gives plain numpy code that does the same thing
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import EinvizError
-from .plan import LoopPlan, plan
+from .planning import LoopPlan, plan
 from .subscripts import ELLIPSIS, Equation, parse
 
 __all__ = ["PATTERNS", "ROLES", "Explanation", "Sentence", "explain"]
@@ -173,7 +173,7 @@ class Explanation:
         formula: the formula in unicode, e.g. ``out[i,k] = Σ_j A[i,j]·B[j,k]``.
         latex: the same formula in LaTeX.
         loop_code: runnable nested loops that compute the einsum into ``out``.
-        plan: the :class:`~einviz.plan.LoopPlan` it explains.
+        plan: the :class:`~einviz.planning.LoopPlan` it explains.
 
     >>> e = explain("ij,jk->ik", shapes=[(2, 3), (3, 4)])
     >>> e.pattern, e.equivalent
@@ -269,7 +269,7 @@ def explain(
         *operands: the operands (only their shapes are read).
         shapes: the operands' shapes, instead of operands. With neither, einviz picks small
             sizes (2, 3, 4, … in order of first appearance) and says so.
-        names: the operands' names (default: :func:`einviz.plan.default_names`), used in
+        names: the operands' names (default: :func:`einviz.planning.default_names`), used in
             the sentences, the formula, the loop code and the equivalent.
 
     Returns:
