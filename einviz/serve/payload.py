@@ -28,7 +28,7 @@ __all__ = ["BACKENDS", "LIMITS", "check_backend", "error_data", "update"]
 
 #: The playground's limits (tighter than the library's: a page answers in well under a
 #: second, and many people may share one server).
-LIMITS = {"max_steps": 10**8, "max_elements": 10**6}
+LIMITS = {"max_steps": 10**6, "max_elements": 10**5}
 #: The backends the page checks, one request each so the page can show progress.
 BACKENDS = ("numpy", "opt_einsum", "torch", "jax")
 _LIMIT_HINT = (f"the playground draws up to {LIMITS['max_steps']:,} multiply-adds and "

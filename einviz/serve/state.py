@@ -33,7 +33,7 @@ MAX_FIELD = 200
 #: Labels not sized get these, in order of first appearance (as the command does).
 DEFAULT_SIZES = (2, 3, 4)
 #: The most elements one operand made from shapes may have (the server allocates them).
-MAX_OPERAND_ELEMENTS = 1_000_000
+MAX_OPERAND_ELEMENTS = 100_000
 
 
 class BadRequest(Exception):
