@@ -4,13 +4,13 @@ by the limits before anything is drawn, and drawn without reading English."""
 from __future__ import annotations
 
 import ast
-import collections
 import dataclasses
 import importlib
 from pathlib import Path
 
 import numpy as np
 import pytest
+from stages import count_stages
 
 import einviz
 from einviz.errors import LimitError
@@ -37,28 +37,13 @@ def test_the_scene_shows_the_explanation_it_is_given() -> None:
     assert scene.frames[-1].caption_text()[-1] == "In plain numpy: A.sum(1)"
 
 
-def count_calls(monkeypatch) -> collections.Counter:
-    """Count equations parsed, plans bound and einsums explained from here on."""
-    counts: collections.Counter = collections.Counter()
-    subscripts, plans = importlib.import_module("einviz.subscripts"), importlib.import_module("einviz.planning")
-    explaining = importlib.import_module("einviz.explaining")
-    for cls, key in ((subscripts.Equation, "parse"), (plans.LoopPlan, "bind")):
-        def counted(self, *args, __init=cls.__init__, __key=key, **kwargs):
-            counts[__key] += 1
-            __init(self, *args, **kwargs)
-        monkeypatch.setattr(cls, "__init__", counted)
-    recognise = explaining._recognise
-    monkeypatch.setattr(explaining, "_recognise", lambda p: counts.update(["explain"]) or recognise(p))
-    return counts
-
-
 @pytest.mark.parametrize("call", [
     lambda: einviz.animate("ij,jk->ik", np.ones((2, 3)), np.ones((3, 4))).to_html(),
     lambda: einviz.animate("ij,jk->ik", shapes=[(2, 3), (3, 4)]).to_html(),
     lambda: einviz.animate("ij->i", sizes={"i": 3}).player_html(),
 ], ids=["operands", "shapes", "sizes"])
 def test_one_animation_parses_binds_and_explains_once(monkeypatch, call) -> None:
-    counts = count_calls(monkeypatch)
+    counts = count_stages(monkeypatch)
     call()
     assert counts == {"parse": 1, "bind": 1, "explain": 1}
 
@@ -67,7 +52,7 @@ def test_a_plan_or_a_trace_is_not_parsed_or_bound_again(monkeypatch) -> None:
     loop_plan = plan("ij,jk->ik", shapes=[(2, 3), (3, 4)])
     traced = trace("ij,jk->ik", np.ones((2, 3)), np.ones((3, 4)))
     given = explain(traced.plan)
-    counts = count_calls(monkeypatch)
+    counts = count_stages(monkeypatch)
     einviz.animate(loop_plan)
     einviz.animate(loop_plan, np.ones((2, 3)), np.ones((3, 4)))
     assert counts == {"explain": 2}

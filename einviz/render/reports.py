@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import html
 import itertools
-import re
 import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -110,14 +109,15 @@ figure{margin:1rem 0}
 figure img{max-width:100%;height:auto;border:1px solid #d0d7de;border-radius:.4rem}
 """
 
-# C0 and C1 controls but tab and line feed, which HTML shows as white space.
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0 and C1 controls but tab and line feed (which HTML shows as white space), as \xNN.
+_CONTROLS = {code: f"\\x{code:02x}" for code in (*range(0x00, 0x09), *range(0x0B, 0x20),
+                                                  *range(0x7F, 0xA0))}
 
 
 def _e(value: Any) -> str:
     """Text for HTML: escaped, and each control character written as ``\\xNN``."""
     text = html.escape(str(value), quote=True)
-    return _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return text.translate(_CONTROLS)
 
 
 def report_html(
