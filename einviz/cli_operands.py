@@ -15,14 +15,12 @@ from collections.abc import Sequence
 import numpy as np
 
 from .errors import LimitError
+from .operands import fill
 from .planning import LoopPlan, get_limits, limits
-from .subscripts import ELLIPSIS, Equation
 
-__all__ = ["DEFAULT_MAX_STEPS", "DEFAULT_SIZES", "MAX_BYTES", "check_figure", "check_memory",
-           "check_size", "default_shapes", "make_operands"]
+__all__ = ["DEFAULT_MAX_STEPS", "MAX_BYTES", "check_figure", "check_memory", "check_size",
+           "make_operands"]
 
-#: Sizes given to the labels no option sizes, in order of first appearance, cycling.
-DEFAULT_SIZES = (2, 3, 4)
 #: The most multiply-adds (and elements in any one array) the command makes: --max-steps.
 DEFAULT_MAX_STEPS = 10**7
 #: The most memory the operands and the result the command makes may take together. They are
@@ -38,24 +36,6 @@ MAX_DIMENSION = int(np.iinfo(np.intp).max)
 MAX_DIMS = 64
 #: More than the opening and final frames a figure adds to its step or cell frames.
 _EXTRA_FRAMES = 16
-
-
-def default_shapes(
-    equation: Equation, sizes: dict[str, int], ellipsis: tuple[int, ...] | None
-) -> list[tuple[int, ...]]:
-    """Shapes from label sizes: the labels not given get 2, 3, 4, 2, … in order of appearance."""
-    chosen = dict(sizes)
-    others = [label for label in equation.labels if label not in chosen]
-    for k, label in enumerate(others):
-        chosen[label] = DEFAULT_SIZES[k % len(DEFAULT_SIZES)]
-    dots = equation.example_ellipsis if ellipsis is None else ellipsis
-    shapes = []
-    for term in equation.terms:
-        shape: list[int] = []
-        for label in term:
-            shape.extend(dots if label == ELLIPSIS else (chosen[label],))
-        shapes.append(tuple(shape))
-    return shapes
 
 
 def _arrays(loop_plan: LoopPlan) -> list[tuple[str, tuple[int, ...]]]:
@@ -174,16 +154,11 @@ def check_figure(loop_plan: LoopPlan, max_frames: int) -> None:
 def make_operands(
     shapes: Sequence[tuple[int, ...]], values: str, seed: int
 ) -> list[np.ndarray]:
-    """Small integer operands: ``arange`` (1, 2, 3, … each), ``random`` (-3 to 5) or ``ones``.
+    """The operands, made by :func:`einviz.operands.fill` (the library's and the playground's
+    rule): ``arange`` (1, 2, 3, … each), ``random`` (-3 to 5, from ``seed``) or ``ones``.
 
-    ``arange`` starts at 1, not 0, so no product of the first row or column is a bare 0.
-
-    ``random`` draws each operand in turn from one generator seeded with ``seed``, as
-    :func:`einviz.animation.default_operands` does, so the figure and the text agree.
+    Called after :func:`check_memory` and :func:`check_size`, whose limits (``MAX_BYTES``,
+    --max-steps) are the command's, so the library's element limit is lifted to them here.
     """
-    if values == "random":
-        rng = np.random.default_rng(seed)
-        return [rng.integers(-3, 6, size=shape, dtype=np.int64) for shape in shapes]
-    if values == "ones":
-        return [np.ones(shape, dtype=np.int64) for shape in shapes]
-    return [np.arange(1, math.prod(shape) + 1, dtype=np.int64).reshape(shape) for shape in shapes]
+    with limits(max_elements=MAX_BYTES // ITEM_BYTES):
+        return fill(shapes, values, seed)

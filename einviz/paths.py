@@ -21,6 +21,7 @@ says exactly where numpy's and opt_einsum's own printouts count differently.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import re
@@ -34,6 +35,7 @@ import numpy as np
 from ._files import write_file
 from .errors import EinvizError, LimitError, PathError, ShapeError
 from .explaining import explain
+from .operands import default_operands
 from .planning import LoopPlan, plan
 from .subscripts import ELLIPSIS, Equation, parse_call
 
@@ -99,6 +101,8 @@ Where numpy.einsum_path and opt_einsum.contract_path count differently
 _MIN_CELLS = 2
 #: The most grid cells one step figure draws (its inputs and its result together).
 FIGURE_MAX_CELLS = 600
+#: Numbers the step figures' id prefixes, so several on one page never collide.
+_figures = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -331,8 +335,6 @@ class ContractionPath:
             arrays = [np.asarray(a)[tuple(slice(0, d) for d in shape)]
                       for a, shape in zip(self._operands, small)]
         else:
-            from .animation import default_operands
-
             arrays = default_operands(self._ascii_equation(), shapes=small)
         return arrays, kept
 
@@ -371,7 +373,7 @@ class ContractionPath:
                 hint="steps are numbered from 1, as in the table",
             )
         chosen = self.steps[step - 1]
-        arrays, kept = self.figure_operands(cells)
+        arrays, _ = self.figure_operands(cells)
         least = _drawn_cells(chosen, _MIN_CELLS)
         if least > FIGURE_MAX_CELLS:
             raise LimitError(
@@ -944,12 +946,13 @@ def _pattern(step_plan: LoopPlan) -> tuple[str | None, str]:
 def _draw_step(step: PathStep, arrays: Sequence[Any], colours: Mapping[str, str]) -> str:
     """The final-state figure of one step on these operands: the one place a figure is made.
     Its letters take ``colours``, the whole expression's, as the table and the other steps do."""
-    from .animation import Animation
     from .render.scene import build_scene
+    from .render.svg import render
     from .tracing import trace
 
     traced = trace(step.subscripts, *arrays, names=list(step.inputs))
-    return Animation(build_scene(traced, granularity="cell", colours=colours), traced).frame_svg(-1)
+    scene = build_scene(traced, granularity="cell", colours=colours)
+    return render(scene, "frame", -1, prefix=f"path{next(_figures)}")
 
 
 def _drawn_cells(step: PathStep, cells: int) -> int:

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from figures import make, parse
 
-from einviz.animation import animate, default_operands
+from einviz.animation import animate
+from einviz.operands import default_operands
 from einviz.errors import ArgumentTypeError, EinvizError, LimitError, ShapeError
 
 

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import einviz
-from einviz.animation import default_operands
+from einviz.operands import default_operands
 from einviz.cli import figure_name, main
 from einviz.render.palette import label_colours
 
@@ -307,7 +307,8 @@ BAD_INPUT = {
                                       "0x4611686018427387904,4611686018427387904x0",
                                       "--max-steps", "1e60"], r"numpy cannot make A"),
     "size-too-long": (["ij->i", "--sizes", "i=" + "9" * 5000],
-                      r"--sizes: a size of 5,000 digits is far past any memory\n    --sizes i=9{5000}\n {14}\^{5000}\n"),
+                      r"--sizes: a size of 5,000 digits is far past any memory\n    --sizes i=9{90}\[\.\.\.\]\n"
+                      r" {14}\^{90}\n  \(the subscripts are 5,010 characters long: characters 0 to 99 "),
     "shape-too-long": (["ij->i", "--shapes", "2x" + "9" * 50], r"--shapes: a size of 50 digits"),
     "figure-too-many-dimensions": (["...->...", "--shapes", "x".join(["1"] * 40)],
                                    (r"A has 40 dimensions; a figure draws arrays of at most "
@@ -701,6 +702,13 @@ def count_stages(monkeypatch) -> Counter:
             _init(self, *args, **kwargs)
 
         monkeypatch.setattr(stage, "__init__", counted)
+    parsed = Equation._parsed  # parse makes its Equations without __init__ (already checked)
+
+    def counted_parse(*args, **kwargs):
+        made["Equation"] += 1
+        return parsed(*args, **kwargs)
+
+    monkeypatch.setattr(Equation, "_parsed", counted_parse)
     return made
 
 

@@ -113,7 +113,7 @@ def test_report_sections_with_all_parts(tmp_path, fake_parts):
     assert fake_parts["explain"][1] == ("ij,jk->ik", [], ((120, 100), (100, 90)))
     assert [x.shape for x in fake_parts["animate"][1][1]] == [(3, 3), (3, 3)]
     assert fake_parts["check"][1] == ("ij,jk->ik", [(3, 3), (3, 3)])
-    assert "filled with small integers" in page
+    assert "filled with 1, 2, 3, … as einviz" in page
 
 
 def test_report_draws_small_recorded_operands_as_recorded(fake_parts):

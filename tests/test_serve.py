@@ -68,7 +68,7 @@ def test_update_shows_what_the_library_says():
     explanation = einviz.explain(plan)
     assert payload["ok"] and payload["formula"] == plan.formula()
     assert payload["loop_code"] == plan.loop_code()
-    assert payload["sentences"] == explanation.sentences
+    assert payload["sentences"] == [sentence.text for sentence in explanation.sentences]
     assert payload["equivalent"] == explanation.equivalent
     assert payload["sizes"] == [{"label": x, "size": plan.sizes[x],
                                  "role": "free" if x in plan.free else "summed"} for x in plan.labels]

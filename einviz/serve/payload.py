@@ -129,7 +129,7 @@ def update(state: State, arrays: Sequence[np.ndarray] | None = None) -> dict[str
                   for label in loop_plan.labels],
         "steps": loop_plan.n_steps,
         "title": explanation.title,
-        "sentences": list(explanation.sentences),
+        "sentences": [sentence.text for sentence in explanation.sentences],
         "equivalent": explanation.equivalent,
         "path": path,
         "seconds": round(time.perf_counter() - start, 4),
