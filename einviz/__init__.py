@@ -52,6 +52,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "PATTERNS",
     "Animation",
     "ArgumentTypeError",
     "BackendNotInstalledError",
@@ -68,7 +69,6 @@ __all__ = [
     "LimitError",
     "Limits",
     "LoopPlan",
-    "PATTERNS",
     "PathError",
     "PathStep",
     "ShapeError",

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 
 from ._files import check_target, write_file
-from .errors import ArgumentTypeError, EinvizError
+from .errors import ArgumentTypeError, EinvizError, install_hint
 from .explaining import Explanation, explain
 from .operands import default_call, made_up
 from .planning import LoopPlan
@@ -222,7 +222,7 @@ def rasterise(svg: str, scale: float = 1.0) -> bytes:
     except ImportError as e:
         raise EinvizError(
             "PNG output needs the resvg-py package",
-            hint="pip install resvg-py",
+            hint=install_hint("gif"),
         ) from e
     return bytes(resvg_py.svg_to_bytes(svg_string=svg, zoom=scale if scale != 1.0 else None))
 
