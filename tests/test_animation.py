@@ -8,8 +8,8 @@ import pytest
 from figures import make, parse
 
 from einviz.animation import animate
-from einviz.operands import default_operands
 from einviz.errors import ArgumentTypeError, EinvizError, LimitError, ShapeError
+from einviz.operands import default_operands
 
 
 # -- API --------------------------------------------------------------------------------------------

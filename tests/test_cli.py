@@ -24,8 +24,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import einviz
-from einviz.operands import default_operands
 from einviz.cli import figure_name, main
+from einviz.operands import default_operands
 from einviz.render.palette import label_colours
 
 ESCAPE = "\x1b["
@@ -142,7 +142,7 @@ def test_every_corpus_case_prints_and_its_code_agrees_with_numpy(capsys, case):
     namespace: dict[str, object] = {}
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(sys, "stdout", io.StringIO())
-        exec(compile(script, f"<einviz --code {case}>", "exec"), namespace)  # noqa: S102 - it asserts itself
+        exec(compile(script, f"<einviz --code {case}>", "exec"), namespace)
     names = einviz.plan(subscripts, shapes=shapes).names  # A, B, … unless a label is one
     operands = [namespace[name] for name in names]
     np.testing.assert_array_equal(namespace["out"], np.einsum(subscripts, *operands))
