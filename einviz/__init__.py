@@ -8,6 +8,8 @@ multiply-and-sum step, and draw them.
 array([ 3, 12])
 """
 
+from typing import TYPE_CHECKING
+
 from .errors import (
     ArgumentTypeError,
     EinvizError,
@@ -23,6 +25,12 @@ from .recording import Call, CallGroup, Calls, capture, run_script
 from .reference import einsum
 from .subscripts import Equation, parse
 from .tracing import Cell, Step, Trace, trace
+
+if TYPE_CHECKING:  # what the lazy names below are, for type checkers (loaded on first use)
+    from .animation import Animation, animate
+    from .backends import BackendNotInstalledError, CheckReport, CheckRow, check
+    from .paths import ContractionPath, PathStep, contraction_path
+    from .widget import playground
 
 __version__ = "0.1.0"
 

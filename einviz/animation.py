@@ -19,7 +19,7 @@ import numbers
 import os
 import zlib
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import numpy as np
 
@@ -104,6 +104,10 @@ class Animation:
                 f"({', '.join(parts + ['final'])}), {self.granularity}, {self.duration:.1f} s>")
 
     # -- SVG ----------------------------------------------------------------------------------
+    @overload
+    def to_svg(self, path: None = None) -> str: ...
+    @overload
+    def to_svg(self, path: str | os.PathLike[str]) -> None: ...
     def to_svg(self, path: str | os.PathLike[str] | None = None) -> str | None:
         """The animated SVG: self-contained, no script, looping; plays inside an ``<img>``.
 
@@ -125,6 +129,10 @@ class Animation:
         """
         return render(self.scene, "frame", frame, prefix=self.id)
 
+    @overload
+    def to_png(self, path: None = None, frame: int | None = None, scale: float = 1.0) -> bytes: ...
+    @overload
+    def to_png(self, path: str | os.PathLike[str], frame: int | None = None, scale: float = 1.0) -> None: ...
     def to_png(
         self,
         path: str | os.PathLike[str] | None = None,
@@ -145,6 +153,12 @@ class Animation:
         return _deliver(rasterise(self.frame_svg(-1 if frame is None else frame), scale), path)
 
     # -- GIF and the HTML player -------------------------------------------------------------
+    @overload
+    def to_gif(self, path: None = None, fps: float | None = None, loop: bool = True,
+               progress: bool | None = None, scale: float = 1.0) -> bytes: ...
+    @overload
+    def to_gif(self, path: str | os.PathLike[str], fps: float | None = None, loop: bool = True,
+               progress: bool | None = None, scale: float = 1.0) -> None: ...
     def to_gif(
         self,
         path: str | os.PathLike[str] | None = None,
@@ -173,6 +187,10 @@ class Animation:
         return _deliver(write_gif(self.scene, fps=fps, loop=loop, progress=progress,
                                   prefix=self.id, scale=scale), path)
 
+    @overload
+    def to_html(self, path: None = None) -> str: ...
+    @overload
+    def to_html(self, path: str | os.PathLike[str]) -> None: ...
     def to_html(self, path: str | os.PathLike[str] | None = None) -> str | None:
         """The interactive player as one self-contained HTML page (works offline).
 

@@ -28,7 +28,7 @@ import re
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -470,6 +470,10 @@ class ContractionPath:
         }
 
     # -- HTML ------------------------------------------------------------------------------
+    @overload
+    def to_html(self, path: None = None, figures: bool = True, cells: int = 3) -> str: ...
+    @overload
+    def to_html(self, path: str | os.PathLike[str], figures: bool = True, cells: int = 3) -> None: ...
     def to_html(
         self,
         path: str | os.PathLike[str] | None = None,
@@ -626,7 +630,7 @@ def _steps(
 ) -> tuple[list[PathStep], bool]:
     """Each step of the library's path, replayed on names, shapes and terms; and whether every
     step could write its '...' letters back as '...'."""
-    from opt_einsum.blas import can_blas  # type: ignore[import-untyped]
+    from opt_einsum.blas import can_blas
 
     names_left = list(loop_plan.names)
     shapes_left = list(loop_plan.shapes)
@@ -784,7 +788,7 @@ def _strategy(optimize: Any, source: str, n_operands: int) -> tuple[str, list[tu
 def _strategies(source: str) -> tuple[str, ...]:
     if source == "numpy":
         return _NUMPY_STRATEGIES
-    from opt_einsum import paths as oe_paths  # type: ignore[import-untyped]
+    from opt_einsum import paths as oe_paths
 
     options = getattr(oe_paths, "_PATH_OPTIONS", None)
     if options:
