@@ -8,7 +8,7 @@ multiply-and-sum step, and draw them.
 array([ 3, 12])
 """
 
-from typing import TYPE_CHECKING
+import typing as _typing
 
 from .errors import (
     ArgumentTypeError,
@@ -26,7 +26,7 @@ from .reference import einsum
 from .subscripts import Equation, parse
 from .tracing import Cell, Step, Trace, trace
 
-if TYPE_CHECKING:  # what the lazy names below are, for type checkers (loaded on first use)
+if _typing.TYPE_CHECKING:  # what the lazy names below are, for type checkers (loaded on first use)
     from .animation import Animation, animate
     from .backends import BackendNotInstalledError, CheckReport, CheckRow, check
     from .paths import ContractionPath, PathStep, contraction_path
