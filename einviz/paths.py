@@ -37,6 +37,7 @@ from .errors import EinvizError, LimitError, PathError, ShapeError
 from .explaining import explain
 from .operands import default_operands
 from .planning import LoopPlan, plan
+from .reference import check_path
 from .subscripts import ELLIPSIS, Equation, parse_call
 
 __all__ = [
@@ -798,40 +799,15 @@ def _strategies(source: str) -> tuple[str, ...]:
 
 
 def _check_path(contractions: list[Any], n_operands: int, given: Any) -> list[tuple[int, ...]]:
+    """An explicit path checked by :func:`einviz.reference.check_path` (einsum's own rule),
+    and not empty: a contraction path has at least one step to show."""
     if not contractions:
         raise PathError(
             "the path is empty",
             details=[f"path: {list(given)}"],
             hint="a path lists at least one contraction, e.g. [(0,)] for one operand",
         )
-    left = n_operands
-    checked: list[tuple[int, ...]] = []
-    for number, contraction in enumerate(contractions, 1):
-        try:
-            positions = tuple(int(i) for i in contraction)
-        except (TypeError, ValueError):
-            positions = ()
-        problem = None
-        if not positions or any(p != i for p, i in zip(positions, contraction)):
-            problem = f"contraction {number} of the path is {contraction!r}, not a tuple of positions"
-        elif len(set(positions)) != len(positions) or not all(0 <= p < left for p in positions):
-            problem = (f"contraction {number} of the path, {contraction!r}, names positions outside "
-                       f"the {left} arrays left (0 to {left - 1}) or one twice")
-        if problem:
-            raise PathError(
-                problem,
-                details=[f"path: {list(given)}"],
-                hint="each contraction lists positions in the arrays left; its result goes last",
-            )
-        checked.append(positions)
-        left -= len(positions) - 1
-    if left != 1:
-        raise PathError(
-            f"the path leaves {left} arrays, not one",
-            details=[f"path: {list(given)}"],
-            hint="each contraction (i, j, ...) joins its arrays into one; the last leaves one",
-        )
-    return checked
+    return check_path(given, n_operands)
 
 
 #: What a library says about a path: the path, each step's subscripts, each step's BLAS kind

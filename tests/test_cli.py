@@ -331,7 +331,7 @@ BAD_INPUT = {
     "path-not-python": (["ab,bc,cd->ad", "--path", "--optimize", "[(0, 1)"],
                         r"argument --optimize: '\[\(0, 1\)' is not a path: write one as a list"),
     "path-wrong-position": (["ab,bc,cd->ad", "--path", "--optimize", "[(0, 1), (0, 2)]"],
-                            r"contraction 2 of the path, \(0, 2\), names positions outside"),
+                            r"contraction 2 of the path names operand 2, but the operands are numbered 0 to 1"),
     "unknown-backend": (["ij->i", "--check", "--backends", "nump"], r"unknown backend 'nump'"),
     "no-subscripts": ([], r"the following arguments are required: SUBSCRIPTS\nusage: einviz"),
     "bad-choice": (["ij->i", "--granularity", "frames"],
