@@ -1,10 +1,12 @@
-"""The operands ``einviz SUBSCRIPTS`` makes, and the limits it checks before making any.
+"""The limits ``einviz SUBSCRIPTS`` checks before making its operands, and the making.
 
 The command makes whole arrays (8-byte integers), so it refuses, before allocating anything,
 operands and a result that would not fit in memory, arrays numpy cannot make, and an einsum or
 a figure over the limits. The einsum limits are :meth:`einviz.LoopPlan.check_limits`'s (the
-library's, set from ``--max-steps``) and the figure's frame limit is
-``einviz.get_limits().max_frames``: the same rules for the library and the command.
+library's, set from ``--max-steps``) and the figure limits
+:func:`einviz.render.scene.check_figure`'s: the same rules for the library and the command,
+whose hints name the command's options. The operands themselves come from
+:mod:`einviz.operands`, as everywhere else.
 """
 
 from __future__ import annotations
@@ -34,8 +36,6 @@ ITEM_BYTES = 8
 MAX_DIMENSION = int(np.iinfo(np.intp).max)
 #: The most dimensions numpy gives an array (``NPY_MAXDIMS``).
 MAX_DIMS = 64
-#: More than the opening and final frames a figure adds to its step or cell frames.
-_EXTRA_FRAMES = 16
 
 
 def _arrays(loop_plan: LoopPlan) -> list[tuple[str, tuple[int, ...]]]:
@@ -125,30 +125,20 @@ def check_size(loop_plan: LoopPlan, max_steps: int) -> None:
 
 
 def check_figure(loop_plan: LoopPlan, max_frames: int) -> None:
-    """Refuse a figure over the figure limits (:func:`einviz.get_limits`) before any work:
-    a --max-frames that would let it have more than ``max_frames`` frames, or an array of
-    more than ``max_drawn_dims`` dimensions."""
-    bounds = get_limits()
-    text = loop_plan.equation.text_for_carets()
-    for name, shape in _arrays(loop_plan):
-        if len(shape) > bounds.max_drawn_dims:
-            raise LimitError(
-                f"{name} has {len(shape)} dimensions; a figure draws arrays of at most "
-                f"{bounds.max_drawn_dims}",
-                subscripts=text, details=[f"{name}: shape {shape}"],
-                hint="give fewer dimensions, or --no-figure for the text alone",
-            )
-    cells = math.prod(loop_plan.out_shape)
-    possible = min(max_frames, max(loop_plan.n_steps, cells) + _EXTRA_FRAMES)
-    if possible > bounds.max_frames:
+    """Refuse a figure over the figure limits before any work, by the library's rule
+    (:func:`einviz.render.scene.check_figure`: dimensions, drawn cells, frames) in the
+    library's words; only the hint names the command's options."""
+    from .render.scene import check_figure as library_check
+
+    try:
+        library_check(loop_plan, max_frames=max_frames)
+    except LimitError as error:
         raise LimitError(
-            f"--max-frames {max_frames} would let the figure have more than the "
-            f"{bounds.max_frames:,} frames einviz draws",
-            subscripts=text,
-            details=[(f"the einsum has {loop_plan.n_steps:,} steps and {cells:,} output cells, "
-                      "up to a frame each")],
-            hint=f"give --max-frames {bounds.max_frames} or less, or --no-figure",
-        )
+            error.problem, subscripts=error.subscripts, positions=error.positions,
+            details=error.details,
+            hint=f"give --max-frames {get_limits().max_frames} or less, fewer or smaller "
+                 "dimensions (--shapes, --sizes), or --no-figure for the text alone",
+        ) from None
 
 
 def make_operands(

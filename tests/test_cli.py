@@ -293,11 +293,12 @@ BAD_INPUT = {
                                r"1,599,999,999,999,999,999,984 bytes \(1,600 EB\), more than the "
                                r"2,000,000,000 bytes \(2\.0 GB\) the command makes in memory")),
     "frames-over-the-limit": (["ij,jk->ik", "--sizes", "i=100,j=100,k=100", "--max-frames", "1e7"],
-                              (r"--max-frames 10000000 would let the figure have more than the "
-                               rf"{einviz.get_limits().max_frames:,} frames einviz draws\n    ij,jk->ik\n"
+                              (r"max_frames=10,000,000 lets the figure have [\d,]+ frames, more than "
+                               rf"the limit of {einviz.get_limits().max_frames:,}\n    ij,jk->ik\n"
                                r"  the einsum has 1,000,000 steps and 10,000 output cells, up to a "
-                               rf"frame each\n  hint: give --max-frames {einviz.get_limits().max_frames} "
-                               r"or less, or --no-figure")),
+                               r"frame each, and the opening and final frames\n"
+                               rf"  hint: give --max-frames {einviz.get_limits().max_frames} "
+                               r"or less, .*or --no-figure for the text alone")),
     "empty-array-numpy-cannot-make": (["ij", "--shapes", "0x99999999999999999999"],
                                       (r"numpy cannot make A: its sizes multiply to more than "
                                        r"numpy counts .*\n    ij\n  A: shape \(0, 99999999999999999999\)")),
@@ -311,8 +312,9 @@ BAD_INPUT = {
                       r" {14}\^{90}\n  \(the subscripts are 5,010 characters long: characters 0 to 99 "),
     "shape-too-long": (["ij->i", "--shapes", "2x" + "9" * 50], r"--shapes: a size of 50 digits"),
     "figure-too-many-dimensions": (["...->...", "--shapes", "x".join(["1"] * 40)],
-                                   (r"A has 40 dimensions; a figure draws arrays of at most "
-                                    rf"{einviz.get_limits().max_drawn_dims}\n(.*\n)*  hint: .*--no-figure")),
+                                   (r"A has 40 dimensions, more than the "
+                                    rf"{einviz.get_limits().max_drawn_dims} a figure draws\n(.*\n)*"
+                                    r"  hint: .*--no-figure")),
     "ellipsis-too-many-dimensions": (["...->...", "--sizes", "...=" + "x".join(["1"] * 70)],
                                      r"'\.\.\.' stands for 70 dimensions"),
     "figure-over-a-dangling-link": (["ij->i", "-o", "dangling.svg"],
