@@ -225,6 +225,9 @@ def test_colour_is_off_when_captured_and_on_with_color_always(capsys):
     assert f"Σ_{j} A[" in out
     assert f"for {j} in range(3):" in out
     assert f"A[{ESCAPE}" in out and "out[" in out
+    # The sentences colour the letters explain marked as labels, as the figure's captions do.
+    assert f"{j} appears in A and B but not in the output" in out
+    assert f"so it is summed: each output cell adds up the products along {j}." in out
     # Operand names are not labels: never coloured, even when a label has the same letter.
     _, out, _ = run(capsys, "Ab,bC->AC", "--names", "A,C", "--no-figure", "--color=always")
     assert "·C[" in out and " A[" in out
