@@ -107,3 +107,13 @@ def test_bad_values_seeds_and_sizes_are_refused():
         default_shapes(einviz.parse("ij->i"), {"z": 2})
     with pytest.raises(ShapeError, match=r"sizes= gives 'i' the size -1, below 0"):
         default_shapes(einviz.parse("ij->i"), {"i": -1})
+
+
+def test_the_capture_reports_made_up_operands_follow_the_same_rule():
+    from einviz import _report_parts
+
+    with einviz.capture(max_elements=0) as calls:  # nothing copied: the report makes operands up
+        np.einsum("ij,jk->ik", np.ones((5, 6)), np.ones((6, 2)))
+    made, why = _report_parts._made_up_operands(calls.distinct()[0])
+    assert [a.tolist() for a in made] == [a.tolist() for a in fill([(3, 3), (3, 2)])]
+    assert "filled with 1, 2, 3, …" in why
