@@ -8,6 +8,8 @@ multiply-and-sum step, and draw them.
 array([ 3, 12])
 """
 
+import typing as _typing
+
 from .errors import (
     ArgumentTypeError,
     EinvizError,
@@ -23,6 +25,12 @@ from .recording import Call, CallGroup, Calls, capture, run_script
 from .reference import einsum
 from .subscripts import Equation, parse
 from .tracing import Cell, Step, Trace, trace
+
+if _typing.TYPE_CHECKING:  # what the lazy names below are, for type checkers (loaded on first use)
+    from .animation import Animation, animate
+    from .backends import BackendNotInstalledError, CheckReport, CheckRow, check
+    from .paths import ContractionPath, PathStep, contraction_path
+    from .widget import playground
 
 __version__ = "0.1.0"
 
@@ -52,6 +60,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "PATTERNS",
     "Animation",
     "ArgumentTypeError",
     "BackendNotInstalledError",
@@ -68,7 +77,6 @@ __all__ = [
     "LimitError",
     "Limits",
     "LoopPlan",
-    "PATTERNS",
     "PathError",
     "PathStep",
     "ShapeError",

@@ -121,7 +121,7 @@ class _Lease:
         self.armed = False
 
 
-class _ExitCall(functools.partial):  # type: ignore[type-arg]
+class _ExitCall(functools.partial):
     """An exit that has run: dropping it does nothing (it runs no Python code, so a Ctrl-C
     arriving at that moment is not lost)."""
 
@@ -167,7 +167,7 @@ class _ExitDescriptor:
         return exit_
 
 
-class _Capture(contextlib.AbstractContextManager):  # type: ignore[type-arg]
+class _Capture(contextlib.AbstractContextManager):
     """What :func:`capture` returns: ``with`` it to record; ``as`` gives the :class:`Calls`."""
 
     __slots__ = ("calls", "lease")

@@ -11,7 +11,6 @@ module cannot be imported is left out, and the report says which.
 from __future__ import annotations
 
 import linecache
-import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +18,7 @@ import numpy as np
 
 from ._words import optimize_text, short_path
 from .errors import LimitError
+from .operands import fill
 from .planning import limits
 from .render.reports import Figure, Section, Site, WayPath
 
@@ -119,13 +119,11 @@ def _explanation(
 def _made_up_operands(group: CallGroup) -> tuple[list[np.ndarray], str]:
     """Small integer operands of the recorded shapes cut short, and a sentence saying so."""
     shapes = [tuple(min(size, _FIGURE_CUT) for size in shape) for shape in group.shapes]
-    made_up = [
-        ((np.arange(math.prod(shape)) + k) % 5 + 1).reshape(shape) for k, shape in enumerate(shapes)
-    ]
+    made_up = fill(shapes)
     why = group.calls[0].note or "not copied"
     return made_up, (
         f"The operands were not kept ({why}): shown on operands of the recorded shapes cut to at "
-        f"most {_FIGURE_CUT} cells per axis, filled with small integers."
+        f"most {_FIGURE_CUT} cells per axis, filled with 1, 2, 3, … as einviz's other figures are."
     )
 
 

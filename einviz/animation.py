@@ -15,32 +15,30 @@ True
 from __future__ import annotations
 
 import itertools
-import math
 import numbers
 import os
 import zlib
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import numpy as np
 
 from ._files import check_target, write_file
-from .errors import ArgumentTypeError, EinvizError, LimitError, ShapeError
+from .errors import ArgumentTypeError, EinvizError, install_hint
 from .explaining import Explanation, explain
-from .planning import LoopPlan, default_names, get_limits
+from .operands import default_call, made_up
+from .planning import LoopPlan
 from .planning import plan as make_plan
 from .render.scene import Frame, Scene, build_scene, check_figure
 from .render.svg import render
-from .subscripts import ELLIPSIS, Equation, parse, parse_call
+from .subscripts import Equation, parse_call
 from .tracing import Trace
 
 if TYPE_CHECKING:
     from .paths import ContractionPath
 
-__all__ = ["Animation", "animate", "default_operands"]
+__all__ = ["Animation", "animate"]
 
-#: Sizes given to labels when neither operands nor shapes are: small and all different.
-DEFAULT_SIZES = (2, 3, 4)
 _counter = itertools.count(1)
 
 
@@ -106,6 +104,10 @@ class Animation:
                 f"({', '.join(parts + ['final'])}), {self.granularity}, {self.duration:.1f} s>")
 
     # -- SVG ----------------------------------------------------------------------------------
+    @overload
+    def to_svg(self, path: None = None) -> str: ...
+    @overload
+    def to_svg(self, path: str | os.PathLike[str]) -> None: ...
     def to_svg(self, path: str | os.PathLike[str] | None = None) -> str | None:
         """The animated SVG: self-contained, no script, looping; plays inside an ``<img>``.
 
@@ -127,6 +129,10 @@ class Animation:
         """
         return render(self.scene, "frame", frame, prefix=self.id)
 
+    @overload
+    def to_png(self, path: None = None, frame: int | None = None, scale: float = 1.0) -> bytes: ...
+    @overload
+    def to_png(self, path: str | os.PathLike[str], frame: int | None = None, scale: float = 1.0) -> None: ...
     def to_png(
         self,
         path: str | os.PathLike[str] | None = None,
@@ -147,6 +153,12 @@ class Animation:
         return _deliver(rasterise(self.frame_svg(-1 if frame is None else frame), scale), path)
 
     # -- GIF and the HTML player -------------------------------------------------------------
+    @overload
+    def to_gif(self, path: None = None, fps: float | None = None, loop: bool = True,
+               progress: bool | None = None, scale: float = 1.0) -> bytes: ...
+    @overload
+    def to_gif(self, path: str | os.PathLike[str], fps: float | None = None, loop: bool = True,
+               progress: bool | None = None, scale: float = 1.0) -> None: ...
     def to_gif(
         self,
         path: str | os.PathLike[str] | None = None,
@@ -175,6 +187,10 @@ class Animation:
         return _deliver(write_gif(self.scene, fps=fps, loop=loop, progress=progress,
                                   prefix=self.id, scale=scale), path)
 
+    @overload
+    def to_html(self, path: None = None) -> str: ...
+    @overload
+    def to_html(self, path: str | os.PathLike[str]) -> None: ...
     def to_html(self, path: str | os.PathLike[str] | None = None) -> str | None:
         """The interactive player as one self-contained HTML page (works offline).
 
@@ -224,7 +240,7 @@ def rasterise(svg: str, scale: float = 1.0) -> bytes:
     except ImportError as e:
         raise EinvizError(
             "PNG output needs the resvg-py package",
-            hint="pip install resvg-py",
+            hint=install_hint("gif"),
         ) from e
     return bytes(resvg_py.svg_to_bytes(svg_string=svg, zoom=scale if scale != 1.0 else None))
 
@@ -254,151 +270,6 @@ def _prefix(scene: Scene) -> str:
     return f"e{digest & 0xFFFF:04x}{next(_counter)}"
 
 
-# -- operands ------------------------------------------------------------------------------------
-def default_operands(
-    subscripts: str | Equation,
-    shapes: Sequence[Sequence[int]] | Mapping[str, Sequence[int]] | None = None,
-    sizes: Mapping[str, int | Sequence[int]] | None = None,
-    names: Sequence[str] | None = None,
-    seed: int = 0,
-) -> list[np.ndarray]:
-    """Small integer operands for subscripts, when only shapes or label sizes are known.
-
-    Args:
-        subscripts: the subscripts.
-        shapes: the operands' shapes, as a list or as a dict from operand name to shape.
-        sizes: the size of some labels (``{"i": 2}``); ``"..."`` may map to the ellipsis'
-            sizes. Labels not given get 2, 3, 4 in order of first appearance, then 2.
-        names: the operands' names (for ``shapes`` given as a dict).
-        seed: the random seed of the values.
-
-    Returns:
-        One array per operand, integers from -3 to 5.
-
-    Raises:
-        LimitError: the operands, or the einsum on them, would be over a limit of
-            :func:`einviz.get_limits` (checked before anything is allocated).
-
-    >>> [a.shape for a in default_operands("ij,jk->ik")]
-    [(2, 3), (3, 4)]
-    >>> [a.shape for a in default_operands("ij,jk->ik", sizes={"j": 5})]
-    [(2, 5), (5, 3)]
-    """
-    return _default_call(subscripts, shapes, sizes, names, seed)[1]
-
-
-def _default_call(
-    subscripts: str | Equation,
-    shapes: Sequence[Sequence[int]] | Mapping[str, Sequence[int]] | None,
-    sizes: Mapping[str, int | Sequence[int]] | None,
-    names: Sequence[str] | None,
-    seed: int,
-    check: Callable[[LoopPlan], None] | None = None,
-) -> tuple[LoopPlan, list[np.ndarray]]:
-    """The plan of the subscripts on the shapes asked for, and operands made for it: checked
-    against the limits (and by ``check``) before the operands are allocated."""
-    equation = subscripts if isinstance(subscripts, Equation) else parse(subscripts)
-    n = equation.n_operands
-    if shapes is not None:
-        if isinstance(shapes, Mapping):
-            order = list(names) if names is not None else list(default_names(n, equation.labels))
-            missing = [name for name in order if name not in shapes]
-            if missing or len(shapes) != n:
-                raise ShapeError(
-                    f"shapes= names {sorted(shapes)} but the operands are {order}",
-                    subscripts=str(equation),
-                    hint="give one shape per operand, keyed by the operands' names",
-                )
-            shape_list = [tuple(shapes[name]) for name in order]
-        else:
-            shape_list = [tuple(s) if not isinstance(s, int) else (s,) for s in shapes]
-    else:
-        shape_list = _shapes_from_sizes(equation, sizes)
-    loop_plan = make_plan(equation, shapes=shape_list, names=names)  # checks the shapes
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise (EinvizError if isinstance(seed, (int, np.integer)) else ArgumentTypeError)(
-            f"seed must be a whole number, 0 or more, not {seed!r}",
-            hint="the seed picks the example operands' values, e.g. seed=0")
-    loop_plan.check_limits()
-    if check is not None:
-        check(loop_plan)
-    return loop_plan, _values(loop_plan, seed)
-
-
-def _shapes_from_sizes(equation: Equation, sizes: Any) -> list[tuple[int, ...]]:
-    """Each operand's shape from ``sizes=``; labels not given get 2, 3, 4, then 2."""
-    given = _checked_sizes(sizes, equation)
-    ellipsis = given.pop(ELLIPSIS, equation.example_ellipsis)
-    label_sizes: dict[str, int] = {}
-    for k, label in enumerate(label for label in equation.labels if label not in given):
-        label_sizes[label] = DEFAULT_SIZES[k] if k < len(DEFAULT_SIZES) else 2
-    label_sizes.update(given)
-    shape_list = []
-    for term in equation.terms:
-        shape: list[int] = []
-        for label in term:
-            shape.extend(ellipsis if label == ELLIPSIS else [label_sizes[label]])
-        shape_list.append(tuple(shape))
-    return shape_list
-
-
-def _values(loop_plan: LoopPlan, seed: int) -> list[np.ndarray]:
-    """Integers from -3 to 5 of the plan's shapes; an operand over ``max_elements`` is refused
-    before it is allocated."""
-    bounds = get_limits()
-    for name, shape in zip(loop_plan.names, loop_plan.shapes):
-        elements = math.prod(shape)
-        if elements > bounds.max_elements:
-            raise LimitError(
-                f"{name} would have {elements:,} elements, more than the limit of "
-                f"{bounds.max_elements:,}", subscripts=loop_plan.equation.text_for_carets(),
-                details=[f"{name}: shape {shape}"],
-                hint="raise it with `with einviz.limits(max_elements=...)`, or give smaller sizes")
-    rng = np.random.default_rng(seed)
-    return [rng.integers(-3, 6, size=shape).astype(np.int64) for shape in loop_plan.shapes]
-
-
-def _checked_sizes(sizes: Any, equation: Equation) -> dict[str, Any]:
-    """``sizes=`` checked against the subscripts: known labels to whole numbers, and ``"..."``
-    (when the subscripts have one) to a number or a tuple of them."""
-    if sizes is None:
-        return {}
-    if not isinstance(sizes, Mapping):
-        raise ArgumentTypeError(f"sizes must be a dict from label to size, not {type(sizes).__name__}",
-                                hint='e.g. sizes={"i": 2, "j": 5}')
-    checked: dict[str, Any] = {}
-    for label, size in sizes.items():
-        if label == ELLIPSIS and equation.has_ellipsis:
-            dims = (size,) if not isinstance(size, (tuple, list)) else tuple(size)
-            checked[label] = tuple(_size(label, dim, equation) for dim in dims)
-        elif label in equation.labels:
-            checked[label] = _size(label, size, equation)
-        else:
-            raise ShapeError(
-                f"sizes= gives a size to {label!r}, which is not a label of the subscripts",
-                subscripts=equation.text_for_carets(),
-                details=[f"labels: {', '.join(equation.labels) or '(none)'}"
-                         + (", ..." if equation.has_ellipsis else "")],
-                hint="give sizes to the labels of the subscripts only",
-            )
-    return checked
-
-
-def _size(label: str, size: Any, equation: Equation) -> int:
-    where: dict[str, Any] = {"subscripts": equation.text_for_carets(),
-             "positions": [column for term, columns in zip(equation.terms, equation.term_positions)
-                           for name, column in zip(term, columns) if name == label]}
-    if label == ELLIPSIS:  # carets under all three dots
-        where["positions"] = [c + k for c in where["positions"] for k in range(3)]
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)):
-        raise ArgumentTypeError(f"sizes= gives {label!r} the size {size!r}, not a whole number",
-                                **where, hint='sizes are ints, e.g. sizes={"i": 2}')
-    if size < 0:
-        raise ShapeError(f"sizes= gives {label!r} the size {size}, below 0", **where,
-                         hint="sizes are 0 and up")
-    return int(size)
-
-
 def animate(
     subscripts: Any,
     *operands: Any,
@@ -409,6 +280,7 @@ def animate(
     sizes: Mapping[str, int | Sequence[int]] | None = None,
     frame_ms: float | None = None,
     max_axis: int = 8,
+    values: str = "arange",
     seed: int = 0,
     explanation: Explanation | None = None,
 ) -> Animation:
@@ -420,7 +292,7 @@ def animate(
             integer operands of its shapes), or a :class:`~einviz.Trace` (alone), so that
             nothing is parsed or bound again.
         *operands: the operands; leave them out to animate small integer operands made from
-            ``shapes`` or ``sizes`` (see :func:`default_operands`).
+            ``shapes`` or ``sizes`` (see :func:`einviz.operands.default_operands`).
         granularity: ``"step"`` (one multiply-add a frame), ``"cell"`` (one output element a
             frame, its whole sum shown) or ``"auto"`` (the finest that fits ``max_frames``;
             when even cells do not fit, a stated sample of cells and the final state).
@@ -430,7 +302,9 @@ def animate(
         sizes: label sizes, without operands, e.g. ``{"i": 2, "j": 3}``.
         frame_ms: how long a step (or cell) frame shows, in milliseconds.
         max_axis: axes longer than this are cut with an ellipsis cell.
-        seed: the seed of the default operands' values.
+        values: the made-up operands' values: ``"arange"`` (1, 2, 3, … in each operand, as
+            the command and the playground show), ``"random"`` or ``"ones"``.
+        seed: the seed of ``values="random"``.
         explanation: the einsum's :class:`~einviz.explaining.Explanation` when the caller has
             one already (default: made here, once, for the frames and the HTML player).
 
@@ -453,7 +327,7 @@ def animate(
     def figure_fits(loop_plan: LoopPlan) -> None:
         check_figure(loop_plan, _whole(max_axis, "max_axis"), _whole(max_frames, "max_frames"))
 
-    traced = _traced(subscripts, operands, names, shapes, sizes, seed, figure_fits)
+    traced = _traced(subscripts, operands, names, shapes, sizes, values, seed, figure_fits)
     if explanation is None:
         explanation = explain(traced.plan)
     scene = build_scene(traced, granularity=granularity, max_frames=max_frames,
@@ -470,7 +344,7 @@ def _whole(value: Any, what: str) -> int:
 
 def _traced(
     subscripts: Any, operands: tuple[Any, ...], names: Sequence[str] | None, shapes: Any,
-    sizes: Any, seed: int, check: Callable[[LoopPlan], None],
+    sizes: Any, values: str, seed: int, check: Callable[[LoopPlan], None],
 ) -> Trace:
     """The trace to animate, from what :func:`animate` was given: each stage's object taken
     as it is, and default operands made only after the figure passed ``check``."""
@@ -490,14 +364,14 @@ def _traced(
         check(subscripts)
         if not operands:
             subscripts.check_limits()
-            operands = tuple(_values(subscripts, seed))
+            operands = tuple(made_up(subscripts, values, seed))
         return Trace(subscripts, operands)
     if not operands and not isinstance(subscripts, (str, bytes, Equation)):
         raise EinvizError("the sublist form needs its operands",
                           hint="e.g. einviz.animate(A, [0, 1], B, [1, 2], [0, 2])")
     if not operands:
-        loop_plan, values = _default_call(subscripts, shapes, sizes, names, seed, check)
-        return Trace(loop_plan, values)
+        loop_plan, made = default_call(subscripts, shapes, sizes, names, values, seed, check)
+        return Trace(loop_plan, made)
     if isinstance(subscripts, Equation):
         subscripts = str(subscripts)
     equation, arrays = parse_call((subscripts, *operands))

@@ -37,7 +37,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .errors import ArgumentTypeError, EinvizError, ShapeError
+from .errors import ArgumentTypeError, EinvizError, ShapeError, install_hint
 from .planning import LoopPlan, plan
 from .reference import run
 from .subscripts import parse_call
@@ -172,7 +172,7 @@ class _LibraryBackend(_Backend):
             raise BackendNotInstalledError(
                 f"backend {self.name!r} needs {self.package}, which is not installed",
                 details=[f"import {self.module}: {e}"],
-                hint=f"install it with `{self.install}`",
+                hint=self.install,
             ) from e
 
     def einsum(self) -> Callable[..., Any]:
@@ -226,7 +226,7 @@ def _native(array: np.ndarray) -> np.ndarray:
 class _TorchBackend(_LibraryBackend):
     name = "torch"
     module = "torch"
-    install = "pip install einviz[torch]"
+    install = install_hint("torch")
     pairwise = True
 
     def refuses(self, arrays: Sequence[np.ndarray]) -> str | None:
@@ -264,7 +264,7 @@ _32_BITS = {np.dtype(wide): np.dtype(narrow) for wide, narrow in (
 class _JaxBackend(_LibraryBackend):
     name = "jax"
     module = "jax.numpy"
-    install = "pip install einviz[jax]"
+    install = install_hint("jax")
 
     def refuses(self, arrays: Sequence[np.ndarray]) -> str | None:
         missing = _without_tensors(arrays)
@@ -893,7 +893,7 @@ def _run(
         return CheckRow(name, "", "not installed", note=backend.install_hint())
     try:
         version = backend.version()
-    except Exception as e:  # noqa: BLE001 - a broken install is a row, not a crash
+    except Exception as e:  # a broken install is a row, not a crash
         return CheckRow(name, "", "error", note=f"import failed: {_first_line(e)}", error=_first_line(e))
     reason = backend.refuses(arrays)
     if reason:
@@ -909,7 +909,7 @@ def _run(
             raw = call()
             seconds = time.perf_counter() - start
             result = backend.to_numpy(raw)
-    except Exception as e:  # noqa: BLE001 - whatever a backend raises becomes its row
+    except Exception as e:  # whatever a backend raises becomes its row
         known = backend.explain_error(e, arrays)
         return CheckRow(name, version, "unsupported" if known else "error",
                         note=known or _first_line(e), error=_first_line(e))

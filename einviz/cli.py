@@ -49,9 +49,10 @@ from .cli_options import (
     split_list,
 )
 from .errors import EinvizError
+from .operands import default_shapes
 from .planning import LoopPlan, bind, get_limits, limits
 from .reference import run
-from .subscripts import Equation, parse
+from .subscripts import ELLIPSIS, Equation, parse
 from .terminal import Painter, printable, say, use_colour
 
 if TYPE_CHECKING:
@@ -292,7 +293,8 @@ def _bind(args: argparse.Namespace, equation: Equation) -> LoopPlan:
         shapes = parse_shapes(args.shapes)
     else:
         label_sizes, ellipsis = parse_sizes(args.sizes, equation) if args.sizes else ({}, None)
-        shapes = operands_module.default_shapes(equation, label_sizes, ellipsis)
+        given = label_sizes if ellipsis is None else {**label_sizes, ELLIPSIS: ellipsis}
+        shapes = default_shapes(equation, given)
     return bind(equation, tuple(shapes), names)
 
 

@@ -1,10 +1,12 @@
-"""The operands ``einviz SUBSCRIPTS`` makes, and the limits it checks before making any.
+"""The limits ``einviz SUBSCRIPTS`` checks before making its operands, and the making.
 
 The command makes whole arrays (8-byte integers), so it refuses, before allocating anything,
 operands and a result that would not fit in memory, arrays numpy cannot make, and an einsum or
 a figure over the limits. The einsum limits are :meth:`einviz.LoopPlan.check_limits`'s (the
-library's, set from ``--max-steps``) and the figure's frame limit is
-``einviz.get_limits().max_frames``: the same rules for the library and the command.
+library's, set from ``--max-steps``) and the figure limits
+:func:`einviz.render.scene.check_figure`'s: the same rules for the library and the command,
+whose hints name the command's options. The operands themselves come from
+:mod:`einviz.operands`, as everywhere else.
 """
 
 from __future__ import annotations
@@ -15,14 +17,12 @@ from collections.abc import Sequence
 import numpy as np
 
 from .errors import LimitError
+from .operands import fill
 from .planning import LoopPlan, get_limits, limits
-from .subscripts import ELLIPSIS, Equation
 
-__all__ = ["DEFAULT_MAX_STEPS", "DEFAULT_SIZES", "MAX_BYTES", "check_figure", "check_memory",
-           "check_size", "default_shapes", "make_operands"]
+__all__ = ["DEFAULT_MAX_STEPS", "MAX_BYTES", "check_figure", "check_memory", "check_size",
+           "make_operands"]
 
-#: Sizes given to the labels no option sizes, in order of first appearance, cycling.
-DEFAULT_SIZES = (2, 3, 4)
 #: The most multiply-adds (and elements in any one array) the command makes: --max-steps.
 DEFAULT_MAX_STEPS = 10**7
 #: The most memory the operands and the result the command makes may take together. They are
@@ -36,26 +36,6 @@ ITEM_BYTES = 8
 MAX_DIMENSION = int(np.iinfo(np.intp).max)
 #: The most dimensions numpy gives an array (``NPY_MAXDIMS``).
 MAX_DIMS = 64
-#: More than the opening and final frames a figure adds to its step or cell frames.
-_EXTRA_FRAMES = 16
-
-
-def default_shapes(
-    equation: Equation, sizes: dict[str, int], ellipsis: tuple[int, ...] | None
-) -> list[tuple[int, ...]]:
-    """Shapes from label sizes: the labels not given get 2, 3, 4, 2, … in order of appearance."""
-    chosen = dict(sizes)
-    others = [label for label in equation.labels if label not in chosen]
-    for k, label in enumerate(others):
-        chosen[label] = DEFAULT_SIZES[k % len(DEFAULT_SIZES)]
-    dots = equation.example_ellipsis if ellipsis is None else ellipsis
-    shapes = []
-    for term in equation.terms:
-        shape: list[int] = []
-        for label in term:
-            shape.extend(dots if label == ELLIPSIS else (chosen[label],))
-        shapes.append(tuple(shape))
-    return shapes
 
 
 def _arrays(loop_plan: LoopPlan) -> list[tuple[str, tuple[int, ...]]]:
@@ -145,45 +125,30 @@ def check_size(loop_plan: LoopPlan, max_steps: int) -> None:
 
 
 def check_figure(loop_plan: LoopPlan, max_frames: int) -> None:
-    """Refuse a figure over the figure limits (:func:`einviz.get_limits`) before any work:
-    a --max-frames that would let it have more than ``max_frames`` frames, or an array of
-    more than ``max_drawn_dims`` dimensions."""
-    bounds = get_limits()
-    text = loop_plan.equation.text_for_carets()
-    for name, shape in _arrays(loop_plan):
-        if len(shape) > bounds.max_drawn_dims:
-            raise LimitError(
-                f"{name} has {len(shape)} dimensions; a figure draws arrays of at most "
-                f"{bounds.max_drawn_dims}",
-                subscripts=text, details=[f"{name}: shape {shape}"],
-                hint="give fewer dimensions, or --no-figure for the text alone",
-            )
-    cells = math.prod(loop_plan.out_shape)
-    possible = min(max_frames, max(loop_plan.n_steps, cells) + _EXTRA_FRAMES)
-    if possible > bounds.max_frames:
+    """Refuse a figure over the figure limits before any work, by the library's rule
+    (:func:`einviz.render.scene.check_figure`: dimensions, drawn cells, frames) in the
+    library's words; only the hint names the command's options."""
+    from .render.scene import check_figure as library_check
+
+    try:
+        library_check(loop_plan, max_frames=max_frames)
+    except LimitError as error:
         raise LimitError(
-            f"--max-frames {max_frames} would let the figure have more than the "
-            f"{bounds.max_frames:,} frames einviz draws",
-            subscripts=text,
-            details=[(f"the einsum has {loop_plan.n_steps:,} steps and {cells:,} output cells, "
-                      "up to a frame each")],
-            hint=f"give --max-frames {bounds.max_frames} or less, or --no-figure",
-        )
+            error.problem, subscripts=error.subscripts, positions=error.positions,
+            details=error.details,
+            hint=f"give --max-frames {get_limits().max_frames} or less, fewer or smaller "
+                 "dimensions (--shapes, --sizes), or --no-figure for the text alone",
+        ) from None
 
 
 def make_operands(
     shapes: Sequence[tuple[int, ...]], values: str, seed: int
 ) -> list[np.ndarray]:
-    """Small integer operands: ``arange`` (1, 2, 3, … each), ``random`` (-3 to 5) or ``ones``.
+    """The operands, made by :func:`einviz.operands.fill` (the library's and the playground's
+    rule): ``arange`` (1, 2, 3, … each), ``random`` (-3 to 5, from ``seed``) or ``ones``.
 
-    ``arange`` starts at 1, not 0, so no product of the first row or column is a bare 0.
-
-    ``random`` draws each operand in turn from one generator seeded with ``seed``, as
-    :func:`einviz.animation.default_operands` does, so the figure and the text agree.
+    Called after :func:`check_memory` and :func:`check_size`, whose limits (``MAX_BYTES``,
+    --max-steps) are the command's, so the library's element limit is lifted to them here.
     """
-    if values == "random":
-        rng = np.random.default_rng(seed)
-        return [rng.integers(-3, 6, size=shape, dtype=np.int64) for shape in shapes]
-    if values == "ones":
-        return [np.ones(shape, dtype=np.int64) for shape in shapes]
-    return [np.arange(1, math.prod(shape) + 1, dtype=np.int64).reshape(shape) for shape in shapes]
+    with limits(max_elements=MAX_BYTES // ITEM_BYTES):
+        return fill(shapes, values, seed)

@@ -64,7 +64,7 @@ def report(
     """The report: narrative, sizes, formula, loop code, operands and result, labels coloured."""
     loop_plan = explanation.plan
     lines = [f"{painter.letters(explanation.subscripts)}  —  {explanation.title}", ""]
-    lines += [f"  {sentence}" for sentence in explanation.sentences]
+    lines += [f"  {painter.sentence(s.text, s.coloured)}" for s in explanation.sentences]
     lines += ["", "sizes", *_sizes_table(loop_plan, painter)]
     lines += ["", "formula", f"  {painter.formula(explanation.formula)}"]
     code = painter.code(explanation.loop_code, loop_plan.variables())

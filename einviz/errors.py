@@ -23,9 +23,20 @@ __all__ = [
     "StepIndexError",
     "SubscriptError",
     "caret_line",
+    "install_hint",
     "printable",
     "quoted",
 ]
+
+
+def install_hint(extra: str) -> str:
+    """The hint of every error about a missing optional dependency: the one ``pip install``
+    of einviz's extra that adds it, quoted so that zsh does not read the brackets as a glob.
+
+    >>> install_hint("torch")
+    'pip install "einviz[torch]"'
+    """
+    return f'pip install "einviz[{extra}]"'
 
 
 def caret_line(positions: Iterable[int]) -> str:

@@ -21,20 +21,23 @@ says exactly where numpy's and opt_einsum's own printouts count differently.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import re
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
 from ._files import write_file
 from .errors import EinvizError, LimitError, PathError, ShapeError
 from .explaining import explain
+from .operands import default_operands
 from .planning import LoopPlan, plan
+from .reference import check_path
 from .subscripts import ELLIPSIS, Equation, parse_call
 
 __all__ = [
@@ -99,6 +102,8 @@ Where numpy.einsum_path and opt_einsum.contract_path count differently
 _MIN_CELLS = 2
 #: The most grid cells one step figure draws (its inputs and its result together).
 FIGURE_MAX_CELLS = 600
+#: Numbers the step figures' id prefixes, so several on one page never collide.
+_figures = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -331,8 +336,6 @@ class ContractionPath:
             arrays = [np.asarray(a)[tuple(slice(0, d) for d in shape)]
                       for a, shape in zip(self._operands, small)]
         else:
-            from .animation import default_operands
-
             arrays = default_operands(self._ascii_equation(), shapes=small)
         return arrays, kept
 
@@ -371,7 +374,7 @@ class ContractionPath:
                 hint="steps are numbered from 1, as in the table",
             )
         chosen = self.steps[step - 1]
-        arrays, kept = self.figure_operands(cells)
+        arrays, _ = self.figure_operands(cells)
         least = _drawn_cells(chosen, _MIN_CELLS)
         if least > FIGURE_MAX_CELLS:
             raise LimitError(
@@ -468,6 +471,10 @@ class ContractionPath:
         }
 
     # -- HTML ------------------------------------------------------------------------------
+    @overload
+    def to_html(self, path: None = None, figures: bool = True, cells: int = 3) -> str: ...
+    @overload
+    def to_html(self, path: str | os.PathLike[str], figures: bool = True, cells: int = 3) -> None: ...
     def to_html(
         self,
         path: str | os.PathLike[str] | None = None,
@@ -624,7 +631,7 @@ def _steps(
 ) -> tuple[list[PathStep], bool]:
     """Each step of the library's path, replayed on names, shapes and terms; and whether every
     step could write its '...' letters back as '...'."""
-    from opt_einsum.blas import can_blas  # type: ignore[import-untyped]
+    from opt_einsum.blas import can_blas
 
     names_left = list(loop_plan.names)
     shapes_left = list(loop_plan.shapes)
@@ -782,7 +789,7 @@ def _strategy(optimize: Any, source: str, n_operands: int) -> tuple[str, list[tu
 def _strategies(source: str) -> tuple[str, ...]:
     if source == "numpy":
         return _NUMPY_STRATEGIES
-    from opt_einsum import paths as oe_paths  # type: ignore[import-untyped]
+    from opt_einsum import paths as oe_paths
 
     options = getattr(oe_paths, "_PATH_OPTIONS", None)
     if options:
@@ -792,40 +799,15 @@ def _strategies(source: str) -> tuple[str, ...]:
 
 
 def _check_path(contractions: list[Any], n_operands: int, given: Any) -> list[tuple[int, ...]]:
+    """An explicit path checked by :func:`einviz.reference.check_path` (einsum's own rule),
+    and not empty: a contraction path has at least one step to show."""
     if not contractions:
         raise PathError(
             "the path is empty",
             details=[f"path: {list(given)}"],
             hint="a path lists at least one contraction, e.g. [(0,)] for one operand",
         )
-    left = n_operands
-    checked: list[tuple[int, ...]] = []
-    for number, contraction in enumerate(contractions, 1):
-        try:
-            positions = tuple(int(i) for i in contraction)
-        except (TypeError, ValueError):
-            positions = ()
-        problem = None
-        if not positions or any(p != i for p, i in zip(positions, contraction)):
-            problem = f"contraction {number} of the path is {contraction!r}, not a tuple of positions"
-        elif len(set(positions)) != len(positions) or not all(0 <= p < left for p in positions):
-            problem = (f"contraction {number} of the path, {contraction!r}, names positions outside "
-                       f"the {left} arrays left (0 to {left - 1}) or one twice")
-        if problem:
-            raise PathError(
-                problem,
-                details=[f"path: {list(given)}"],
-                hint="each contraction lists positions in the arrays left; its result goes last",
-            )
-        checked.append(positions)
-        left -= len(positions) - 1
-    if left != 1:
-        raise PathError(
-            f"the path leaves {left} arrays, not one",
-            details=[f"path: {list(given)}"],
-            hint="each contraction (i, j, ...) joins its arrays into one; the last leaves one",
-        )
-    return checked
+    return check_path(given, n_operands)
 
 
 #: What a library says about a path: the path, each step's subscripts, each step's BLAS kind
@@ -944,12 +926,13 @@ def _pattern(step_plan: LoopPlan) -> tuple[str | None, str]:
 def _draw_step(step: PathStep, arrays: Sequence[Any], colours: Mapping[str, str]) -> str:
     """The final-state figure of one step on these operands: the one place a figure is made.
     Its letters take ``colours``, the whole expression's, as the table and the other steps do."""
-    from .animation import Animation
     from .render.scene import build_scene
+    from .render.svg import render
     from .tracing import trace
 
     traced = trace(step.subscripts, *arrays, names=list(step.inputs))
-    return Animation(build_scene(traced, granularity="cell", colours=colours), traced).frame_svg(-1)
+    scene = build_scene(traced, granularity="cell", colours=colours)
+    return render(scene, "frame", -1, prefix=f"path{next(_figures)}")
 
 
 def _drawn_cells(step: PathStep, cells: int) -> int:

@@ -414,8 +414,8 @@ class Calls(Sequence[Call]):
         whenever they were copied (the figure draws axes longer than 8 cells cut, with an
         ellipsis cell); only operands that need more than 10**7 multiply-adds are cut to their
         first 3 cells per axis for the figure. When no copy was kept, both use operands of
-        the recorded shapes cut the same way and filled with small integers. Each caption
-        says which. A part whose module is not available is left out and the page says which.
+        the recorded shapes cut the same way and filled with 1, 2, 3, … in each operand
+        (:func:`einviz.operands.fill`, as every made-up operand is). Each caption says which. A part whose module is not available is left out and the page says which.
         Everything taken from the program is HTML-escaped; the page loads nothing from the
         network, and it fits a narrow screen (wide tables scroll inside their box).
 

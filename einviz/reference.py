@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+from collections.abc import Sequence
 from typing import Any, Literal, cast
 
 import numpy as np
@@ -20,7 +21,7 @@ from .errors import ArgumentTypeError, EinvizError, PathError, ShapeError
 from .planning import LoopPlan, _is_size, as_operand, bind
 from .subscripts import parse_call
 
-__all__ = ["CHUNK_ELEMENTS", "compute_dtype", "einsum", "is_view", "run", "working_dtype"]
+__all__ = ["CHUNK_ELEMENTS", "check_path", "compute_dtype", "einsum", "is_view", "run", "working_dtype"]
 
 #: How many products the reference einsum holds in memory at once (per chunk).
 CHUNK_ELEMENTS = 1 << 16
@@ -529,15 +530,41 @@ def _check_optimize(optimize: Any, n_operands: int) -> None:
                 hint="the limit is the largest intermediate, in elements, e.g. ('greedy', 10**6)",
             )
         return
-    remaining = n_operands
-    for number, contraction in enumerate(optimize[1:], start=1):
-        remaining = _check_contraction(optimize, number, contraction, remaining)
+    check_path(optimize, n_operands)
+
+
+def check_path(path: Sequence[Any], n_operands: int) -> list[tuple[int, ...]]:
+    """An explicit contraction path, checked: the one rule (and wording) for
+    ``einsum(..., optimize=path)`` and :func:`einviz.contraction_path`'s ``optimize=path``.
+
+    Args:
+        path: the contractions, numpy's way (``['einsum_path', (0, 1), …]``) or without the
+            leading ``'einsum_path'``; each contraction removes its operands and appends its
+            result last.
+        n_operands: the operands the path starts from.
+
+    Returns:
+        Each contraction as a tuple of operand indices.
+
+    Raises:
+        ArgumentTypeError: a contraction that is not a tuple of whole numbers.
+        PathError: an index out of range or repeated, or a path that does not leave one.
+
+    >>> check_path(["einsum_path", (0, 1), (0, 1)], 3)
+    [(0, 1), (0, 1)]
+    """
+    contractions = list(path[1:] if len(path) and path[0] == "einsum_path" else path)
+    remaining, checked = n_operands, []
+    for number, contraction in enumerate(contractions, start=1):
+        remaining = _check_contraction(path, number, contraction, remaining)
+        checked.append(tuple(int(index) for index in contraction))
     if remaining != 1:
         raise PathError(
-            f"the einsum path leaves {remaining} operands, not one",
-            details=[f"path: {list(optimize)}"],
+            f"the path leaves {remaining} operands, not one",
+            details=[f"path: {list(path)}"],
             hint="each contraction (i, j, ...) joins its operands into one; the last leaves one",
         )
+    return checked
 
 
 def _check_strategy(name: str) -> None:
@@ -551,7 +578,7 @@ def _check_strategy(name: str) -> None:
 
 def _check_contraction(path: Any, number: int, contraction: Any, remaining: int) -> int:
     """Check contraction ``number`` (from 1) of an einsum path; return the operands left after."""
-    where = f"contraction {number} of the einsum path"
+    where = f"contraction {number} of the path"
     if not isinstance(contraction, (list, tuple)):
         raise ArgumentTypeError(
             f"{where} is {contraction!r}, not a tuple of operand indices",

@@ -123,6 +123,14 @@ class Painter:
             return text
         return "".join(self.label(char, char) for char in text)
 
+    def sentence(self, text: str, coloured: Iterable[int]) -> str:
+        """Colour the letters of an explanation's sentence that explain marked as labels
+        (:attr:`einviz.explaining.Sentence.coloured`): the figure's captions colour the same."""
+        if not self.codes:
+            return text
+        marked = set(coloured)
+        return "".join(self.label(char, char) if k in marked else char for k, char in enumerate(text))
+
     def formula(self, text: str) -> str:
         """Colour the labels inside ``[...]`` and after ``Σ_``, not the operands' names."""
         if not self.codes:

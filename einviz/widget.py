@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import EinvizError
+from .errors import EinvizError, install_hint
 from .serve.payload import BACKENDS, check_backend, update
 from .serve.state import PRESETS, BadRequest, State
 
@@ -52,7 +52,7 @@ def _widget_class() -> type:
         import traitlets
     except ImportError as e:
         raise EinvizError("einviz.playground() needs anywidget",
-                          hint="pip install 'einviz[serve]'") from e
+                          hint=install_hint("serve")) from e
 
     class Playground(anywidget.AnyWidget):
         """The einviz playground in a notebook: set ``state``, read ``result``."""

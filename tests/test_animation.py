@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 from figures import make, parse
 
-from einviz.animation import animate, default_operands
+from einviz.animation import animate
 from einviz.errors import ArgumentTypeError, EinvizError, LimitError, ShapeError
+from einviz.operands import default_operands
 
 
 # -- API --------------------------------------------------------------------------------------------

@@ -385,14 +385,15 @@ def test_missing_library_is_a_row_or_an_error_naming_the_extra(monkeypatch):
     assert "torch" not in installed_backends()
     report = check("i->", np.ones(2))
     row = report.row("torch")
-    assert (row.status, row.version, row.note) == ("not installed", "", "pip install einviz[torch]")
-    assert report.row("jax").note == "pip install einviz[jax]"
+    assert (row.status, row.version, row.note) == ("not installed", "", 'pip install "einviz[torch]"')
+    assert report.row("jax").note == 'pip install "einviz[jax]"'
     assert report.ok
-    with pytest.raises(BackendNotInstalledError, match=r"backend 'torch' needs torch, which is not installed[\s\S]*pip install einviz\[torch\]") as info:
+    with pytest.raises(BackendNotInstalledError, match=r"backend 'torch' needs torch, which is not installed[\s\S]*"
+                       r'pip install "einviz\[torch\]"') as info:
         check("i->", np.ones(2), backends=["numpy", "torch"])
     assert isinstance(info.value.__cause__, ImportError)
     assert isinstance(info.value, EinvizError) and isinstance(info.value, ImportError)
-    with pytest.raises(BackendNotInstalledError, match=r"pip install einviz\[jax\]"):
+    with pytest.raises(BackendNotInstalledError, match=r'pip install "einviz\[jax\]"'):
         get_einsum("jax")
 
 

@@ -25,8 +25,8 @@ from hypothesis import strategies as st
 from stages import count_stages
 
 import einviz
-from einviz.animation import default_operands
 from einviz.cli import figure_name, main
+from einviz.operands import default_operands
 from einviz.render.palette import label_colours
 
 ESCAPE = "\x1b["
@@ -226,6 +226,9 @@ def test_colour_is_off_when_captured_and_on_with_color_always(capsys):
     assert f"Σ_{j} A[" in out
     assert f"for {j} in range(3):" in out
     assert f"A[{ESCAPE}" in out and "out[" in out
+    # The sentences colour the letters explain marked as labels, as the figure's captions do.
+    assert f"{j} appears in A and B but not in the output" in out
+    assert f"so it is summed: each output cell adds up the products along {j}." in out
     # Operand names are not labels: never coloured, even when a label has the same letter.
     _, out, _ = run(capsys, "Ab,bC->AC", "--names", "A,C", "--no-figure", "--color=always")
     assert "·C[" in out and " A[" in out
@@ -294,11 +297,12 @@ BAD_INPUT = {
                                r"1,599,999,999,999,999,999,984 bytes \(1,600 EB\), more than the "
                                r"2,000,000,000 bytes \(2\.0 GB\) the command makes in memory")),
     "frames-over-the-limit": (["ij,jk->ik", "--sizes", "i=100,j=100,k=100", "--max-frames", "1e7"],
-                              (r"--max-frames 10000000 would let the figure have more than the "
-                               rf"{einviz.get_limits().max_frames:,} frames einviz draws\n    ij,jk->ik\n"
+                              (r"max_frames=10,000,000 lets the figure have [\d,]+ frames, more than "
+                               rf"the limit of {einviz.get_limits().max_frames:,}\n    ij,jk->ik\n"
                                r"  the einsum has 1,000,000 steps and 10,000 output cells, up to a "
-                               rf"frame each\n  hint: give --max-frames {einviz.get_limits().max_frames} "
-                               r"or less, or --no-figure")),
+                               r"frame each, and the opening and final frames\n"
+                               rf"  hint: give --max-frames {einviz.get_limits().max_frames} "
+                               r"or less, .*or --no-figure for the text alone")),
     "empty-array-numpy-cannot-make": (["ij", "--shapes", "0x99999999999999999999"],
                                       (r"numpy cannot make A: its sizes multiply to more than "
                                        r"numpy counts .*\n    ij\n  A: shape \(0, 99999999999999999999\)")),
@@ -313,8 +317,9 @@ BAD_INPUT = {
                       r"are shown\)"),
     "shape-too-long": (["ij->i", "--shapes", "2x" + "9" * 50], r"--shapes: a size of 50 digits"),
     "figure-too-many-dimensions": (["...->...", "--shapes", "x".join(["1"] * 40)],
-                                   (r"A has 40 dimensions; a figure draws arrays of at most "
-                                    rf"{einviz.get_limits().max_drawn_dims}\n(.*\n)*  hint: .*--no-figure")),
+                                   (r"A has 40 dimensions, more than the "
+                                    rf"{einviz.get_limits().max_drawn_dims} a figure draws\n(.*\n)*"
+                                    r"  hint: .*--no-figure")),
     "ellipsis-too-many-dimensions": (["...->...", "--sizes", "...=" + "x".join(["1"] * 70)],
                                      r"'\.\.\.' stands for 70 dimensions"),
     "figure-over-a-dangling-link": (["ij->i", "-o", "dangling.svg"],
@@ -333,7 +338,7 @@ BAD_INPUT = {
     "path-not-python": (["ab,bc,cd->ad", "--path", "--optimize", "[(0, 1)"],
                         r"argument --optimize: '\[\(0, 1\)' is not a path: write one as a list"),
     "path-wrong-position": (["ab,bc,cd->ad", "--path", "--optimize", "[(0, 1), (0, 2)]"],
-                            r"contraction 2 of the path, \(0, 2\), names positions outside"),
+                            r"contraction 2 of the path names operand 2, but the operands are numbered 0 to 1"),
     "unknown-backend": (["ij->i", "--check", "--backends", "nump"], r"unknown backend 'nump'"),
     "no-subscripts": ([], r"the following arguments are required: SUBSCRIPTS\nusage: einviz"),
     "bad-choice": (["ij->i", "--granularity", "frames"],

@@ -15,7 +15,7 @@ from corpus import drawn_values, operands
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from einviz import EinvizError, LimitError, LoopPlan, PathError, ShapeError, SubscriptError, einsum, plan
+from einviz import EinvizError, LimitError, LoopPlan, ShapeError, SubscriptError, einsum, plan
 from einviz.paths import CONVENTIONS, ContractionPath, PathStep, contraction_path, library_path
 from einviz.testing import einsum_problems
 
@@ -467,15 +467,15 @@ def test_bad_optimize_type() -> None:
 
 
 @pytest.mark.parametrize("optimize, message", [
-    ([(0, 1)], "the path leaves 2 arrays, not one"),
+    ([(0, 1)], "the path leaves 2 operands, not one"),
     ([], "the path is empty"),
     (["einsum_path"], "the path is empty"),
-    ([(0, 5), (0, 1)], r"contraction 1 of the path, \(0, 5\), names positions outside the 3 arrays"),
-    ([(0, 0), (0, 1)], r"names positions outside the 3 arrays left \(0 to 2\) or one twice"),
-    ([("a", 1), (0, 1)], r"contraction 1 of the path is \('a', 1\), not a tuple of positions"),
+    ([(0, 5), (0, 1)], r"contraction 1 of the path names operand 5, but the operands are numbered 0 to 2"),
+    ([(0, 0), (0, 1)], r"contraction 1 of the path names operand 0 more than once"),
+    ([("a", 1), (0, 1)], r"contraction 1 of the path holds 'a', which is not an operand index"),
 ])
 def test_bad_explicit_path(optimize: list, message: str) -> None:
-    with pytest.raises(PathError, match=message):
+    with pytest.raises(EinvizError, match=message):
         contraction_path("ij,jk,kl->il", shapes=[(2, 3), (3, 4), (4, 5)], optimize=optimize)
 
 
@@ -539,3 +539,14 @@ def test_to_html_is_drawn_by_the_report_renderer_with_the_figures_made_here():
     assert fragment.count("<figure><svg") == len(p.steps)
     assert "cut to at most 3 cells along each label" in fragment
     assert p.to_html(figures=False).count("<figure>") == 0
+
+
+@pytest.mark.parametrize("path", [[(0, 5), (0, 1)], [(0, 0), (0, 1)], [(0, 1)], [("a", 1), (0, 1)]])
+def test_a_bad_path_reads_the_same_from_einsum_and_contraction_path(path: list) -> None:
+    arrays = [np.ones((2, 3)), np.ones((3, 4)), np.ones((4, 5))]
+    with pytest.raises(EinvizError) as by_einsum:
+        einsum("ij,jk,kl->il", *arrays, optimize=["einsum_path", *path])
+    with pytest.raises(EinvizError) as by_paths:
+        contraction_path("ij,jk,kl->il", *arrays, optimize=path)
+    assert type(by_einsum.value) is type(by_paths.value)
+    assert by_einsum.value.problem == by_paths.value.problem

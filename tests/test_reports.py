@@ -113,7 +113,7 @@ def test_report_sections_with_all_parts(tmp_path, fake_parts):
     assert fake_parts["explain"][1] == ("ij,jk->ik", [], ((120, 100), (100, 90)))
     assert [x.shape for x in fake_parts["animate"][1][1]] == [(3, 3), (3, 3)]
     assert fake_parts["check"][1] == ("ij,jk->ik", [(3, 3), (3, 3)])
-    assert "filled with small integers" in page
+    assert "filled with 1, 2, 3, … as einviz" in page
 
 
 def test_report_draws_small_recorded_operands_as_recorded(fake_parts):
@@ -121,7 +121,7 @@ def test_report_draws_small_recorded_operands_as_recorded(fake_parts):
     with capture() as calls:
         np.einsum("ij,jk->ik", a, b)
     page = calls.report()
-    [(subscripts, shown)] = fake_parts["animate"]
+    [(_, shown)] = fake_parts["animate"]
     np.testing.assert_array_equal(shown[0], a)
     np.testing.assert_array_equal(shown[1], b)
     assert "The recorded operands (from " in page
@@ -133,7 +133,7 @@ def test_report_draws_long_recorded_axes_whole_and_lets_the_figure_cut_them(fake
     with capture() as calls:
         np.einsum("ij->j", a)
     page = calls.report()
-    [(subscripts, shown)] = fake_parts["animate"]
+    [(_, shown)] = fake_parts["animate"]
     np.testing.assert_array_equal(shown[0], a)
     assert fake_parts["check"] == [("ij->j", [(6, 12)])]  # the check runs on the real operands
     assert "axes longer than 8 cells are drawn cut, with an ellipsis cell" in page
@@ -320,8 +320,8 @@ def test_report_shows_the_contraction_path_of_three_operands(tmp_path):
 class _Boxes(HTMLParser):
     """Records, for every <table>, whether some element around it scrolls sideways."""
 
-    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
-            "track", "wbr"}
+    VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+            "track", "wbr"})
 
     def __init__(self) -> None:
         super().__init__()

@@ -471,7 +471,7 @@ def test_without_the_extra_the_command_names_it(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "uvicorn", None)  # import uvicorn now fails
     assert run(["--port", "0"]) == 2
     err = capsys.readouterr().err
-    assert "needs Starlette and uvicorn" in err and "pip install 'einviz[serve]'" in err
+    assert "needs Starlette and uvicorn" in err and 'pip install "einviz[serve]"' in err
 
 
 @pytest.mark.slow

@@ -47,7 +47,7 @@ def test_an_edit_from_the_page_is_answered_by_the_kernel():
 def test_sizes_are_written_as_the_sizes_box_reads_them():
     w = playground("...ij->...ji", sizes={"i": 2, "...": (2, 3)})
     assert w.state["sizes"] == "i=2,...=2x3" and w.result["ok"]
-    from einviz.animation import default_operands  # the library's rule for unsized labels
+    from einviz.operands import default_operands  # the library's rule for unsized labels
 
     (made,) = default_operands("...ij->...ji", sizes={"i": 2, "...": (2, 3)})
     assert w.result["shapes"] == "x".join(map(str, made.shape))

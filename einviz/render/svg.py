@@ -31,6 +31,7 @@ a mark standing for several hidden cells of a cut axis, see :class:`~einviz.rend
 
 from __future__ import annotations
 
+from typing import Any
 from xml.etree import ElementTree as etree
 
 from ..errors import EinvizError
@@ -251,7 +252,7 @@ class _Writer:
             d.defs.add(_Element("rect", id=f"{p}{name}", width=w, height=h, **attrs))
 
     # -- elements -----------------------------------------------------------------------------
-    def use(self, kind: str, x: float, y: float, **data: str) -> _Element:
+    def use(self, kind: str, x: float, y: float, **data: str | None) -> _Element:
         return _Element("use", href=f"#{self.p}{kind}", x=_n(x), y=_n(y), **data)
 
     def text(self, t: Text) -> _Element:
@@ -424,6 +425,7 @@ class _Writer:
         if delay is not None:
             attrs["style"] = f"--d:{_s(delay)}s"
         g = _Element("g", **attrs)
+        x: Any  # a float in the loops below, the formatted text of one later
         for label in frame.labels:
             colour = scene.colours[label]
             for x, y, w, h in scene.label_spots.get(label, ()):
@@ -452,7 +454,7 @@ class _Writer:
             # One text: each value beside its loop's line.
             panel = scene.code
             x = _n(round(panel.value_x + mono_width("i = ", 12.5)))
-            line = panel.label_lines[shown[0][0]]
+            line: Any = panel.label_lines[shown[0][0]]
             values = _Element("text", class_="k", x=x, y=_n(panel.line_y(line)))
             for k, (label, value) in enumerate(shown):
                 if k:

@@ -16,7 +16,7 @@ import webbrowser
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from ..errors import EinvizError
+from ..errors import EinvizError, install_hint
 
 __all__ = ["background", "is_serve_command", "main", "parser", "run"]
 
@@ -29,7 +29,7 @@ def parser() -> argparse.ArgumentParser:
         prog="einviz serve",
         description="Start the einviz playground: a local web page where you type an einsum "
                     "and see it drawn as you type. Needs the serve extra: "
-                    "pip install 'einviz[serve]'.")
+                    f"{install_hint('serve')}.")
     p.add_argument("--host", default="127.0.0.1",
                    help="the address to listen on (default 127.0.0.1: this computer only)")
     p.add_argument("--port", type=int, default=8000,
@@ -65,7 +65,7 @@ def _uvicorn() -> Any:
         import uvicorn
     except ImportError as e:
         raise EinvizError("the playground needs Starlette and uvicorn",
-                          hint="pip install 'einviz[serve]'") from e
+                          hint=install_hint("serve")) from e
     return uvicorn
 
 

@@ -22,16 +22,16 @@ from urllib.parse import urlencode
 import numpy as np
 
 from ..errors import LimitError, ShapeError
+from ..operands import VALUES as MADE_UP_VALUES
+from ..operands import default_shapes, fill
 from ..subscripts import ELLIPSIS, Equation
 
 __all__ = ["PRESETS", "VALUES", "BadRequest", "BoxError", "State", "make_operands", "shapes_of", "sizes_of"]
 
 #: The values the page offers; ``yours`` only where a notebook passed its own arrays.
-VALUES = ("arange", "random", "ones", "yours")
+VALUES = (*MADE_UP_VALUES, "yours")
 #: The longest text a box may hold; the page refuses longer text with a 400.
 MAX_FIELD = 200
-#: Labels not sized get these, in order of first appearance (as the command does).
-DEFAULT_SIZES = (2, 3, 4)
 #: The most elements one operand made from shapes may have (the server allocates them).
 MAX_OPERAND_ELEMENTS = 100_000
 
@@ -202,25 +202,19 @@ def sizes_of(text: str, equation: Equation) -> dict[str, Any]:
 
 
 def shapes_for(state: State, equation: Equation) -> list[tuple[int, ...]]:
-    """The operands' shapes: the Shapes box, else label sizes (2, 3, 4, … by first appearance,
-    the Sizes box overriding some)."""
+    """The operands' shapes: the Shapes box, else label sizes (the Sizes box overriding some
+    of :func:`einviz.operands.default_shapes`' 2, 3, 4, … by first appearance)."""
     if state.shapes.strip():
         if state.sizes.strip():
             raise _box_error("Sizes", state.sizes, "give shapes or sizes, not both",
                              range(len(state.sizes)), "empty one of the two boxes")
         return shapes_of(state.shapes)
-    given = sizes_of(state.sizes, equation)
-    ellipsis = given.pop(ELLIPSIS, equation.example_ellipsis)
-    others = [label for label in equation.labels if label not in given]
-    chosen = {label: DEFAULT_SIZES[k % len(DEFAULT_SIZES)] for k, label in enumerate(others)}
-    chosen.update(given)
-    return [tuple(d for label in term for d in (ellipsis if label == ELLIPSIS else (chosen[label],)))
-            for term in equation.terms]
+    return default_shapes(equation, sizes_of(state.sizes, equation))
 
 
 def make_operands(shapes: Sequence[tuple[int, ...]], values: str, seed: int) -> list[np.ndarray]:
-    """Small integer operands, as the command makes them: ``arange`` (1, 2, 3, … each),
-    ``random`` (-3 to 5, from ``seed``) or ``ones``.
+    """Small integer operands by :func:`einviz.operands.fill`, as the command and the library
+    make them: ``arange`` (1, 2, 3, … each), ``random`` (-3 to 5, from ``seed``) or ``ones``.
 
     Raises:
         LimitError: an operand would have more than :data:`MAX_OPERAND_ELEMENTS` elements
@@ -236,9 +230,4 @@ def make_operands(shapes: Sequence[tuple[int, ...]], values: str, seed: int) -> 
                 f"operand {k + 1} would have {elements:,} elements, more than the playground's "
                 f"limit of {MAX_OPERAND_ELEMENTS:,}",
                 details=[f"shape {shape}"], hint="give smaller shapes or sizes")
-    if values == "random":
-        rng = np.random.default_rng(seed)
-        return [rng.integers(-3, 6, size=shape, dtype=np.int64) for shape in shapes]
-    if values == "ones":
-        return [np.ones(shape, dtype=np.int64) for shape in shapes]
-    return [np.arange(1, math.prod(shape) + 1, dtype=np.int64).reshape(shape) for shape in shapes]
+    return fill(shapes, values, seed)
