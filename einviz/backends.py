@@ -837,34 +837,13 @@ def _prepare(
     if isinstance(subscripts, LoopPlan):  # planned already: no second parse or bind
         chosen = _choose(backends)
         arrays = _as_arrays(operands)
-        _check_planned(subscripts, arrays)
+        subscripts.check_operands([array.shape for array in arrays])
         return subscripts, subscripts.equation.text_for_carets(), chosen, arrays
     equation, given = parse_call((subscripts, *operands))
     text = equation.source if isinstance(subscripts, (str, bytes)) else str(equation)
     chosen = _choose(backends)
     arrays = _as_arrays(given)
     return plan(equation, *arrays), text, chosen, arrays
-
-
-def _check_planned(loop_plan: LoopPlan, arrays: Sequence[np.ndarray]) -> None:
-    """Refuse operands that are not the ones a plan given to :func:`check` was made for."""
-    shapes = tuple(array.shape for array in arrays)
-    if shapes == loop_plan.shapes:
-        return
-    text = loop_plan.equation.text_for_carets()
-    if len(arrays) != loop_plan.n_operands:
-        problem = (f"the plan is for {loop_plan.n_operands} operand"
-                   f"{'s' * (loop_plan.n_operands != 1)}, but {len(arrays)} were given")
-    else:
-        k = next(k for k, shape in enumerate(shapes) if shape != loop_plan.shapes[k])
-        problem = (f"operand {k} ({loop_plan.names[k]}) has shape {shapes[k]}, but the plan "
-                   f"was made for shape {loop_plan.shapes[k]}")
-    raise ShapeError(
-        problem, subscripts=text,
-        details=[f"plan: {', '.join(map(str, loop_plan.shapes)) or '(no operands)'}",
-                 f"given: {', '.join(map(str, shapes)) or '(no operands)'}"],
-        hint="check the operands the plan was made for, or pass the subscripts instead",
-    )
 
 
 def _as_arrays(operands: Sequence[Any]) -> list[np.ndarray]:

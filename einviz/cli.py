@@ -342,7 +342,7 @@ def _path(args: argparse.Namespace, loop_plan: LoopPlan) -> ContractionPath:
     from .paths import contraction_path
 
     optimize = True if args.optimize is None else args.optimize
-    return contraction_path(loop_plan.equation, shapes=loop_plan.shapes, names=loop_plan.names,
+    return contraction_path(loop_plan,
                             optimize=optimize, source=args.path_source)
 
 

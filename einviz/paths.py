@@ -552,6 +552,7 @@ def contraction_path(
 
     Args:
         subscripts: the subscripts text (``"ab,bc,cd->ad"``), an :class:`~einviz.Equation`,
+            a :class:`~einviz.LoopPlan` already bound (nothing is parsed or bound again),
             or, in numpy's sublist form, the first operand.
         *operands: the operands (their shapes choose the path; their values are drawn in
             the figures).
@@ -586,10 +587,7 @@ def contraction_path(
             f"source must be 'opt_einsum' or 'numpy', not {source!r}",
             hint="source='opt_einsum' asks opt_einsum.contract_path, 'numpy' numpy.einsum_path",
         )
-    if shapes is None:
-        subscripts, operand_list = parse_call((subscripts, *operands))  # either form of call
-        operands = tuple(operand_list)
-    loop_plan = plan(subscripts, *operands, shapes=shapes, names=names)
+    loop_plan = _bound(subscripts, operands, shapes, names)
     strategy, explicit = _strategy(optimize, source, loop_plan.n_operands)
 
     ascii_terms, letters = _ascii_terms(loop_plan)
@@ -618,6 +616,19 @@ def contraction_path(
         _folded=folded_all,
         _ellipsis_letters="".join(letters[label] for label in loop_plan.ellipsis),
     )
+
+
+def _bound(subscripts: Any, operands: tuple[Any, ...], shapes: Any, names: Any) -> LoopPlan:
+    """The plan to find a path for: the caller's own (nothing parsed or bound again), or one
+    bound from the subscripts and the operands or shapes."""
+    if isinstance(subscripts, LoopPlan):
+        if operands:
+            subscripts.check_operands([np.shape(operand) for operand in operands])
+        return subscripts
+    if shapes is None:
+        subscripts, operand_list = parse_call((subscripts, *operands))  # either form of call
+        operands = tuple(operand_list)
+    return plan(subscripts, *operands, shapes=shapes, names=names)
 
 
 def _steps(

@@ -293,6 +293,36 @@ class LoopPlan:
         return "\n".join(rows)
 
     # -- limits --------------------------------------------------------------------------
+    def check_operands(self, shapes: Sequence[tuple[int, ...]]) -> None:
+        """Refuse operands whose shapes are not the ones this plan was made for (a plan binds
+        shapes once: every stage that takes a plan checks its operands here).
+
+        Raises:
+            ShapeError: another count of operands, or an operand of another shape.
+
+        >>> plan("ij,jk->ik", shapes=[(2, 3), (3, 4)]).check_operands([(2, 3), (3, 5)])
+        Traceback (most recent call last):
+        ...
+        einviz.errors.ShapeError: operand 1 (B) has shape (3, 5), but the plan was made for shape (3, 4)
+        ...
+        """
+        shapes = tuple(tuple(shape) for shape in shapes)
+        if shapes == self.shapes:
+            return
+        if len(shapes) != self.n_operands:
+            problem = (f"the plan is for {self.n_operands} operand"
+                       f"{'s' * (self.n_operands != 1)}, but {len(shapes)} were given")
+        else:
+            k = next(k for k, shape in enumerate(shapes) if shape != self.shapes[k])
+            problem = (f"operand {k} ({self.names[k]}) has shape {shapes[k]}, but the plan "
+                       f"was made for shape {self.shapes[k]}")
+        raise ShapeError(
+            problem, subscripts=self.equation.text_for_carets(),
+            details=[f"plan: {', '.join(map(str, self.shapes)) or '(no operands)'}",
+                     f"given: {', '.join(map(str, shapes)) or '(no operands)'}"],
+            hint="give the operands the plan was made for, or pass the subscripts instead",
+        )
+
     def check_limits(self) -> None:
         """Refuse the problem, before allocating anything, when it is over a limit."""
         bounds = get_limits()

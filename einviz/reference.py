@@ -117,18 +117,6 @@ def einsum(
     return result
 
 
-def check_shapes(p: LoopPlan, arrays: list[np.ndarray]) -> None:
-    """Refuse operands whose shapes are not the plan's (a plan binds shapes once)."""
-    shapes = tuple(a.shape for a in arrays)
-    if shapes != p.shapes:
-        raise ShapeError(
-            "the operands' shapes differ from the planned shapes",
-            subscripts=str(p.equation),
-            details=[f"planned: {p.shapes}", f"given:   {shapes}"],
-            hint="make a new plan for these operands",
-        )
-
-
 def is_view(p: LoopPlan, out: Any = None) -> bool:
     """Whether numpy's einsum returns a view of the operand: one operand, nothing summed and
     no ``out`` (then ``dtype=`` and ``order=`` are ignored, as numpy ignores them).
@@ -160,7 +148,7 @@ def run(
            [3., 4.]])
     """
     arrays = [np.asarray(a) for a in operands]
-    check_shapes(p, arrays)
+    p.check_operands([a.shape for a in arrays])
     p.check_limits()
     order = _check_order(order)
     casting = _check_casting(casting)

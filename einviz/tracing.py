@@ -24,7 +24,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from .errors import ArgumentTypeError, EinvizError, StepIndexError
 from .planning import LoopPlan, _operand_names, as_operand, plan
-from .reference import check_shapes, compute_dtype, is_view, run, working_dtype
+from .reference import compute_dtype, is_view, run, working_dtype
 from .subscripts import parse_call
 
 __all__ = ["Cell", "Step", "StepIndexError", "Trace", "trace"]
@@ -190,7 +190,7 @@ class Trace:
                 hint="make one with einviz.plan(), or call einviz.trace(subscripts, *operands)",
             )
         arrays = [as_operand(a, k) for k, a in enumerate(operands)]
-        check_shapes(loop_plan, arrays)
+        loop_plan.check_operands([a.shape for a in arrays])
         loop_plan.check_limits()
         self.plan = loop_plan
         # The steps compute in the dtype einsum computes in: numpy's rule with dtype= and
