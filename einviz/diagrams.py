@@ -21,7 +21,7 @@ from .planning import LoopPlan, plan
 from .render import network as net
 from .render.palette import label_colours
 
-__all__ = ["Figure", "NetworkDiagram", "network", "network_geometry"]
+__all__ = ["Figure", "NetworkDiagram", "TreeDiagram", "contraction_tree", "network", "network_geometry"]
 
 
 class Figure:
@@ -173,3 +173,96 @@ def _check_count(loop_plan: LoopPlan) -> None:
             f"a network diagram draws at most {MAX_OPERANDS} operands, not {loop_plan.n_operands}",
             hint="draw a contraction tree instead: einviz.diagrams.contraction_tree(path)",
         )
+
+
+# -- contraction trees ---------------------------------------------------------------------------
+class TreeDiagram(Figure):
+    """The contraction tree of a path (see :func:`contraction_tree`), and the path replayed
+    on the network diagram: :meth:`frame_svg`, :meth:`animated_svg`.
+
+    Attributes:
+        path: the :class:`~einviz.ContractionPath`.
+        steps: the tree's inner nodes as :class:`~einviz.render.tree.TreeStep` data.
+    """
+
+    def __init__(self, path: Any) -> None:
+        from .render import tree
+
+        self.path = path
+        loop_plan: LoopPlan = path.plan
+        self.steps = [tree.TreeStep(s.inputs, s.output, s.labels, s.shape, s.flops, s.blas, s.summed)
+                      for s in path.steps]
+        self._colours = _colours(loop_plan)
+        self.title = str(loop_plan.equation)
+        self.subtitle = (f"   {path.source}, {path.strategy}: {path.flops:,} FLOPs "
+                         f"(one loop: {path.naive_flops:,})")
+        leaves = {name: (_term_text(term), shape) for name, term, shape
+                  in zip(loop_plan.names, loop_plan.equation.terms, loop_plan.shapes)}
+        self.svg_text = tree.tree_svg(leaves, self.steps, self._colours, self.title, subtitle=self.subtitle)
+        self.frames = tree.contraction_frames(
+            dict(zip(loop_plan.names, loop_plan.terms)),
+            {name: _term_text(term) for name, term in zip(loop_plan.names, loop_plan.equation.terms)},
+            loop_plan.output, loop_plan.sizes, loop_plan.ellipsis, self.steps, self._colours)
+
+    @property
+    def n_frames(self) -> int:
+        """The network frames: one before each step, one after the last."""
+        return len(self.frames)
+
+    def frame_svg(self, frame: int = -1) -> str:
+        """One frame of the contraction as a static SVG (``-1``: the end)."""
+        from .render.tree import animated_svg
+
+        return animated_svg(self.frames, str(self.path.plan.equation), only=frame)
+
+    def animated_svg(self, path: str | os.PathLike[str] | None = None, seconds: float = 1.8) -> str | None:
+        """The contraction as one animated SVG (no script): two nodes merge each step and
+        their bond disappears; it shows the end where nothing animates."""
+        from .render.tree import animated_svg
+
+        return _deliver(animated_svg(self.frames, str(self.path.plan.equation), seconds), path)
+
+    def to_dot(self) -> str:
+        """The tree as a Graphviz ``digraph`` (inputs point to their result)."""
+        from .render.exports import tree_dot
+
+        return tree_dot(self.path.plan.names, self.steps, self.title)
+
+    def __repr__(self) -> str:
+        return f"<TreeDiagram {self.path.plan.equation}: {len(self.steps)} steps, {self.path.flops:,} FLOPs>"
+
+
+def contraction_tree(
+    subscripts: Any,
+    *operands: Any,
+    shapes: Sequence[Sequence[int]] | None = None,
+    names: Sequence[str] | None = None,
+    optimize: Any = True,
+    source: str = "opt_einsum",
+) -> TreeDiagram:
+    """The contraction tree of the path a library takes (or of a given ContractionPath).
+
+    Leaves are the operands; each inner node is an intermediate with its labels, shape,
+    FLOPs and BLAS kind, filled darker the more its step costs.
+
+    Args:
+        subscripts: the subscripts, or a :class:`~einviz.ContractionPath` (then nothing else).
+        *operands: the operands (their shapes choose the path).
+        shapes: the operands' shapes, instead of operands.
+        names: the operands' names.
+        optimize: the strategy or path, as :func:`einviz.contraction_path` takes it.
+        source: ``"opt_einsum"`` or ``"numpy"``.
+
+    Returns:
+        A :class:`TreeDiagram` (``to_svg``, ``to_png``, ``to_html``, ``to_dot``,
+        ``frame_svg``, ``animated_svg``).
+
+    >>> contraction_tree("ab,bc,cd->ad", shapes=[(2, 3), (3, 4), (4, 5)])
+    <TreeDiagram ab,bc,cd->ad: 2 steps, 64 FLOPs>
+    """
+    from .paths import ContractionPath, contraction_path
+
+    if isinstance(subscripts, ContractionPath):
+        return TreeDiagram(subscripts)
+    return TreeDiagram(contraction_path(subscripts, *operands, shapes=shapes, names=names,
+                                        optimize=optimize, source=source))

@@ -27,7 +27,7 @@ from .svg import _Document, _Element, _n
 from .text import sans_width
 
 __all__ = ["KINDS", "Connection", "Line", "Network", "Node", "connections", "draw",
-           "network_svg", "place"]
+           "network_body", "network_svg", "place"]
 
 #: The kinds of line, as ``data-kind`` names them.
 KINDS = ("summed", "free", "hyper", "loop")
@@ -90,6 +90,7 @@ class Network:
     lines: tuple[Line, ...]
     colours: Mapping[str, str]
     box: tuple[float, float, float, float]
+    lit_nodes: tuple[str, ...] = ()
 
 
 def _size_text(labels: Sequence[str], sizes: Mapping[str, int]) -> str:
@@ -194,7 +195,7 @@ def place(nodes: Sequence[str], links: Sequence[tuple[str, ...]]) -> dict[str, t
     links = [ends for ends in links if len(set(ends)) > 1]
     fixed = [OUT] if OUT in nodes else []
     others = [n for n in nodes if n not in fixed]
-    best: tuple[tuple[int, float], dict[str, tuple[float, float]]] | None = None
+    best: tuple[tuple[int, bool, float], dict[str, tuple[float, float]]] | None = None
     for hub in [None, *others] if len(nodes) >= 4 else [None]:
         rest = [n for n in others if n != hub]
         slots = _ring(len(fixed) + len(rest), _radius(len(fixed) + len(rest)))
@@ -202,7 +203,9 @@ def place(nodes: Sequence[str], links: Sequence[tuple[str, ...]]) -> dict[str, t
             at = dict(zip(fixed + list(order), slots))
             if hub is not None:
                 at[hub] = (0.0, 0.0)
-            score = _score(links, at)
+            crossings, length = _score(links, at)
+            # A node at the hub crowds the middle: only worth it when it saves a crossing.
+            score = (crossings, hub is not None, length)
             if best is None or score < best[0]:
                 best = (score, at)
     assert best is not None
@@ -465,12 +468,13 @@ def _line_group(line: Line, colour: str) -> _Element:
     return group
 
 
-def _node_group(node: Node, colours: Mapping[str, str]) -> _Element:
-    group = _Element("g", class_="einviz-node", **{"data-node": node.name})
+def _node_group(node: Node, colours: Mapping[str, str], lit: bool) -> _Element:
+    group = _Element("g", class_="einviz-node" + (" einviz-lit" if lit else ""), **{"data-node": node.name})
     output = node.name == OUT
     group.add(_Element("rect", x=_n(node.x - node.width / 2), y=_n(node.y - _NODE_H / 2),
                        width=_n(node.width), height=_n(_NODE_H), rx=9,
-                       fill="#F3F4F6" if output else "#FFFFFF", stroke=INK, stroke_width=1.6,
+                       fill="#FFE3A3" if lit else "#F3F4F6" if output else "#FFFFFF",
+                       stroke=INK, stroke_width=2.4 if lit else 1.6,
                        stroke_dasharray="5 3" if output else None))
     group.add(_Element("text", x=_n(node.x), y=_n(node.y - 1), text_anchor="middle",
                        font_size=15, font_weight="bold", fill=INK)).add_text(node.name)
@@ -478,6 +482,18 @@ def _node_group(node: Node, colours: Mapping[str, str]) -> _Element:
                                font_size=11, fill=MUTED))
     _coloured(shape, node.shape, colours)
     return group
+
+
+def network_body(network: Network, transform: str | None = None) -> _Element:
+    """The drawing's ``<g>``: lines (lit ones last, on top), then the nodes over them."""
+    body = _Element("g", class_="einviz-network", transform=transform)
+    lines = body.add(_Element("g", class_="einviz-lines"))
+    for line in sorted(network.lines, key=lambda item: item.lit):
+        lines.add(_line_group(line, network.colours.get(line.connection.label, INK)))
+    nodes = body.add(_Element("g", class_="einviz-nodes"))
+    for node in network.nodes:
+        nodes.add(_node_group(node, network.colours, node.name in network.lit_nodes))
+    return body
 
 
 def network_svg(network: Network, title: str = "", prefix: str = "einviz-net",
@@ -507,13 +523,7 @@ def network_svg(network: Network, title: str = "", prefix: str = "einviz-net",
         _coloured(heading, title, network.colours)
     dx = _MARGIN - left + (total_w - 2 * _MARGIN - width) / 2
     dy = _MARGIN - top + (_TITLE if title else 0)
-    body = doc.add(_Element("g", class_="einviz-network", transform=f"translate({_n(dx)},{_n(dy)})"))
-    lines = body.add(_Element("g", class_="einviz-lines"))
-    for line in sorted(network.lines, key=lambda item: item.lit):
-        lines.add(_line_group(line, network.colours.get(line.connection.label, INK)))
-    nodes = body.add(_Element("g", class_="einviz-nodes"))
-    for node in network.nodes:
-        nodes.add(_node_group(node, network.colours))
+    doc.add(network_body(network, f"translate({_n(dx)},{_n(dy)})"))
     if legend and kinds:
         doc.add(_Element("text", x=_n(_MARGIN), y=_n(total_h - _MARGIN + 4), font_size=11,
                          fill=MUTED, class_="einviz-legend")).add_text("   ·   ".join(_WORDS[k] for k in kinds))
