@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ._files import check_target, write_file
@@ -21,7 +21,8 @@ from .planning import LoopPlan, plan
 from .render import network as net
 from .render.palette import label_colours
 
-__all__ = ["Figure", "NetworkDiagram", "TreeDiagram", "contraction_tree", "network", "network_geometry"]
+__all__ = ["BlocksDiagram", "CubeDiagram", "Figure", "NetworkDiagram", "TreeDiagram", "blocks",
+           "contraction_tree", "iteration_cube", "network", "network_geometry"]
 
 
 class Figure:
@@ -266,3 +267,203 @@ def contraction_tree(
         return TreeDiagram(subscripts)
     return TreeDiagram(contraction_path(subscripts, *operands, shapes=shapes, names=names,
                                         optimize=optimize, source=source))
+
+
+# -- 3-D blocks ----------------------------------------------------------------------------------
+#: The largest size of any axis drawn as blocks.
+MAX_BLOCK_SIDE = 8
+
+
+def _plan_and_arrays(subscripts: Any, operands: tuple[Any, ...], shapes: Sequence[Sequence[int]] | None,
+                     names: Sequence[str] | None, seed: int, what: str) -> tuple[LoopPlan, list[Any]]:
+    """The plan, checked small enough to draw as blocks, and the operands given (or small
+    made-up integers of the shapes given)."""
+    import numpy as np
+
+    from .animation import default_operands
+
+    loop_plan = plan(subscripts, *operands, shapes=shapes, names=names)
+    for name, shape in zip((*loop_plan.names, "out"), (*loop_plan.shapes, loop_plan.out_shape)):
+        if len(shape) > 3:
+            raise EinvizError(
+                f"{what} draws arrays of up to 3 dimensions; {name} has {len(shape)}",
+                hint="einviz.animate draws any number of dimensions as small multiples of grids",
+            )
+        if any(side > MAX_BLOCK_SIDE for side in shape):
+            raise EinvizError(
+                f"{what} draws axes of up to {MAX_BLOCK_SIDE} cells; {name} has shape {shape}",
+                hint="pass smaller shapes= (the picture is for seeing, the sizes do not matter)",
+            )
+    if operands:
+        return loop_plan, [np.asarray(a) for a in operands]
+    return loop_plan, default_operands(str(loop_plan.equation), shapes=loop_plan.shapes, seed=seed)
+
+
+class BlocksDiagram(Figure):
+    """Arrays drawn as 3-D blocks (see :func:`blocks`).
+
+    Attributes:
+        plan: the einsum's plan.
+        views: each array's :class:`~einviz.render.blocks.ArrayView` (operands, then ``out``).
+        notes: why any array's slices are drawn apart (a solid block would hide cells).
+    """
+
+    def __init__(self, loop_plan: LoopPlan, arrays: Sequence[Any],
+                 lit: Mapping[str, Sequence[Sequence[int]]] | None = None) -> None:
+        from .reference import einsum
+        from .render import blocks as draw
+
+        self.plan = loop_plan
+        result = einsum(str(loop_plan.equation), *arrays)
+        terms = [*loop_plan.equation.terms, loop_plan.equation.output]
+        self.views = [draw.array_view(name, term, values) for name, term, values
+                      in zip((*loop_plan.names, "out"), terms, (*arrays, result))]
+        self.notes = [view.apart for view in self.views if view.apart]
+        self.title = str(loop_plan.equation)
+        # A cell of a 2-d array is cell (0, row, column) of its one-slice block.
+        padded = {name: {(0,) * (3 - len(cell)) + tuple(cell) for cell in cells}
+                  for name, cells in (lit or {}).items()}
+        self.svg_text = draw.blocks_svg(self.views, _colours(loop_plan), self.title, padded)
+
+    def __repr__(self) -> str:
+        return f"<BlocksDiagram {self.title}: {len(self.views)} arrays, {len(self.notes)} drawn apart>"
+
+
+def blocks(
+    subscripts: Any,
+    *operands: Any,
+    shapes: Sequence[Sequence[int]] | None = None,
+    names: Sequence[str] | None = None,
+    lit: Mapping[str, Sequence[Sequence[int]]] | None = None,
+    seed: int = 0,
+) -> BlocksDiagram:
+    """The operands and the result as 3-D blocks of cubes, each cell a cube face with its value.
+
+    The leading axis of a 3-d array is the depth (for ``bij,bjk->bik``, ``b``); rows go down
+    and columns right, as in the grids. A solid block shows every cell only when an axis has
+    size 1; otherwise its slices are drawn apart along the depth axis, and the figure says so
+    (:attr:`BlocksDiagram.notes`).
+
+    Args:
+        subscripts: the subscripts.
+        *operands: the operands (up to 3 dims, up to 8 cells an axis).
+        shapes: shapes instead of operands (values are made up: small integers).
+        names: the operands' names.
+        lit: cells to light, by array name: ``{"A": [(0, 1, 2)], "out": [(0, 0, 0)]}``.
+        seed: the seed of made-up values.
+
+    Returns:
+        A :class:`BlocksDiagram` (``to_svg``, ``to_png``, ``to_html``).
+
+    Raises:
+        EinvizError: an array has more than 3 dims or an axis over 8 cells.
+
+    >>> figure = blocks("bij,bjk->bik", shapes=[(2, 2, 3), (2, 3, 2)])
+    >>> figure.notes[0]
+    "a solid block would hide 2 of A's 12 cells: its slices along 'b' are drawn apart"
+    """
+    loop_plan, arrays = _plan_and_arrays(subscripts, operands, shapes, names, seed, "a blocks diagram")
+    return BlocksDiagram(loop_plan, arrays, lit)
+
+
+class CubeDiagram(Figure):
+    """The iteration space of a product of two matrices (see :func:`iteration_cube`).
+
+    Attributes:
+        plan: the einsum's plan.
+        labels: (row label, summed label, column label): the cube's height, depth and width.
+        n_frames: one frame a step (a multiply-add), in the loops' order.
+    """
+
+    def __init__(self, loop_plan: LoopPlan, arrays: Sequence[Any], step: int | None) -> None:
+        import numpy as np
+
+        if (loop_plan.n_operands != 2 or len(loop_plan.output) != 2 or len(loop_plan.summed) != 1
+                or loop_plan.ellipsis or any(len(set(t)) != 2 or len(t) != 2 for t in loop_plan.terms)):
+            raise EinvizError(
+                f"the iteration cube draws a product of two matrices, like 'ij,jk->ik', not "
+                f"'{loop_plan.equation}'",
+                hint="einviz.diagrams.blocks draws any arrays of up to 3 dimensions as blocks",
+            )
+        row, col = loop_plan.output
+        summed = loop_plan.summed[0]
+        first = 0 if row in loop_plan.terms[0] else 1
+        if row not in loop_plan.terms[first] or col not in loop_plan.terms[1 - first]:
+            raise EinvizError(
+                f"the iteration cube needs one matrix per output label; '{loop_plan.equation}' "
+                "takes both from one operand",
+                hint="einviz.diagrams.blocks draws any arrays of up to 3 dimensions as blocks",
+            )
+        self.plan = loop_plan
+        self.labels = (row, summed, col)
+        a_term, b_term = "".join(loop_plan.terms[first]), "".join(loop_plan.terms[1 - first])
+        self._a = np.einsum(f"{a_term}->{row}{summed}", arrays[first])
+        self._b = np.einsum(f"{b_term}->{summed}{col}", arrays[1 - first])
+        self._out = np.einsum(f"{row}{summed},{summed}{col}->{row}{col}", self._a, self._b)
+        self._names = (loop_plan.names[first], loop_plan.names[1 - first])
+        self.n_frames = self._a.shape[0] * self._a.shape[1] * self._b.shape[1]
+        self.title = str(loop_plan.equation)
+        self.step = step
+        self.svg_text = self.frame_svg(-1 if step is None else step) if self.n_frames else self._draw(None)
+
+    def _draw(self, where: tuple[int, int, int] | None) -> str:
+        from .render.blocks import cube_svg
+        from .render.text import format_value
+
+        caption = ""
+        if where is not None:
+            i, j, k = where
+            a, b = self._a[i, j], self._b[j, k]
+            r, s, c = self.labels
+            caption = (f"out[{r}={i},{c}={k}] += {self._names[0]}[{i},{j}] × {self._names[1]}[{j},{k}]"
+                       f" = {format_value(a)} × {format_value(b)}   (summed over {s})")
+        return cube_svg(self._a, self._b, self._out, self.labels, self._names, _colours(self.plan),
+                        where, caption, self.title)
+
+    def frame_svg(self, step: int = -1) -> str:
+        """The cube with one step lit: its product cube and the three cells it joins."""
+        if not -self.n_frames <= step < self.n_frames:
+            raise EinvizError(f"step {step} is out of range: the cube has {self.n_frames} steps",
+                              hint=f"steps count from 0 to {self.n_frames - 1} (or -1, the last)")
+        depth = self._a.shape[1]
+        cols = self._b.shape[1]
+        step %= self.n_frames
+        # The loops' order: free labels outside (output order), the summed label inside.
+        i, rest = divmod(step, cols * depth)
+        k, j = divmod(rest, depth)
+        return self._draw((i, j, k))
+
+    def __repr__(self) -> str:
+        return f"<CubeDiagram {self.title}: {' × '.join(self.labels)} cube, {self.n_frames} steps>"
+
+
+def iteration_cube(
+    subscripts: Any,
+    *operands: Any,
+    shapes: Sequence[Sequence[int]] | None = None,
+    names: Sequence[str] | None = None,
+    step: int | None = None,
+    seed: int = 0,
+) -> CubeDiagram:
+    """The i×j×k iteration space of a product of two matrices, as a 3-D cube.
+
+    A sits on the cube's right face, B on its top, the result on its front; each step is a
+    small cube inside, where A's cell, B's cell and the result's cell meet; summing over
+    ``j`` runs along the depth, onto the front face.
+
+    Args:
+        subscripts: two matrices' product (``"ij,jk->ik"``, ``"ij,kj->ki"``, …).
+        *operands: the two matrices.
+        shapes: shapes instead of operands (values made up).
+        names: the operands' names.
+        step: the step lit in :meth:`to_svg` (default: the last).
+        seed: the seed of made-up values.
+
+    Returns:
+        A :class:`CubeDiagram` (``to_svg``, ``to_png``, ``to_html``, ``frame_svg(step)``).
+
+    >>> iteration_cube("ij,jk->ik", shapes=[(2, 3), (3, 2)])
+    <CubeDiagram ij,jk->ik: i × j × k cube, 12 steps>
+    """
+    loop_plan, arrays = _plan_and_arrays(subscripts, operands, shapes, names, seed, "the iteration cube")
+    return CubeDiagram(loop_plan, arrays, step)

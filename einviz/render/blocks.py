@@ -157,7 +157,7 @@ def _draw_view(parent: _Element, view: ArrayView, x: float, y: float,
                                font_size=12, fill=colours.get(labels[0], MUTED))).add_text(f"{labels[0]}={d}")
         back = (x + (depth - 1) * dx, y + (depth - 1) * dy)
     else:
-        _solid(group, view.values, x, y, lit, view.name)
+        _solid(group, view.values, x, y, lit, view.name, sides=depth > 1)
         back = (x + depth * _VX, y + depth * _VY)
     if labels[2]:
         _axis(group, (x, y + rows * _S + 10), (x + cols * _S, y + rows * _S + 10), labels[2],
