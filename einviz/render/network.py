@@ -39,7 +39,7 @@ _SANS = "'DejaVu Sans', sans-serif"
 _NODE_H = 40.0
 _REACH = 24.0  # how far from a node's centre its loops and stubs start
 _SPREAD = 26.0  # the gap between parallel lines at their middle
-_MOST_ORDERS = 6000  # orders tried exhaustively; beyond, pairwise swaps improve one order
+_MOST_ORDERS = 6000  # layouts tried exhaustively; beyond, pairwise swaps improve one order
 
 
 @dataclass(frozen=True)
@@ -196,10 +196,11 @@ def place(nodes: Sequence[str], links: Sequence[tuple[str, ...]]) -> dict[str, t
     fixed = [OUT] if OUT in nodes else []
     others = [n for n in nodes if n not in fixed]
     best: tuple[tuple[int, bool, float], dict[str, tuple[float, float]]] | None = None
-    for hub in [None, *others] if len(nodes) >= 4 else [None]:
+    hubs = [None, *others] if len(nodes) >= 4 else [None]
+    for hub in hubs:
         rest = [n for n in others if n != hub]
         slots = _ring(len(fixed) + len(rest), _radius(len(fixed) + len(rest)))
-        for order in _orders(rest, fixed, slots, links, hub):
+        for order in _orders(rest, fixed, slots, links, hub, _MOST_ORDERS // len(hubs)):
             at = dict(zip(fixed + list(order), slots))
             if hub is not None:
                 at[hub] = (0.0, 0.0)
@@ -213,9 +214,10 @@ def place(nodes: Sequence[str], links: Sequence[tuple[str, ...]]) -> dict[str, t
 
 
 def _orders(rest: list[str], fixed: list[str], slots: list[tuple[float, float]],
-            links: Sequence[tuple[str, ...]], hub: str | None) -> list[tuple[str, ...]]:
-    """Every order of ``rest`` on the ring, or, for many nodes, one order improved by swaps."""
-    if math.factorial(len(rest)) <= _MOST_ORDERS:
+            links: Sequence[tuple[str, ...]], hub: str | None, budget: int) -> list[tuple[str, ...]]:
+    """Every order of ``rest`` on the ring, or, when there are more than ``budget``, one
+    order improved by swapping pairs while that removes crossings or shortens lines."""
+    if math.factorial(len(rest)) <= budget:
         return list(itertools.permutations(rest))
     order = list(rest)
 
