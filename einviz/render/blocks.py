@@ -89,25 +89,26 @@ def _face(parent: _Element, kind: str, matrix: tuple[float, ...], cells: np.ndar
 
 
 def _solid(parent: _Element, values: np.ndarray, x: float, y: float, lit: set[tuple[int, ...]],
-           name: str, sides: bool = True) -> None:
+           name: str, sides: bool = True, first: int = 0) -> None:
     """A solid block with its front top-left corner at (x, y): three faces, with values
-    (on the top and right faces too when ``sides``)."""
+    (on the top and right faces too when ``sides``); its slices are ``first``, ``first+1``, …
+    of the array (in ``data-index`` and ``lit``)."""
     depth, rows, cols = values.shape
     group = parent.add(_Element("g", class_="einviz-block", **{"data-operand": name}))
     for kind in ("right", "top", "front"):
         if kind == "front":
             cells = values[0]
             matrix: tuple[float, ...] = (_S, 0, 0, _S, x, y)
-            where = {(r, c): (0, r, c) for r in range(rows) for c in range(cols)}
+            where = {(r, c): (first, r, c) for r in range(rows) for c in range(cols)}
         elif kind == "top":
             cells = values[:, 0, :]  # local rows: depth, from the front back
             cells = cells[::-1]
             matrix = (_S, 0, -_VX, -_VY, x + depth * _VX, y + depth * _VY)
-            where = {(depth - 1 - d, c): (d, 0, c) for d in range(depth) for c in range(cols)}
+            where = {(depth - 1 - d, c): (first + d, 0, c) for d in range(depth) for c in range(cols)}
         else:
             cells = values[:, :, cols - 1].T  # local rows: rows; columns: depth
             matrix = (_VX, _VY, 0, _S, x + cols * _S, y)
-            where = {(r, d): (d, r, cols - 1) for d in range(depth) for r in range(rows)}
+            where = {(r, d): (first + d, r, cols - 1) for d in range(depth) for r in range(rows)}
         _face(group, kind, matrix, cells, {k for k, v in where.items() if v in lit},
               {k: ",".join(str(i) for i in v) for k, v in where.items()}, sides or kind == "front")
 
@@ -150,9 +151,8 @@ def _draw_view(parent: _Element, view: ArrayView, x: float, y: float,
     if view.apart:
         dx, dy = _apart_step(view)
         for d in reversed(range(depth)):
-            sub = {(0, r, c) for (k, r, c) in lit if k == d}
             # A slab's top and right faces would repeat its first row and last column.
-            _solid(group, view.values[d:d + 1], x + d * dx, y + d * dy, sub, view.name, sides=False)
+            _solid(group, view.values[d:d + 1], x + d * dx, y + d * dy, lit, view.name, sides=False, first=d)
             group.add(_Element("text", x=_n(x + d * dx + cols * _S + _VX + 6), y=_n(y + d * dy + _VY + 12),
                                font_size=12, fill=colours.get(labels[0], MUTED))).add_text(f"{labels[0]}={d}")
         back = (x + (depth - 1) * dx, y + (depth - 1) * dy)
