@@ -259,7 +259,7 @@ def contraction_tree(
         ``frame_svg``, ``animated_svg``).
 
     >>> contraction_tree("ab,bc,cd->ad", shapes=[(2, 3), (3, 4), (4, 5)])
-    <TreeDiagram ab,bc,cd->ad: 2 steps, 64 FLOPs>
+    <TreeDiagram ab,bc,cd->ad: 2 steps, 128 FLOPs>
     """
     from .paths import ContractionPath, contraction_path
 

@@ -79,7 +79,7 @@ def network_tikz(network: Network, title: str = "") -> str:
     >>> g = draw(conns, {"A": ("ij", ()), "B": ("j", ()), "out": ("i", ())},
     ...          place(["A", "B", "out"], [c.ends for c in conns]), {"i": "#0072B2", "j": "#D55E00"})
     >>> tex = network_tikz(g, "ij,j->i")
-    >>> tex.count(r"\node[einviznode"), r"\begin{tikzpicture}" in tex
+    >>> tex.count(r"\node[einviznode") + tex.count(r"\node[einvizout"), r"\begin{tikzpicture}" in tex
     (3, True)
     """
     colours = {label: colour for label, colour in network.colours.items()}
