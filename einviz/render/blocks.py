@@ -55,8 +55,9 @@ def array_view(name: str, labels: Sequence[str], values: np.ndarray) -> ArrayVie
     >>> array_view("A", "ij", np.zeros((2, 3))).apart
     ''
     """
-    padded = np.asarray(values).reshape((1,) * (3 - np.ndim(values)) + np.shape(values))
-    depth, rows, cols = padded.shape
+    shape: tuple[int, ...] = (1,) * (3 - np.ndim(values)) + tuple(np.shape(values))
+    padded = np.asarray(values).reshape(shape)
+    depth, rows, cols = shape
     hidden = max(depth - 1, 0) * max(rows - 1, 0) * max(cols - 1, 0)
     apart = ""
     if hidden:
