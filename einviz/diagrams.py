@@ -22,7 +22,8 @@ from .render import network as net
 from .render.palette import label_colours
 
 __all__ = ["BlocksDiagram", "CubeDiagram", "Figure", "NetworkDiagram", "TreeDiagram", "blocks",
-           "contraction_tree", "iteration_cube", "network", "network_geometry"]
+           "contraction_tree", "iteration_cube", "loop_values", "moving_label", "network",
+           "network_geometry"]
 
 
 class Figure:
@@ -82,14 +83,47 @@ def network_geometry(loop_plan: LoopPlan, lit: Sequence[str] = ()) -> net.Networ
     >>> [(line.connection.kind, line.connection.ends) for line in g.lines]
     [('loop', ('A', 'A'))]
     """
+    conns, nodes, at = _network_parts(loop_plan)
+    return net.draw(conns, nodes, at, _colours(loop_plan), lit)
+
+
+def _network_parts(loop_plan: LoopPlan) -> tuple[list[net.Connection], dict[str, tuple[str, tuple[str, ...]]],
+                                                  dict[str, tuple[float, float]]]:
+    """The network's lines, nodes (name -> (term text, labels)) and node positions."""
     conns = net.connections(loop_plan.terms, loop_plan.names, loop_plan.output, loop_plan.sizes,
                             loop_plan.ellipsis)
     nodes = {name: (_term_text(term), tuple(term))
              for name, term in zip(loop_plan.names, loop_plan.equation.terms)}
     if any(net.OUT in c.ends for c in conns):
         nodes[net.OUT] = (_term_text(loop_plan.equation.output), loop_plan.equation.output)
-    at = net.place(list(nodes), [c.ends for c in conns])
-    return net.draw(conns, nodes, at, _colours(loop_plan), lit)
+    return conns, nodes, net.place(list(nodes), [c.ends for c in conns])
+
+
+def loop_values(loop_plan: LoopPlan, step: int) -> dict[str, int]:
+    """The loop variables' values at a step (the loops run in ``plan.labels`` order, the
+    last label innermost).
+
+    >>> loop_values(plan("ij,jk->ik", shapes=[(2, 3), (3, 4)]), 5)
+    {'i': 0, 'k': 1, 'j': 2}
+    """
+    values: dict[str, int] = {}
+    for label in reversed(loop_plan.labels):
+        step, values[label] = divmod(step, loop_plan.sizes[label])
+    return {label: values[label] for label in loop_plan.labels}
+
+
+def moving_label(loop_plan: LoopPlan, step: int) -> str | None:
+    """The loop variable that moves into ``step``: the outermost whose value changed since
+    the step before (``None`` at step 0). Its line is the one the network view lights.
+
+    >>> p = plan("ij,jk->ik", shapes=[(2, 3), (3, 4)])
+    >>> [moving_label(p, t) for t in range(5)]
+    [None, 'j', 'j', 'k', 'j']
+    """
+    if step <= 0:
+        return None
+    before, now = loop_values(loop_plan, step - 1), loop_values(loop_plan, step)
+    return next(label for label in loop_plan.labels if before[label] != now[label])
 
 
 class NetworkDiagram(Figure):
@@ -122,6 +156,30 @@ class NetworkDiagram(Figure):
         from .render.exports import network_dot
 
         return network_dot(self.geometry, self.title)
+
+    def animated_svg(self, path: str | os.PathLike[str] | None = None, max_frames: int = 48,
+                     seconds: float = 0.9) -> str | None:
+        """The loops run on the diagram: one frame a step (up to ``max_frames``), the line
+        of the loop variable that moves lit, the loop values in the caption. An SVG with no
+        script that shows the last frame where nothing animates.
+
+        >>> svg = network("ij,j->i", shapes=[(2, 2), (2,)]).animated_svg()
+        >>> svg.count('class="einviz-frame"')
+        4
+        """
+        from .render.tree import animated_svg
+
+        conns, nodes, at = _network_parts(self.plan)
+        colours = _colours(self.plan)
+        frames = []
+        for step in range(min(self.plan.n_steps, max_frames)):
+            moving = moving_label(self.plan, step)
+            values = ", ".join(f"{label}={value}" for label, value in loop_values(self.plan, step).items())
+            caption = f"step {step + 1} of {self.plan.n_steps}: {values}" + (f"  ({moving} moves)" if moving else "")
+            frames.append((net.draw(conns, nodes, at, colours, [moving] if moving else []), caption))
+        if not frames:
+            frames.append((self.geometry, "no steps: an axis has size 0"))
+        return _deliver(animated_svg(frames, self.title, seconds, prefix="einviz-loops"), path)
 
     def __repr__(self) -> str:
         kinds = [c.kind for c in self.connections]

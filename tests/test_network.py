@@ -131,3 +131,29 @@ def test_bad_subscripts_raise_einviz_errors() -> None:
         network("ij,jk->iq", shapes=[(2, 3), (3, 4)])
     with pytest.raises(einviz.ShapeError, match="label 'j'"):
         network("ij,jk->ik", shapes=[(2, 3), (4, 4)])
+
+
+def test_the_moving_loop_variable_is_the_outermost_that_changed() -> None:
+    from einviz.diagrams import loop_values, moving_label
+
+    loop_plan = einviz.plan("ij,jk->ik", shapes=[(2, 3), (3, 2)])
+    steps = [loop_values(loop_plan, t) for t in range(loop_plan.n_steps)]
+    assert steps[0] == {"i": 0, "k": 0, "j": 0} and steps[-1] == {"i": 1, "k": 1, "j": 2}
+    assert len({tuple(s.values()) for s in steps}) == loop_plan.n_steps
+    for t in range(1, loop_plan.n_steps):
+        changed = [label for label in loop_plan.labels if steps[t][label] != steps[t - 1][label]]
+        assert moving_label(loop_plan, t) == changed[0]
+    assert [moving_label(loop_plan, t) for t in (1, 3, 6)] == ["j", "k", "i"]
+
+
+def test_the_animated_network_lights_the_moving_line_in_each_frame() -> None:
+    from einviz.diagrams import moving_label
+
+    figure = network("ij,jk->ik", shapes=[(2, 3), (3, 2)])
+    root = ElementTree.fromstring(figure.animated_svg(max_frames=7))
+    frames = [g for g in root.iter(f"{NS}g") if g.get("class") == "einviz-frame"]
+    assert len(frames) == 7
+    for t, frame in enumerate(frames):
+        lit = [g.get("data-label") for g in frame.iter(f"{NS}g") if "einviz-lit" in g.get("class", "")
+               and g.get("data-label")]
+        assert lit == ([moving_label(figure.plan, t)] if t else [])
