@@ -464,32 +464,47 @@ class CubeDiagram(Figure):
         self.step = step
         self.svg_text = self.frame_svg(-1 if step is None else step) if self.n_frames else self._draw(None)
 
-    def _draw(self, where: tuple[int, int, int] | None) -> str:
-        from .render.blocks import cube_svg
+    def _caption(self, where: tuple[int, int, int]) -> str:
         from .render.text import format_value
 
-        caption = ""
-        if where is not None:
-            i, j, k = where
-            a, b = self._a[i, j], self._b[j, k]
-            r, s, c = self.labels
-            caption = (f"out[{r}={i},{c}={k}] += {self._names[0]}[{i},{j}] × {self._names[1]}[{j},{k}]"
-                       f" = {format_value(a)} × {format_value(b)}   (summed over {s})")
+        i, j, k = where
+        r, s, c = self.labels
+        return (f"out[{r}={i},{c}={k}] += {self._names[0]}[{i},{j}] × {self._names[1]}[{j},{k}]"
+                f" = {format_value(self._a[i, j])} × {format_value(self._b[j, k])}   (summed over {s})")
+
+    def _draw(self, where: tuple[int, int, int] | None) -> str:
+        from .render.blocks import cube_svg
+
         return cube_svg(self._a, self._b, self._out, self.labels, self._names, _colours(self.plan),
-                        where, caption, self.title)
+                        where, self._caption(where) if where is not None else "", self.title)
+
+    def _where(self, step: int) -> tuple[int, int, int]:
+        # The loops' order: free labels outside (output order), the summed label inside.
+        depth, cols = self._a.shape[1], self._b.shape[1]
+        i, rest = divmod(step, cols * depth)
+        k, j = divmod(rest, depth)
+        return i, j, k
+
+    def animated_svg(self, path: str | os.PathLike[str] | None = None, max_frames: int = 64,
+                     seconds: float = 0.9) -> str | None:
+        """The steps lit in turn (up to ``max_frames``), in one SVG with no script; the faces
+        are drawn once and each frame only lights its cells and its product's cube.
+
+        >>> iteration_cube("ij,jk->ik", shapes=[(2, 2), (2, 2)]).animated_svg().count('class="einviz-frame"')
+        8
+        """
+        from .render.blocks import cube_animated_svg
+
+        frames = [(self._where(t), self._caption(self._where(t))) for t in range(min(self.n_frames, max_frames))]
+        return _deliver(cube_animated_svg(self._a, self._b, self._out, self.labels, self._names,
+                                          _colours(self.plan), frames, self.title, seconds), path)
 
     def frame_svg(self, step: int = -1) -> str:
         """The cube with one step lit: its product cube and the three cells it joins."""
         if not -self.n_frames <= step < self.n_frames:
             raise EinvizError(f"step {step} is out of range: the cube has {self.n_frames} steps",
                               hint=f"steps count from 0 to {self.n_frames - 1} (or -1, the last)")
-        depth = self._a.shape[1]
-        cols = self._b.shape[1]
-        step %= self.n_frames
-        # The loops' order: free labels outside (output order), the summed label inside.
-        i, rest = divmod(step, cols * depth)
-        k, j = divmod(rest, depth)
-        return self._draw((i, j, k))
+        return self._draw(self._where(step % self.n_frames))
 
     def __repr__(self) -> str:
         return f"<CubeDiagram {self.title}: {' × '.join(self.labels)} cube, {self.n_frames} steps>"

@@ -204,3 +204,18 @@ def test_tree_dot_renders_with_graphviz() -> None:
     titles = {t.text for t in ElementTree.fromstring(run.stdout).iter(f"{NS}title")}
     assert {f"{i}&#45;&gt;{s.output}" for s in tree.path.steps for i in s.inputs} <= titles or \
         {f"{i}->{s.output}" for s in tree.path.steps for i in s.inputs} <= titles
+
+
+def test_the_animated_cube_lights_each_step_in_loop_order() -> None:
+    cube = diagrams.iteration_cube("ij,jk->ik", shapes=[(2, 3), (3, 2)])
+    root = ElementTree.fromstring(cube.animated_svg())
+    frames = [g for g in root.iter(f"{NS}g") if g.get("class") == "einviz-frame"]
+    assert len(frames) == cube.n_frames
+    assert [f.get("opacity") for f in frames] == ["0"] * (cube.n_frames - 1) + ["1"]
+    seen = []
+    for frame in frames:
+        (product,) = [g.get("data-index") for g in frame.iter(f"{NS}g") if g.get("class") == "einviz-product"]
+        seen.append(tuple(int(v) for v in product.split(",")))
+        assert {r.get("data-operand") for r in frame.iter(f"{NS}rect")} == {"out", "A", "B"}
+    # i and k outside, j inside: j moves fastest.
+    assert seen == [(i, j, k) for i in range(2) for k in range(2) for j in range(3)]

@@ -25,7 +25,7 @@ from .palette import INK, MUTED
 from .svg import _Document, _Element, _n
 from .text import format_value, sans_width
 
-__all__ = ["ArrayView", "array_view", "blocks_svg", "cube_svg"]
+__all__ = ["ArrayView", "array_view", "blocks_svg", "cube_animated_svg", "cube_svg"]
 
 _S = 38.0  # a cell's side
 _DEPTH = 0.9  # a cell's depth on screen, as a share of its side
@@ -221,7 +221,7 @@ def _at(origin: tuple[float, float], col: float, row: float, depth: float) -> tu
 
 
 def _inner_cube(parent: _Element, origin: tuple[float, float], step: tuple[int, int, int],
-                cols: int, colours: Sequence[str]) -> None:
+                cols: int, colours: Sequence[str], opacity: float | None = None) -> None:
     """The step's product: the small cube at (i, j, k), lit, with dashed lines to the A cell
     (along k), the B cell (along i) and the output cell (along j, the summed axis)."""
     i, j, k = step
@@ -230,7 +230,7 @@ def _inner_cube(parent: _Element, origin: tuple[float, float], step: tuple[int, 
     for face in (((0, 0, 0), (1, 0, 0), (1, 1, 0), (0, 1, 0)), ((0, 0, 0), (1, 0, 0), (1, 0, 1), (0, 0, 1)),
                  ((1, 0, 0), (1, 0, 1), (1, 1, 1), (1, 1, 0))):
         points = " ".join(f"{_n(corners[p][0])},{_n(corners[p][1])}" for p in face)
-        group.add(_Element("polygon", points=points, fill=_LIT, stroke="#8A5A00",
+        group.add(_Element("polygon", points=points, fill=_LIT, fill_opacity=opacity, stroke="#8A5A00",
                            stroke_width=1.4))
     centre = _at(origin, k + 0.5, i + 0.5, j + 0.5)
     targets = ((_at(origin, cols, i + 0.5, j + 0.5), colours[2]), (_at(origin, k + 0.5, 0, j + 0.5), colours[0]),
@@ -239,6 +239,54 @@ def _inner_cube(parent: _Element, origin: tuple[float, float], step: tuple[int, 
         group.add(_Element("path", d=f"M{_n(centre[0])},{_n(centre[1])} L{_n(x)},{_n(y)}", stroke=colour,
                            stroke_width=2.5, stroke_dasharray="5 3", fill="none"))
         group.add(_Element("circle", cx=_n(x), cy=_n(y), r=3, fill=colour))
+
+
+def _cube_faces(a: np.ndarray, b: np.ndarray, out: np.ndarray, names: tuple[str, str],
+                origin: tuple[float, float], step: tuple[int, int, int]) -> list[tuple]:
+    """Each face of the cube: kind, matrix, cells, the cell lit at ``step``, array, index."""
+    depth = a.shape[1]
+    cols = b.shape[1]
+    i, j, k = step
+    x, y = origin
+    return [("front", (_S, 0, 0, _S, x, y), out, {(i, k)}, "out", lambda w, u: f"{w},{u}"),
+            ("top", (_S, 0, -_VX, -_VY, x + depth * _VX, y + depth * _VY), b[::-1], {(depth - 1 - j, k)},
+             names[1], lambda w, u: f"{depth - 1 - w},{u}"),
+            ("right", (_VX, _VY, 0, _S, x + cols * _S, y), a, {(i, j)}, names[0], lambda w, u: f"{w},{u}")]
+
+
+def _cube_document(shape: tuple[int, int, int], labels: tuple[str, str, str], names: tuple[str, str],
+                   colours: Mapping[str, str], title: str, captions: Sequence[str], prefix: str
+                   ) -> tuple[_Document, tuple[float, float], float]:
+    """The canvas, title, axes and face names of the cube; its origin and height."""
+    rows, depth, cols = shape
+    origin = (_MARGIN + 60.0, _MARGIN + (30 if title else 0) + 30 - depth * _VY)
+    width = max(origin[0] + cols * _S + depth * _VX + 70 + _MARGIN, sans_width(title, 15, True) + 2 * _MARGIN,
+                *(sans_width(caption, 13) + 2 * _MARGIN for caption in captions))
+    height = origin[1] + rows * _S + 80 + _MARGIN
+    doc = _Document(_n(width), _n(height))
+    doc.attribs.update({"id": prefix, "font-family": "'DejaVu Sans', sans-serif"})
+    doc.add(_Element("rect", width="100%", height="100%", fill="#FFFFFF"))
+    if title:
+        heading = doc.add(_Element("text", x=_n(_MARGIN), y=_n(_MARGIN + 12), font_size=15, fill=INK))
+        for char in title:
+            heading.add(_Element("tspan", fill=colours.get(char, INK),
+                                 font_weight="bold" if char in colours else None)).add_text(char)
+    return doc, origin, height
+
+
+def _cube_labels(doc: _Element, origin: tuple[float, float], shape: tuple[int, int, int],
+                 labels: tuple[str, str, str], names: tuple[str, str], colours: Mapping[str, str]) -> None:
+    rows, depth, cols = shape
+    colour = [colours.get(label, INK) for label in labels]
+    _axis(doc, _at(origin, 0, rows, 0), _at(origin, cols, rows, 0), labels[2], colour[2], (0, 22))
+    _axis(doc, _at(origin, 0, 0, 0), _at(origin, 0, rows, 0), labels[0], colour[0], (-14, 0))
+    _axis(doc, _at(origin, 0, 0, 0), _at(origin, 0, 0, depth), labels[1], colour[1], (-14, -8))
+    for text, (tx, ty), anchor in ((names[1], _at(origin, cols / 2, 0, depth), "middle"),
+                                   (names[0], _at(origin, cols, rows / 2, depth), "start"),
+                                   ("out", _at(origin, cols / 2, rows, 0), "middle")):
+        dy = -10 if text == names[1] else 44 if text == "out" else 4
+        doc.add(_Element("text", x=_n(tx + (10 if anchor == "start" else 0)), y=_n(ty + dy), font_size=14,
+                         font_weight="bold", fill=INK, text_anchor=anchor)).add_text(text)
 
 
 def cube_svg(a: np.ndarray, b: np.ndarray, out: np.ndarray, labels: tuple[str, str, str],
@@ -252,44 +300,52 @@ def cube_svg(a: np.ndarray, b: np.ndarray, out: np.ndarray, labels: tuple[str, s
     >>> svg.count('class="einviz-product"')
     1
     """
-    rows, depth = a.shape
-    cols = b.shape[1]
-    colour = [colours.get(label, INK) for label in labels]
-    origin = (_MARGIN + 60.0, _MARGIN + (30 if title else 0) + 30 - depth * _VY)
-    width = origin[0] + cols * _S + depth * _VX + 70 + _MARGIN
-    width = max(width, sans_width(caption, 13) + 2 * _MARGIN, sans_width(title, 15, True) + 2 * _MARGIN)
-    height = origin[1] + rows * _S + 80 + _MARGIN
-    doc = _Document(_n(width), _n(height))
-    doc.attribs.update({"id": prefix, "font-family": "'DejaVu Sans', sans-serif"})
-    doc.add(_Element("rect", width="100%", height="100%", fill="#FFFFFF"))
-    if title:
-        heading = doc.add(_Element("text", x=_n(_MARGIN), y=_n(_MARGIN + 12), font_size=15, fill=INK))
-        for char in title:
-            heading.add(_Element("tspan", fill=colours.get(char, INK),
-                                 font_weight="bold" if char in colours else None)).add_text(char)
-    i, j, k = step if step is not None else (-1, -1, -1)
-    x, y = origin
-    faces = (("front", (_S, 0, 0, _S, x, y), out, {(i, k)}, "out", lambda w, u: f"{w},{u}"),
-             ("top", (_S, 0, -_VX, -_VY, x + depth * _VX, y + depth * _VY), b[::-1], {(depth - 1 - j, k)},
-              names[1], lambda w, u: f"{depth - 1 - w},{u}"),
-             ("right", (_VX, _VY, 0, _S, x + cols * _S, y), a, {(i, j)}, names[0], lambda w, u: f"{w},{u}"))
+    shape = (a.shape[0], a.shape[1], b.shape[1])
+    doc, origin, height = _cube_document(shape, labels, names, colours, title, [caption], prefix)
     if step is not None:
         # Drawn first: the faces, translucent, show it inside the cube.
-        _inner_cube(doc, origin, (i, j, k), cols, colour)
-    for kind, matrix, cells, lit, name, index in faces:
+        _inner_cube(doc, origin, step, shape[2], [colours.get(label, INK) for label in labels])
+    for kind, matrix, cells, lit, name, index in _cube_faces(a, b, out, names, origin, step or (-1, -1, -1)):
         group = doc.add(_Element("g", class_="einviz-block", **{"data-operand": name}))
         _face(group, kind, matrix, cells, lit if step is not None else set(),
               {(w, u): index(w, u) for (w, u), _ in np.ndenumerate(cells)}, opacity=0.5)
-    _axis(doc, _at(origin, 0, rows, 0), _at(origin, cols, rows, 0), labels[2], colour[2], (0, 22))
-    _axis(doc, _at(origin, 0, 0, 0), _at(origin, 0, rows, 0), labels[0], colour[0], (-14, 0))
-    _axis(doc, _at(origin, 0, 0, 0), _at(origin, 0, 0, depth), labels[1], colour[1], (-14, -8))
-    for text, (tx, ty), anchor in ((names[1], _at(origin, cols / 2, 0, depth), "middle"),
-                                   (names[0], _at(origin, cols, rows / 2, depth), "start"),
-                                   ("out", _at(origin, cols / 2, rows, 0), "middle")):
-        dy = -10 if text == names[1] else 44 if text == "out" else 4
-        doc.add(_Element("text", x=_n(tx + (10 if anchor == "start" else 0)), y=_n(ty + dy), font_size=14,
-                         font_weight="bold", fill=INK, text_anchor=anchor)).add_text(text)
+    _cube_labels(doc, origin, shape, labels, names, colours)
     if caption:
         doc.add(_Element("text", x=_n(_MARGIN), y=_n(height - _MARGIN), font_size=13,
                          fill=INK, class_="einviz-caption")).add_text(caption)
+    return doc.tostring()
+
+
+def cube_animated_svg(a: np.ndarray, b: np.ndarray, out: np.ndarray, labels: tuple[str, str, str],
+                      names: tuple[str, str], colours: Mapping[str, str],
+                      frames: Sequence[tuple[tuple[int, int, int], str]], title: str = "",
+                      seconds: float = 0.9, prefix: str = "einviz-cube") -> str:
+    """The cube with its steps lit in turn (CSS, no script): the faces drawn once, each frame
+    a group of changes (the three lit cells, the product's cube, the caption). Where nothing
+    animates the last frame shows."""
+    shape = (a.shape[0], a.shape[1], b.shape[1])
+    doc, origin, height = _cube_document(shape, labels, names, colours, title, [c for _, c in frames], prefix)
+    doc.defs.add(doc.style(""))
+    for kind, matrix, cells, _, name, index in _cube_faces(a, b, out, names, origin, (-1, -1, -1)):
+        group = doc.add(_Element("g", class_="einviz-block", **{"data-operand": name}))
+        _face(group, kind, matrix, cells, set(), {(w, u): index(w, u) for (w, u), _ in np.ndenumerate(cells)})
+    css = [f"#{prefix} .einviz-frame{{animation:{seconds * len(frames):.2f}s step-end infinite}}"]
+    for k, (step, caption) in enumerate(frames):
+        last = k == len(frames) - 1
+        keys = f"0%{{opacity:{1 if k == 0 else 0}}}{100 * k / len(frames):.2f}%{{opacity:1}}"
+        keys += "" if last else f"{100 * (k + 1) / len(frames):.2f}%{{opacity:0}}"
+        css += [f"@keyframes {prefix}-f{k}{{{keys}}}",
+                f"#{prefix} .einviz-frame[data-frame='{k}']{{animation-name:{prefix}-f{k}}}"]
+        group = doc.add(_Element("g", class_="einviz-frame", opacity=1 if last else 0, **{"data-frame": str(k)}))
+        for _, (ma, mb, mc, md, me, mf), _, lit, name, _ in _cube_faces(a, b, out, names, origin, step):
+            (w, u), = lit
+            group.add(_Element("rect", x=u, y=w, width=1, height=1, fill=_LIT, fill_opacity=0.6,
+                               transform=f"matrix({ma:.3f},{mb:.3f},{mc:.3f},{md:.3f},{me:.3f},{mf:.3f})",
+                               **{"data-operand": name}))
+        # Over the faces here (they are drawn once, under every frame): see-through.
+        _inner_cube(group, origin, step, shape[2], [colours.get(label, INK) for label in labels], 0.4)
+        group.add(_Element("text", x=_n(_MARGIN), y=_n(height - _MARGIN), font_size=13, fill=INK,
+                           class_="einviz-caption")).add_text(caption)
+    _cube_labels(doc, origin, shape, labels, names, colours)
+    doc.css = "\n".join(css)
     return doc.tostring()
