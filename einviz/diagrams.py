@@ -23,7 +23,7 @@ from .render.palette import label_colours
 
 __all__ = ["BlocksDiagram", "CubeDiagram", "Figure", "NetworkDiagram", "TreeDiagram", "blocks",
            "contraction_tree", "iteration_cube", "loop_values", "moving_label", "network",
-           "network_geometry"]
+           "network_geometry", "view"]
 
 
 class Figure:
@@ -134,11 +134,11 @@ class NetworkDiagram(Figure):
         geometry: the laid-out :class:`~einviz.render.network.Network` (nodes and lines).
     """
 
-    def __init__(self, loop_plan: LoopPlan, lit: Sequence[str] = ()) -> None:
+    def __init__(self, loop_plan: LoopPlan, lit: Sequence[str] = (), prefix: str = "einviz-net") -> None:
         self.plan = loop_plan
         self.geometry = network_geometry(loop_plan, lit)
         self.title = str(loop_plan.equation)
-        self.svg_text = net.network_svg(self.geometry, self.title)
+        self.svg_text = net.network_svg(self.geometry, self.title, prefix)
 
     @property
     def connections(self) -> list[net.Connection]:
@@ -540,3 +540,30 @@ def iteration_cube(
     """
     loop_plan, arrays = _plan_and_arrays(subscripts, operands, shapes, names, seed, "the iteration cube")
     return CubeDiagram(loop_plan, arrays, step)
+
+
+#: The views :func:`view` draws, as ``einviz --view`` names them.
+VIEWS = ("network", "tree", "blocks", "cube")
+
+
+def view(
+    name: str,
+    subscripts: Any,
+    *operands: Any,
+    shapes: Sequence[Sequence[int]] | None = None,
+    names: Sequence[str] | None = None,
+) -> Figure:
+    """One of the views by name (for ``einviz --view NAME``): ``"network"``, ``"tree"``,
+    ``"blocks"`` or ``"cube"``.
+
+    >>> view("tree", "ij,jk,kl->il", shapes=[(2, 3), (3, 4), (4, 5)])
+    <TreeDiagram ij,jk,kl->il: 2 steps, 128 FLOPs>
+    >>> view("cube", "ij,kj->ki", shapes=[(2, 3), (4, 3)])
+    <CubeDiagram ij,kj->ki: k × j × i cube, 24 steps>
+    """
+    makers: dict[str, Any] = {"network": network, "tree": contraction_tree, "blocks": blocks,
+                              "cube": iteration_cube}
+    if name not in makers:
+        raise EinvizError(f"unknown view {name!r}", hint="the views are " + ", ".join(VIEWS))
+    figure: Figure = makers[name](subscripts, *operands, shapes=shapes, names=names)
+    return figure

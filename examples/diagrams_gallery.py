@@ -72,9 +72,11 @@ def main() -> None:
     cube = diagrams.iteration_cube("ij,jk->ik", shapes=[(2, 3), (3, 4)], step=9)
     cube.to_svg(out / "cube-matmul.svg")
     cube.to_png(out / "cube-matmul.png", scale=1.5)
+    cube.animated_svg(out / "cube-matmul-steps.svg")
     index += ["## 3-D blocks", "", "![blocks](blocks-batched-matmul.svg)", "",
               *(f"- {note}" for note in blocks.notes), "",
-              "## The iteration cube of `ij,jk->ik`", "", "![cube](cube-matmul.svg)", ""]
+              "## The iteration cube of `ij,jk->ik`", "", "![cube](cube-matmul.svg)", "",
+              "Every step in turn:", "", "![the steps](cube-matmul-steps.svg)", ""]
     (out / "index.md").write_text("\n".join(index))
     for path in sorted(out.iterdir()):
         print(f"  wrote {path}")

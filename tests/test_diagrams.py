@@ -219,3 +219,16 @@ def test_the_animated_cube_lights_each_step_in_loop_order() -> None:
         assert {r.get("data-operand") for r in frame.iter(f"{NS}rect")} == {"out", "A", "B"}
     # i and k outside, j inside: j moves fastest.
     assert seen == [(i, j, k) for i in range(2) for k in range(2) for j in range(3)]
+
+
+def test_views_by_name_and_an_unknown_one() -> None:
+    assert isinstance(diagrams.view("network", "ij,jk->ik", shapes=[(2, 3), (3, 4)]), diagrams.NetworkDiagram)
+    assert isinstance(diagrams.view("blocks", "ij->i", shapes=[(2, 3)]), diagrams.BlocksDiagram)
+    with pytest.raises(einviz.EinvizError, match="unknown view 'grid'"):
+        diagrams.view("grid", "ij->i", shapes=[(2, 3)])
+
+
+def test_the_network_svg_has_the_players_hook_and_its_own_prefix() -> None:
+    svg = diagrams.NetworkDiagram(einviz.plan("ij,jk->ik", shapes=[(2, 3), (3, 4)]), prefix="p7").to_svg()
+    root = ElementTree.fromstring(svg)
+    assert root.get("id") == "p7" and "#p7 g.einviz-line.einviz-on>path" in svg

@@ -518,6 +518,8 @@ def network_svg(network: Network, title: str = "", prefix: str = "einviz-net",
     doc = _Document(_n(total_w), _n(total_h))
     doc.attribs["id"] = prefix
     doc.attribs["font-family"] = _SANS
+    # A player lights the moving loop variable's line by giving its group the class einviz-on.
+    doc.defs.add(doc.style(f"#{prefix} g.einviz-line.einviz-on>path{{stroke-width:5.5px}}"))
     doc.add(_Element("rect", width="100%", height="100%", fill="#FFFFFF"))
     if title:
         heading = doc.add(_Element("text", x=_n(_MARGIN), y=_n(_MARGIN + 12), font_size=16,
