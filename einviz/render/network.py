@@ -430,7 +430,8 @@ def _bounds(nodes: Sequence[Node], lines: Sequence[Line]) -> tuple[float, float,
 _MARGIN = 18.0
 _TITLE = 30.0
 _LEGEND = 26.0
-_WORDS = {"summed": "bond: summed", "free": "leg to out: free", "hyper": "dot: in 3+ arrays",
+_WORDS = {"summed": "bond: summed", "stub": "bar: summed in one array", "free": "leg to out: free",
+          "hyper": "dot: in 3+ arrays",
           "loop": "loop: repeated in a term"}
 
 
@@ -510,7 +511,8 @@ def network_svg(network: Network, title: str = "", prefix: str = "einviz-net",
     (3, 2)
     """
     left, top, width, height = network.box
-    kinds = [k for k in KINDS if any(line.connection.kind == k for line in network.lines)]
+    shown = {"stub" if len(line.connection.ends) == 1 else line.connection.kind for line in network.lines}
+    kinds = [k for k in _WORDS if k in shown]
     text_width = max(sans_width(title, 16, True),
                      sans_width("   ·   ".join(_WORDS[k] for k in kinds), 11) if legend else 0.0)
     total_w = max(width, text_width) + 2 * _MARGIN
