@@ -19,7 +19,10 @@ from ._files import check_target, write_file
 from .errors import EinvizError
 from .planning import LoopPlan, plan
 from .render import network as net
-from .render.palette import label_colours
+from .render.network import loop_values, moving_label, network_geometry
+from .render.network import network_parts as _network_parts
+from .render.network import plan_colours as _colours
+from .render.network import term_text as _term_text
 
 __all__ = ["BlocksDiagram", "CubeDiagram", "Figure", "NetworkDiagram", "TreeDiagram", "blocks",
            "contraction_tree", "iteration_cube", "loop_values", "moving_label", "network",
@@ -61,69 +64,6 @@ def _deliver(data: Any, path: str | os.PathLike[str] | None) -> Any:
     check_target(path)
     write_file(path, data)
     return None
-
-
-def _colours(loop_plan: LoopPlan) -> dict[str, str]:
-    """The grids' colours (the equation's labels, then the ellipsis' dims); ``...`` takes the
-    colour of its first dimension."""
-    colours = label_colours(loop_plan.equation.labels + loop_plan.ellipsis)
-    if loop_plan.ellipsis:
-        colours[net.BUNDLE] = colours[loop_plan.ellipsis[0]]
-    return colours
-
-
-def _term_text(term: Sequence[str]) -> str:
-    return "".join(term) if term else "()"
-
-
-def network_geometry(loop_plan: LoopPlan, lit: Sequence[str] = ()) -> net.Network:
-    """The network diagram's geometry for a plan (the labels in ``lit`` drawn lit).
-
-    >>> g = network_geometry(plan("ii->", shapes=[(3, 3)]))
-    >>> [(line.connection.kind, line.connection.ends) for line in g.lines]
-    [('loop', ('A', 'A'))]
-    """
-    conns, nodes, at = _network_parts(loop_plan)
-    return net.draw(conns, nodes, at, _colours(loop_plan), lit)
-
-
-def _network_parts(loop_plan: LoopPlan) -> tuple[list[net.Connection], dict[str, tuple[str, tuple[str, ...]]],
-                                                  dict[str, tuple[float, float]]]:
-    """The network's lines, nodes (name -> (term text, labels)) and node positions."""
-    conns = net.connections(loop_plan.terms, loop_plan.names, loop_plan.output, loop_plan.sizes,
-                            loop_plan.ellipsis)
-    nodes = {name: (_term_text(term), tuple(term))
-             for name, term in zip(loop_plan.names, loop_plan.equation.terms)}
-    if any(net.OUT in c.ends for c in conns):
-        nodes[net.OUT] = (_term_text(loop_plan.equation.output), loop_plan.equation.output)
-    return conns, nodes, net.place(list(nodes), [c.ends for c in conns])
-
-
-def loop_values(loop_plan: LoopPlan, step: int) -> dict[str, int]:
-    """The loop variables' values at a step (the loops run in ``plan.labels`` order, the
-    last label innermost).
-
-    >>> loop_values(plan("ij,jk->ik", shapes=[(2, 3), (3, 4)]), 5)
-    {'i': 0, 'k': 1, 'j': 2}
-    """
-    values: dict[str, int] = {}
-    for label in reversed(loop_plan.labels):
-        step, values[label] = divmod(step, loop_plan.sizes[label])
-    return {label: values[label] for label in loop_plan.labels}
-
-
-def moving_label(loop_plan: LoopPlan, step: int) -> str | None:
-    """The loop variable that moves into ``step``: the outermost whose value changed since
-    the step before (``None`` at step 0). Its line is the one the network view lights.
-
-    >>> p = plan("ij,jk->ik", shapes=[(2, 3), (3, 4)])
-    >>> [moving_label(p, t) for t in range(5)]
-    [None, 'j', 'j', 'k', 'j']
-    """
-    if step <= 0:
-        return None
-    before, now = loop_values(loop_plan, step - 1), loop_values(loop_plan, step)
-    return next(label for label in loop_plan.labels if before[label] != now[label])
 
 
 class NetworkDiagram(Figure):

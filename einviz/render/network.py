@@ -21,13 +21,18 @@ import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .palette import INK, MUTED
+from .palette import INK, MUTED, label_colours
 from .svg import _Document, _Element, _n
 from .text import sans_width
 
-__all__ = ["KINDS", "Connection", "Line", "Network", "Node", "connections", "draw",
-           "network_body", "network_svg", "place"]
+__all__ = ["KINDS", "Connection", "Line", "Network", "Node", "connections", "draw", "loop_values",
+           "moving_label", "network_body", "network_geometry", "network_parts", "network_svg", "place",
+           "plan_colours", "term_text"]
+
+if TYPE_CHECKING:
+    from ..planning import LoopPlan
 
 #: The kinds of line, as ``data-kind`` names them.
 KINDS = ("summed", "free", "hyper", "loop")
@@ -133,6 +138,73 @@ def connections(
         elif len(ends) > 2:
             found.append(Connection(label, "hyper", ends, size))
     return found
+
+
+# -- from a plan -------------------------------------------------------------------------------
+def plan_colours(loop_plan: LoopPlan) -> dict[str, str]:
+    """The grids' colours (the equation's labels, then the ellipsis' dims); ``...`` takes the
+    colour of its first dimension."""
+    colours = label_colours(loop_plan.equation.labels + loop_plan.ellipsis)
+    if loop_plan.ellipsis:
+        colours[BUNDLE] = colours[loop_plan.ellipsis[0]]
+    return colours
+
+
+def term_text(term: Sequence[str]) -> str:
+    return "".join(term) if term else "()"
+
+
+def network_geometry(loop_plan: LoopPlan, lit: Sequence[str] = ()) -> Network:
+    """The network diagram's geometry for a plan (the labels in ``lit`` drawn lit).
+
+    >>> from einviz import plan
+    >>> g = network_geometry(plan("ii->", shapes=[(3, 3)]))
+    >>> [(line.connection.kind, line.connection.ends) for line in g.lines]
+    [('loop', ('A', 'A'))]
+    """
+    conns, nodes, at = network_parts(loop_plan)
+    return draw(conns, nodes, at, plan_colours(loop_plan), lit)
+
+
+def network_parts(loop_plan: LoopPlan) -> tuple[list[Connection], dict[str, tuple[str, tuple[str, ...]]],
+                                                  dict[str, tuple[float, float]]]:
+    """The network's lines, nodes (name -> (term text, labels)) and node positions."""
+    conns = connections(loop_plan.terms, loop_plan.names, loop_plan.output, loop_plan.sizes,
+                            loop_plan.ellipsis)
+    nodes = {name: (term_text(term), tuple(term))
+             for name, term in zip(loop_plan.names, loop_plan.equation.terms)}
+    if any(OUT in c.ends for c in conns):
+        nodes[OUT] = (term_text(loop_plan.equation.output), loop_plan.equation.output)
+    return conns, nodes, place(list(nodes), [c.ends for c in conns])
+
+
+def loop_values(loop_plan: LoopPlan, step: int) -> dict[str, int]:
+    """The loop variables' values at a step (the loops run in ``plan.labels`` order, the
+    last label innermost).
+
+    >>> from einviz import plan
+    >>> loop_values(plan("ij,jk->ik", shapes=[(2, 3), (3, 4)]), 5)
+    {'i': 0, 'k': 1, 'j': 2}
+    """
+    values: dict[str, int] = {}
+    for label in reversed(loop_plan.labels):
+        step, values[label] = divmod(step, loop_plan.sizes[label])
+    return {label: values[label] for label in loop_plan.labels}
+
+
+def moving_label(loop_plan: LoopPlan, step: int) -> str | None:
+    """The loop variable that moves into ``step``: the outermost whose value changed since
+    the step before (``None`` at step 0). Its line is the one the network view lights.
+
+    >>> from einviz import plan
+    >>> p = plan("ij,jk->ik", shapes=[(2, 3), (3, 4)])
+    >>> [moving_label(p, t) for t in range(5)]
+    [None, 'j', 'j', 'k', 'j']
+    """
+    if step <= 0:
+        return None
+    before, now = loop_values(loop_plan, step - 1), loop_values(loop_plan, step)
+    return next(label for label in loop_plan.labels if before[label] != now[label])
 
 
 # -- placing the nodes -------------------------------------------------------------------------
