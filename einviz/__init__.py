@@ -29,6 +29,7 @@ from .tracing import Cell, Step, Trace, trace
 if _typing.TYPE_CHECKING:  # what the lazy names below are, for type checkers (loaded on first use)
     from .animation import Animation, animate
     from .backends import BackendNotInstalledError, CheckReport, CheckRow, check
+    from .diagrams import blocks, contraction_tree, iteration_cube, network
     from .paths import ContractionPath, PathStep, contraction_path
     from .widget import playground
 
@@ -42,6 +43,7 @@ _LAZY = {
                     "einviz.backends"),
     **dict.fromkeys(["ContractionPath", "PathStep", "contraction_path"], "einviz.paths"),
     "playground": "einviz.widget",
+    **dict.fromkeys(["network", "contraction_tree", "blocks", "iteration_cube"], "einviz.diagrams"),
 }
 
 
@@ -86,13 +88,17 @@ __all__ = [
     "Trace",
     "__version__",
     "animate",
+    "blocks",
     "capture",
     "check",
     "contraction_path",
+    "contraction_tree",
     "einsum",
     "explain",
     "get_limits",
+    "iteration_cube",
     "limits",
+    "network",
     "parse",
     "plan",
     "playground",

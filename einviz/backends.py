@@ -37,7 +37,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .errors import ArgumentTypeError, EinvizError, ShapeError, install_hint
+from .errors import ArgumentTypeError, EinvizError, install_hint
 from .planning import LoopPlan, plan
 from .reference import run
 from .subscripts import parse_call

@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, overload
 
 from ._files import check_target, write_file
 from .errors import EinvizError
@@ -35,10 +35,18 @@ class Figure:
     svg_text: str
     title: str
 
+    @overload
+    def to_svg(self, path: None = None) -> str: ...
+    @overload
+    def to_svg(self, path: str | os.PathLike[str]) -> None: ...
     def to_svg(self, path: str | os.PathLike[str] | None = None) -> str | None:
         """The SVG text, or ``None`` when written to ``path``."""
         return _deliver(self.svg_text, path)
 
+    @overload
+    def to_png(self, path: None = None, scale: float = 1.0) -> bytes: ...
+    @overload
+    def to_png(self, path: str | os.PathLike[str], scale: float = 1.0) -> None: ...
     def to_png(self, path: str | os.PathLike[str] | None = None, scale: float = 1.0) -> bytes | None:
         """The figure rasterised by resvg (``scale``: pixels per SVG unit)."""
         from .animation import rasterise
@@ -47,6 +55,10 @@ class Figure:
             check_target(path)
         return _deliver(rasterise(self.svg_text, scale), path)
 
+    @overload
+    def to_html(self, path: None = None) -> str: ...
+    @overload
+    def to_html(self, path: str | os.PathLike[str]) -> None: ...
     def to_html(self, path: str | os.PathLike[str] | None = None) -> str | None:
         """A self-contained HTML page showing the figure."""
         page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -278,7 +290,7 @@ def _plan_and_arrays(subscripts: Any, operands: tuple[Any, ...], shapes: Sequenc
     made-up integers of the shapes given)."""
     import numpy as np
 
-    from .animation import default_operands
+    from .operands import default_operands
 
     loop_plan = plan(subscripts, *operands, shapes=shapes, names=names)
     for name, shape in zip((*loop_plan.names, "out"), (*loop_plan.shapes, loop_plan.out_shape)):

@@ -70,9 +70,10 @@ def operands(shapes: list[tuple[int, ...]], seed: int) -> list[np.ndarray]:
 
 
 def example_scripts() -> list[Path]:
-    """The example scripts: every examples/*.py but this one and the helpers (``_*.py``)."""
+    """The example scripts: every examples/*.py but the gallery scripts (this one and
+    diagrams_gallery.py) and the helpers (``_*.py``)."""
     scripts = [p for p in HERE.glob("*.py")
-               if p.name != Path(__file__).name and not p.name.startswith("_")]
+               if not p.stem.endswith("gallery") and not p.name.startswith("_")]
     rank = {name: k for k, name in enumerate(EXAMPLE_ORDER)}
     return sorted(scripts, key=lambda p: (rank.get(p.stem, len(rank)), p.name))
 

@@ -29,7 +29,7 @@ for subscripts, same in cases.values():
     explanation = einviz.explain(subscripts, A)
     result = einviz.einsum(subscripts, A)
     assert np.array_equal(result, same)
-    print(f"  {subscripts:<6} {explanation.title:<9} {str(result):<9}  "
+    print(f"  {subscripts:<6} {explanation.title:<9} {result!s:<9}  "
           f"in plain numpy: {explanation.equivalent}")
 print()
 

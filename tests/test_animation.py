@@ -105,7 +105,7 @@ def test_animate_takes_a_plan_or_a_trace_and_the_explanation_made_already() -> N
         animate(loop_plan, names=["P", "Q"])
     with pytest.raises(EinvizError, match="a trace already has its operands and names: give it alone"):
         animate(traced, np.ones(3))
-    with pytest.raises(ShapeError, match="but the plan was made for shape|the plan is for"):
+    with pytest.raises(ShapeError, match=r"but the plan was made for shape|the plan is for"):
         animate(loop_plan, np.ones((3, 3)), np.ones((3, 4)))
 
 

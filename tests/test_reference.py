@@ -290,7 +290,7 @@ def test_einsum_takes_a_plan_and_binds_nothing_again():
     p = plan("ij,jk->ik", shapes=[(2, 3), (3, 2)])
     a, b = np.arange(6).reshape(2, 3), np.arange(6).reshape(3, 2)
     assert_matches(einsum(p, a, b), np.einsum("ij,jk->ik", a, b))
-    with pytest.raises(ShapeError, match="but the plan was made for shape|the plan is for"):
+    with pytest.raises(ShapeError, match=r"but the plan was made for shape|the plan is for"):
         einsum(p, a, b.T)
 
 

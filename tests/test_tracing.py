@@ -124,9 +124,9 @@ def test_trace_from_plan_checks_shapes():
     p = plan("ij->i", shapes=[(2, 3)])
     assert len(trace(p, np.ones((2, 3)))) == 6
     assert trace(p, np.ones((2, 3))).plan is p  # bound once: the plan itself, not a new one
-    with pytest.raises(ShapeError, match="but the plan was made for shape|the plan is for"):
+    with pytest.raises(ShapeError, match=r"but the plan was made for shape|the plan is for"):
         trace(p, np.ones((3, 3)))
-    with pytest.raises(ShapeError, match="but the plan was made for shape|the plan is for"):
+    with pytest.raises(ShapeError, match=r"but the plan was made for shape|the plan is for"):
         trace(p, np.ones((2, 3)), np.ones(3))
 
 

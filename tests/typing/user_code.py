@@ -58,3 +58,7 @@ except einviz.EinvizError as error:
 for caught in (einviz.ArgumentTypeError, einviz.LimitError, einviz.PathError, einviz.ShapeError,
                einviz.StepIndexError, einviz.SubscriptError, einviz.BackendNotInstalledError):
     assert issubclass(caught, einviz.EinvizError)
+diagram_svg: str = einviz.network("ij,jk->ik", A, B).to_svg()
+tree_svg: str = einviz.contraction_tree("ij,jk,kl->il", shapes=[(2, 3), (3, 4), (4, 5)]).to_svg()
+blocks_svg: str = einviz.blocks("bij->bij", shapes=[(2, 2, 3)]).to_svg()
+cube_svg: str = einviz.iteration_cube("ij,jk->ik", A, B).to_svg()
