@@ -235,6 +235,11 @@ def _explain_parser() -> argparse.ArgumentParser:
                         help="the most frames, opening and final ones included (default 120)")
     figure.add_argument("--frame-ms", type=milliseconds, metavar="MS",
                         help="how long a step or cell frame shows, in milliseconds")
+    figure.add_argument("--view", choices=("grid", "network", "tree", "blocks", "cube"),
+                        default="grid",
+                        help="grid (the animated arrays, the default), network (the tensor-"
+                        "network diagram), tree (the contraction tree of the path), blocks (3-d "
+                        "operands as blocks) or cube (the iteration cube of two matrices)")
     return parser
 
 
@@ -326,8 +331,11 @@ def _figure(
     explanation: Explanation | None,
     operands: list[np.ndarray],
 ) -> tuple[str | bytes, str]:
-    """Animate the einsum and render it in the target's format."""
+    """Animate the einsum (or draw the other view asked for) in the target's format."""
     from .animation import animate
+
+    if args.view != "grid":
+        return _diagram(args.view, target, loop_plan, operands)
 
     # check_figure let --max-frames past the frame limit only when the einsum cannot fill it:
     # the animation gets the same frames with the limit itself.
@@ -336,6 +344,19 @@ def _figure(
                                "frame_ms": args.frame_ms}
     animation = animate(loop_plan, *operands, explanation=explanation, **options)
     return render(target, animation, args.quiet)
+
+
+def _diagram(name: str, target: Target, loop_plan: LoopPlan,
+             operands: list[np.ndarray]) -> tuple[str | bytes, str]:
+    """A diagram view (--view network|tree|blocks|cube), in the target's format."""
+    from .diagrams import view
+
+    if target.suffix == ".gif":
+        raise EinvizError(f"the {name} view is drawn as .svg, .png or .html, not .gif",
+                          hint=f"give -o {name}.svg (or .png, .html)")
+    figure = view(name, str(loop_plan.equation), *operands, names=loop_plan.names)
+    method = {".svg": figure.to_svg, ".png": figure.to_png, ".html": figure.to_html}[target.suffix]
+    return method(), f"the {name} view"
 
 
 def _path(args: argparse.Namespace, loop_plan: LoopPlan) -> ContractionPath:

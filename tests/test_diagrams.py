@@ -232,3 +232,28 @@ def test_the_network_svg_has_the_players_hook_and_its_own_prefix() -> None:
     svg = diagrams.NetworkDiagram(einviz.plan("ij,jk->ik", shapes=[(2, 3), (3, 4)]), prefix="p7").to_svg()
     root = ElementTree.fromstring(svg)
     assert root.get("id") == "p7" and "#p7 g.einviz-line.einviz-on>path" in svg
+
+
+# -- the command: --view ---------------------------------------------------------------------
+@pytest.mark.parametrize("view, subscripts, marker", [
+    ("network", "ij,jk,kl->il", 'data-node="out"'),
+    ("tree", "ij,jk,kl->il", "T1"),
+    ("blocks", "bij,bjk->bik", "<svg"),
+    ("cube", "ij,jk->ik", "<svg"),
+])
+def test_the_command_draws_each_view(tmp_path, capsys, view, subscripts, marker):
+    from einviz.cli import main
+
+    target = tmp_path / f"{view}.svg"
+    assert main([subscripts, "--view", view, "-q", "-o", str(target)]) == 0
+    assert marker in target.read_text(encoding="utf-8")
+
+
+def test_the_command_refuses_a_view_it_cannot_draw(tmp_path, capsys):
+    from einviz.cli import main
+
+    assert main(["ij,jk,kl->il", "--view", "cube", "-o", str(tmp_path / "c.svg")]) == 2
+    assert "the iteration cube draws a product of two matrices" in capsys.readouterr().err
+    assert main(["ij,jk->ik", "--view", "network", "-o", str(tmp_path / "n.gif")]) == 2
+    assert "the network view is drawn as .svg, .png or .html, not .gif" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
