@@ -133,6 +133,16 @@ class Equation:
         """
         return (2,) if ELLIPSIS in self.output else ()
 
+    def _repr_html_(self) -> str:
+        """The terms and the output as a table, for a notebook."""
+        from ._reprs import table_html
+
+        rows = [[f"input {k}", " ".join(term) or "(a scalar)"] for k, term in enumerate(self.terms)]
+        rows.append(["output", " ".join(self.output) or "(a scalar)"])
+        how = ("explicit: the output follows '->'" if self.explicit
+               else "implicit: the output is the labels seen once, sorted")
+        return table_html("einviz-equation", f"Equation {self}", ["term", "labels"], rows, [how])
+
     def text_for_carets(self) -> str:
         """The text that ``term_positions`` and ``output_positions`` refer to."""
         return self.source if self.source else str(self)
