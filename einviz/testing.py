@@ -425,6 +425,7 @@ def einsum_operands(
     min_value: int = -3,
     max_value: int = 3,
     noncontiguous: bool = True,
+    notation: str = "numpy",
 ) -> st.SearchStrategy[tuple[np.ndarray, ...]]:
     """Operands that fit given subscripts, as a tuple of numpy arrays.
 
@@ -446,6 +447,9 @@ def einsum_operands(
         min_value: the smallest value of an element (integers; floats hold integer values).
         max_value: the largest value of an element.
         noncontiguous: whether operands may be Fortran-ordered, reversed or strided views.
+        notation: how to read ``subscripts``: ``"numpy"`` (default, as :func:`subscripts`
+            writes them), ``"einops"`` (``"batch seq, seq dim -> batch dim"``) or ``"auto"``
+            (see :func:`einviz.parse`).
 
     Returns:
         A strategy for tuples of arrays, one per term of ``subscripts``.
@@ -459,12 +463,15 @@ def einsum_operands(
     True
     >>> einsum_operands("ij->i", max_size=2)
     einsum_operands('ij->i', max_size=2)
+    >>> a, b = find(einsum_operands("batch seq, seq -> batch", notation="einops"), lambda ops: True)
+    >>> a.ndim, b.ndim
+    (2, 1)
     """
     arguments = dict(locals())
     _check_values(min_value, max_value, min_size, max_size)
     _check_count("max_steps", max_steps, 1)
     _check_count("max_ellipsis_dims", max_ellipsis_dims, 0)
-    parsed = parse(subscripts)
+    parsed = parse(subscripts, notation)
     equation = _Equation(parsed.terms, parsed.output if parsed.explicit else None)
     operands = _operands(
         equation, min_size=min_size, max_size=max_size, max_steps=max_steps,
