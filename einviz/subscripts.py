@@ -241,9 +241,10 @@ def parse(subscripts: str | bytes, notation: str = "auto") -> Equation:
         raise ArgumentTypeError(f"notation must be one of {', '.join(map(repr, NOTATIONS))}, "
                                 f"not {notation!r}",
                                 hint="notation='einops' reads words as axis names")
-    if notation == "numpy" or not isinstance(subscripts, str) and notation == "auto" \
-            or isinstance(subscripts, str) and notation == "auto" and not looks_einops(subscripts):
-        return _parse_numpy(subscripts)  # bytes are numpy's (as numpy reads them) unless told
+    # bytes are numpy's (as numpy reads them) unless notation= says otherwise
+    numpy_text = not isinstance(subscripts, str) or not looks_einops(subscripts)
+    if notation == "numpy" or (notation == "auto" and numpy_text):
+        return _parse_numpy(subscripts)
     if isinstance(subscripts, bytes):
         subscripts = subscripts.decode("latin-1")
     if not isinstance(subscripts, str):
