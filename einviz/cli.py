@@ -93,6 +93,7 @@ examples:
   einviz "ij,jk->ik" -o matmul.gif          a GIF (or .svg, .png, .html), by suffix
   einviz "ij,jk->ik" -o - --format png > m.png   the figure to standard output
   einviz "ij,jk->ik" --json                 the plan and explanation as JSON
+  einviz "batch seq, seq dim -> batch dim" --shapes 8x16,16x4   einops' notation
   einviz "ij,jk->ik" --no-figure            the text alone, no file written
   einviz run model.py --epochs 1            the einsums a script makes, in an HTML report
   einviz run -m pytest tests/               the same for a module, run as python -m runs it
@@ -174,6 +175,10 @@ def _explain_parser() -> argparse.ArgumentParser:
     parser.add_argument("subscripts", metavar="SUBSCRIPTS",
                         help='einsum subscripts, e.g. "ij,jk->ik" (quote them in the shell)')
     parser.add_argument("--version", action="version", version=f"einviz {__version__}")
+    parser.add_argument("--notation", choices=("auto", "numpy", "einops"), default="auto",
+                        help="how to read SUBSCRIPTS: numpy's letters (ij,jk->ik), einops' words "
+                        "('batch seq, seq dim -> batch dim'), or auto (default: einops' when a "
+                        "term has several words and a word is longer than a letter)")
 
     operands = parser.add_argument_group("operands")
     operands.add_argument("--shapes", metavar="S",
@@ -265,7 +270,7 @@ def _explain_command(argv: list[str]) -> int:
     _check_option_pairs(args)
     _check_unquoted_arrow(args.subscripts)
     # One parse and one bind per run: every later stage takes these objects.
-    equation = parse(args.subscripts)
+    equation = parse(args.subscripts, args.notation)
     loop_plan = _bind(args, equation)
     operands_module.check_memory(loop_plan)
     operands_module.check_size(loop_plan, args.max_steps)

@@ -128,8 +128,8 @@ class Equation:
     def notation(self) -> str:
         """``"einops"`` when a label is a word (``batch``), else ``"numpy"``; ``str(eq)`` is
         written in it."""
-        return "einops" if any(len(label) > 1 and label != ELLIPSIS
-                               for term in (*self.terms, self.output) for label in term) else "numpy"
+        return "einops" if any(_is_word(label) for term in (*self.terms, self.output)
+                               for label in term) else "numpy"
 
     def numpy_text(self) -> str:
         """The equation in numpy's notation, for a library's einsum: each word label becomes a
@@ -546,6 +546,11 @@ def _labels_of(term: Any, where: str) -> tuple[str, ...]:
                 hint="labels are one-letter strings, or '...' for the ellipsis",
             )
     return tuple(labels)
+
+
+def _is_word(label: str) -> bool:
+    """Whether a label is a word of einops' notation (a name longer than one letter)."""
+    return len(label) > 1 and label.isidentifier() and label.isascii()
 
 
 def _check_hand_made(equation: Equation) -> None:
