@@ -518,7 +518,7 @@ def _canonical_einops(text: str) -> str:
 @functools.lru_cache(maxsize=1024)
 def _canonical(text: str) -> str:
     try:
-        return str(parse(text))
+        return str(parse(text, notation="numpy"))  # the libraries read numpy's notation
     except Exception:  # not einviz's to judge here: the library decides whether it is valid
         return "".join(text.split())
 

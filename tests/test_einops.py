@@ -189,3 +189,10 @@ def test_capture_records_einops_einsum():
 def test_check_runs_the_backends_on_einops_text():
     a, b = np.arange(6).reshape(2, 3), np.arange(12).reshape(3, 4)
     assert einviz.check(MATMUL, a, b, backends=["numpy", "opt_einsum"]).ok
+
+
+def test_capture_keeps_numpys_reading_of_a_numpy_call():
+    a, c = np.ones((2, 3, 4)), np.ones(4)
+    with einviz.capture() as calls:
+        np.einsum("ab c, c -> ab", a, c)  # numpy reads letters: abc,c->ab
+    assert calls[0].subscripts == "abc,c->ab"
