@@ -206,7 +206,8 @@ def parse(subscripts: str | bytes, notation: str = "auto") -> Equation:
     is the ellipsis, as in numpy. With ``notation="auto"`` the text is read as einops' when
     (a) it has ``->``, a term holds two or more words and one word of the text is longer
     than one letter (``"batch seq, seq dim -> batch dim"``), or (b) a word is a name with a digit or ``_``
-    (``"x1, x1 -> x1"``), which numpy's notation cannot hold; otherwise as numpy's (``"ij, jk -> ik"``,
+    (``"x1, x1 -> x1"``), which numpy's notation cannot hold; either way the text has a space
+    between its words (``"ij,j1->i"`` is numpy's, with a slip); otherwise as numpy's (``"ij, jk -> ik"``,
     ``"b i j, b j k -> b i k"``, which reads the same either way). When einops' reading finds
     a mistake, numpy's is tried (spaced numpy text such as ``"ab c, c -> a b"`` stays numpy's);
     text that fits neither is refused with both readings' reasons. Text whose every term is one
@@ -267,6 +268,8 @@ def looks_einops(text: str) -> bool:
     >>> looks_einops("batch seq, seq dim -> batch dim"), looks_einops("ij, jk -> ik")
     (True, False)
     """
+    if not any(char.isspace() for char in text.strip()):
+        return False  # einops' words are separated by spaces; 'ij,j1->i' is numpy's (a slip)
     words = [word for word in text.replace(",", " ").replace("->", " ").split() if word != ELLIPSIS]
     if any(word.isidentifier() and word.isascii() and not word.isalpha() for word in words):
         return True  # a name with a digit or '_' (x1, in_dim): numpy's notation has none

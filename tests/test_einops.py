@@ -196,3 +196,8 @@ def test_capture_keeps_numpys_reading_of_a_numpy_call():
     with einviz.capture() as calls:
         np.einsum("ab c, c -> ab", a, c)  # numpy reads letters: abc,c->ab
     assert calls[0].subscripts == "abc,c->ab"
+
+
+def test_text_without_spaces_keeps_numpys_message():
+    with pytest.raises(SubscriptError, match=r"^'1' is not a valid label\n    ij,j1->i\n        \^\n"):
+        parse("ij,j1->i")
