@@ -49,6 +49,7 @@ class _EntryPoint:
     module: str  # the module whose import makes it available
     attributes: tuple[tuple[str, str], ...]  # (module, attribute) pairs that hold it
     operand_list: bool = False  # torch.einsum("ij,jk", [a, b]) also takes one list
+    pattern_last: bool = False  # einops.einsum(a, b, "i j, j k -> i k"): in einops' notation
 
 
 _ENTRY_POINTS = (
@@ -62,11 +63,13 @@ _ENTRY_POINTS = (
         operand_list=True,
     ),
     _EntryPoint("jax", "jax.numpy.einsum", "jax.numpy", (("jax.numpy", "einsum"),)),
+    _EntryPoint("einops", "einops.einsum", "einops", (("einops", "einsum"), ("einops.einops", "einsum")),
+                pattern_last=True),
 )
 _HOOKED_MODULES = {entry.module: entry for entry in _ENTRY_POINTS}
 
 # Frames inside these packages are library internals, never a call site.
-_INTERNAL_PACKAGES = ("numpy", "opt_einsum", "torch", "jax", "jaxlib", "einviz")
+_INTERNAL_PACKAGES = ("numpy", "opt_einsum", "torch", "jax", "jaxlib", "einops", "einviz")
 
 
 class _Patch(NamedTuple):
@@ -424,7 +427,10 @@ def _record(
     # locks and string formatting wherever the common case allows.
     recorders = _recorders
     try:
-        subscripts, operands = _read_arguments(args, entry.operand_list)
+        if entry.pattern_last:
+            subscripts, operands = _read_einops_arguments(args)
+        else:
+            subscripts, operands = _read_arguments(args, entry.operand_list)
         shapes, dtypes, elements = _describe(operands)
     except Exception:  # the library itself will say what is wrong with these arguments
         subscripts, operands, shapes, dtypes, elements = "(unreadable arguments)", (), (), (), 0
@@ -494,10 +500,25 @@ def _read_arguments(args: tuple[Any, ...], operand_list: bool) -> tuple[str, tup
     return str(equation), tuple(operands_list)
 
 
+def _read_einops_arguments(args: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:
+    """``einops.einsum(*tensors, pattern)``: the pattern (einops' notation) comes last."""
+    if not args or not isinstance(args[-1], str):
+        return "(unreadable arguments)", args
+    return _canonical_einops(args[-1]), args[:-1]
+
+
+@functools.lru_cache(maxsize=1024)
+def _canonical_einops(text: str) -> str:
+    try:
+        return str(parse(text, notation="einops"))
+    except Exception:  # einops decides whether it is valid
+        return " ".join(text.split())
+
+
 @functools.lru_cache(maxsize=1024)
 def _canonical(text: str) -> str:
     try:
-        return str(parse(text))
+        return str(parse(text, notation="numpy"))  # the libraries read numpy's notation
     except Exception:  # not einviz's to judge here: the library decides whether it is valid
         return "".join(text.split())
 

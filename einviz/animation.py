@@ -14,6 +14,7 @@ True
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import numbers
 import os
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import numpy as np
 
-from ._files import check_target, write_file
+from ._files import Target, check_target, is_file_object, write_file
 from .errors import ArgumentTypeError, EinvizError, install_hint
 from .explaining import Explanation, explain
 from .operands import default_call, made_up
@@ -107,12 +108,13 @@ class Animation:
     @overload
     def to_svg(self, path: None = None) -> str: ...
     @overload
-    def to_svg(self, path: str | os.PathLike[str]) -> None: ...
-    def to_svg(self, path: str | os.PathLike[str] | None = None) -> str | None:
+    def to_svg(self, path: Target) -> None: ...
+    def to_svg(self, path: Target | None = None) -> str | None:
         """The animated SVG: self-contained, no script, looping; plays inside an ``<img>``.
 
         Args:
-            path: where to write it; without a path the text is returned.
+            path: where to write it (a file name or an open file); without a path the text
+                is returned.
 
         Returns:
             The SVG text, or ``None`` when it was written to ``path``.
@@ -132,17 +134,18 @@ class Animation:
     @overload
     def to_png(self, path: None = None, frame: int | None = None, scale: float = 1.0) -> bytes: ...
     @overload
-    def to_png(self, path: str | os.PathLike[str], frame: int | None = None, scale: float = 1.0) -> None: ...
+    def to_png(self, path: Target, frame: int | None = None, scale: float = 1.0) -> None: ...
     def to_png(
         self,
-        path: str | os.PathLike[str] | None = None,
+        path: Target | None = None,
         frame: int | None = None,
         scale: float = 1.0,
     ) -> bytes | None:
         """Rasterise the hero image (the final state, with formula and loop code) or a frame.
 
         Args:
-            path: where to write the PNG; without a path its bytes are returned.
+            path: where to write the PNG (a file name or a file opened in binary mode);
+                without a path its bytes are returned.
             frame: the frame to draw (default: the final frame).
             scale: pixels per SVG unit (2 for a sharp picture on a high-density screen).
 
@@ -157,11 +160,11 @@ class Animation:
     def to_gif(self, path: None = None, fps: float | None = None, loop: bool = True,
                progress: bool | None = None, scale: float = 1.0) -> bytes: ...
     @overload
-    def to_gif(self, path: str | os.PathLike[str], fps: float | None = None, loop: bool = True,
+    def to_gif(self, path: Target, fps: float | None = None, loop: bool = True,
                progress: bool | None = None, scale: float = 1.0) -> None: ...
     def to_gif(
         self,
-        path: str | os.PathLike[str] | None = None,
+        path: Target | None = None,
         fps: float | None = None,
         loop: bool = True,
         progress: bool | None = None,
@@ -170,7 +173,8 @@ class Animation:
         """The animation as a GIF: the SVG's frames rasterised with resvg, one palette.
 
         Args:
-            path: where to write the GIF; without a path its bytes are returned.
+            path: where to write the GIF (a file name or a file opened in binary mode);
+                without a path its bytes are returned.
             fps: step (or cell) frames per second (default: the animation's own timing);
                 the opening narrative frames and the final frame are held longer.
             loop: loop forever (``False``: play once).
@@ -190,12 +194,13 @@ class Animation:
     @overload
     def to_html(self, path: None = None) -> str: ...
     @overload
-    def to_html(self, path: str | os.PathLike[str]) -> None: ...
-    def to_html(self, path: str | os.PathLike[str] | None = None) -> str | None:
+    def to_html(self, path: Target) -> None: ...
+    def to_html(self, path: Target | None = None) -> str | None:
         """The interactive player as one self-contained HTML page (works offline).
 
         Args:
-            path: where to write it; without a path the text is returned.
+            path: where to write it (a file name or an open file); without a path the text
+                is returned.
 
         Returns:
             The HTML text, or ``None`` when it was written to ``path``.
@@ -205,6 +210,37 @@ class Animation:
         _check(path)
         return _deliver(page(self.scene, self.trace, self.id, explanation=self.explanation,
                              path=self._contraction_path()), path)
+
+    def save(self, path: Target, *, format: str | None = None, **options: Any) -> None:
+        """Write the animation in the format its file name's suffix names, as matplotlib's
+        ``savefig`` does: ``.svg`` (animated), ``.png`` (the hero image), ``.gif``, ``.html``.
+
+        Args:
+            path: a file name, or an open file (then its ``name``'s suffix, or ``format=``).
+            format: ``"svg"``, ``"png"``, ``"gif"`` or ``"html"``, over the suffix.
+            **options: the options of that format's ``to_*`` method (``frame=``, ``scale=``
+                for PNG; ``fps=``, ``loop=``, ``progress=``, ``scale=`` for GIF).
+
+        Raises:
+            EinvizError: the suffix (or ``format=``) names no format einviz writes, or an
+                option does not belong to the format.
+
+        >>> import io, numpy as np
+        >>> anim = animate("i->", np.arange(3))
+        >>> handle = io.BytesIO()
+        >>> anim.save(handle, format="png", scale=0.5)
+        >>> handle.getvalue()[:4]
+        b'\\x89PNG'
+        """
+        kind = _save_format(path, format)
+        writer = getattr(self, f"to_{kind}")
+        allowed = set(inspect.signature(writer).parameters) - {"path"}
+        unknown = sorted(set(options) - allowed)
+        if unknown:
+            raise ArgumentTypeError(
+                f"{kind.upper()} output takes no option {unknown[0]!r}",
+                hint=f"to_{kind} takes {', '.join(sorted(allowed)) or 'no options'}")
+        writer(path, **options)
 
     def player_html(self, details: bool = True) -> str:
         """The player as an HTML fragment (its own ids, script and style), to embed in a page.
@@ -247,14 +283,40 @@ def rasterise(svg: str, scale: float = 1.0) -> bytes:
 
 _Data = TypeVar("_Data", str, bytes)
 
+#: The formats :meth:`Animation.save` writes, by file-name suffix.
+_SUFFIXES = {".svg": "svg", ".png": "png", ".gif": "gif", ".html": "html", ".htm": "html"}
 
-def _check(path: str | os.PathLike[str] | None) -> None:
+
+def _save_format(path: Target, format: str | None) -> str:
+    """The format to save in: ``format=`` when given, else the file name's suffix."""
+    formats = ", ".join(sorted(set(_SUFFIXES.values())))
+    if format is not None:
+        kind = str(format).lower().lstrip(".")
+        if kind not in _SUFFIXES.values():
+            raise EinvizError(f"einviz cannot save the format {format!r}",
+                              hint=f"format= is one of {formats}")
+        return kind
+    name = getattr(path, "name", None) if is_file_object(path) else os.fsdecode(
+        check_target(path))
+    if not isinstance(name, str):
+        raise EinvizError("a file object without a name needs format=",
+                          hint=f"e.g. animation.save(handle, format='png'); formats: {formats}")
+    suffix = os.path.splitext(name)[1].lower()
+    if suffix not in _SUFFIXES:
+        said = f"the suffix {suffix!r}" if suffix else "no suffix"
+        raise EinvizError(f"cannot tell the format of {name!r}: it has {said}",
+                          hint=f"end the name with .svg, .png, .gif or .html, or pass format= "
+                               f"({formats})")
+    return _SUFFIXES[suffix]
+
+
+def _check(path: Target | None) -> None:
     """Refuse a path that cannot be written before the figure is drawn."""
     if path is not None:
         check_target(path)
 
 
-def _deliver(data: _Data, path: str | os.PathLike[str] | None) -> _Data | None:
+def _deliver(data: _Data, path: Target | None) -> _Data | None:
     """The data itself without a path; else the file written (and ``None``)."""
     if path is None:
         return data

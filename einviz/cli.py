@@ -35,7 +35,7 @@ import numpy as np
 
 from . import __version__
 from . import cli_operands as operands_module
-from .cli_figure import Target, figure_name, figure_target, render, save
+from .cli_figure import STDOUT, Target, figure_name, figure_target, render, save
 from .cli_options import (
     Exit,
     count,
@@ -70,7 +70,7 @@ VALUES = ("arange", "random", "ones")
 
 USAGE = """\
 einviz SUBSCRIPTS [--shapes S | --sizes S] [--values V] [options]
-       einviz run [-o REPORT.html] SCRIPT.py [ARGS ...]
+       einviz run [-o REPORT.html] (SCRIPT.py | -m MODULE) [ARGS ...]
        einviz serve [--host H] [--port P] [--open]"""
 
 DESCRIPTION = """\
@@ -92,8 +92,12 @@ examples:
   einviz "ij,jk->ik" --code | python        the loops as a runnable script
   einviz "ab,bc,cd->ad" --path              the pairwise steps opt_einsum really takes
   einviz "ij,jk->ik" -o matmul.gif          a GIF (or .svg, .png, .html), by suffix
+  einviz "ij,jk->ik" -o - --format png > m.png   the figure to standard output
+  einviz "ij,jk->ik" --json                 the plan and explanation as JSON
+  einviz "batch seq, seq dim -> batch dim" --shapes 8x16,16x4   einops' notation
   einviz "ij,jk->ik" --no-figure            the text alone, no file written
   einviz run model.py --epochs 1            the einsums a script makes, in an HTML report
+  einviz run -m pytest tests/               the same for a module, run as python -m runs it
   einviz serve --open                       the live playground: type an einsum, watch it
 
 exit status: 0 ok, 1 a backend disagrees (--check), 2 bad input (with the reason on stderr)"""
@@ -172,6 +176,10 @@ def _explain_parser() -> argparse.ArgumentParser:
     parser.add_argument("subscripts", metavar="SUBSCRIPTS",
                         help='einsum subscripts, e.g. "ij,jk->ik" (quote them in the shell)')
     parser.add_argument("--version", action="version", version=f"einviz {__version__}")
+    parser.add_argument("--notation", choices=("auto", "numpy", "einops"), default="auto",
+                        help="how to read SUBSCRIPTS: numpy's letters (ij,jk->ik), einops' words "
+                        "('batch seq, seq dim -> batch dim'), or auto (default: einops' when a "
+                        "term has several words and a word is longer than a letter)")
 
     operands = parser.add_argument_group("operands")
     operands.add_argument("--shapes", metavar="S",
@@ -209,6 +217,10 @@ def _explain_parser() -> argparse.ArgumentParser:
     shown.add_argument("--code", action="store_true",
                        help="print only the loops, as a runnable Python script (no figure "
                        "unless -o is given)")
+    shown.add_argument("--json", action="store_true",
+                       help="print the plan, the explanation, the operands and the result (and "
+                       "the path and check, when asked) as one JSON document, and nothing else "
+                       "on stdout (no figure unless -o is given)")
     shown.add_argument("-q", "--quiet", action="store_true",
                        help="print no explanation and no progress bar: only the path of the "
                        "file written (and what --path and --check print, when asked)")
@@ -223,7 +235,10 @@ def _explain_parser() -> argparse.ArgumentParser:
     figure.add_argument("-o", "--output", metavar="FILE",
                         help="write the figure to FILE: .svg (animated), .png (the final state), "
                         ".gif or .html (a player); a folder gets the default name; an existing "
-                        "file is refused unless --force")
+                        "file is refused unless --force; '-' is standard output (the text then "
+                        "goes to stderr)")
+    figure.add_argument("--format", choices=("svg", "png", "gif", "html"), dest="figure_format",
+                        help="with -o -: the figure's format (default svg)")
     figure.add_argument("--force", action="store_true",
                         help="let -o overwrite an existing file")
     figure.add_argument("--no-figure", "--text-only", dest="no_figure", action="store_true",
@@ -259,15 +274,16 @@ class _Made:
 def _explain_command(argv: list[str]) -> int:
     args = _explain_parser().parse_args(_shield_arrow(argv))
     _check_option_pairs(args)
+    _check_unquoted_arrow(args.subscripts)
     # One parse and one bind per run: every later stage takes these objects.
-    equation = parse(args.subscripts)
+    equation = parse(args.subscripts, args.notation)
     loop_plan = _bind(args, equation)
     operands_module.check_memory(loop_plan)
     operands_module.check_size(loop_plan, args.max_steps)
     target = None
-    if not args.no_figure and (args.output is not None or not args.code):
+    if not args.no_figure and (args.output is not None or not (args.code or args.json)):
         operands_module.check_figure(loop_plan, args.max_frames)
-        target = figure_target(args.output, equation, args.force)
+        target = figure_target(args.output, equation, args.force, args.figure_format)
 
     # Everything is computed before anything is printed: when a part fails, only the reason is.
     made = _compute(args, loop_plan, target)
@@ -285,6 +301,16 @@ def _check_option_pairs(args: argparse.Namespace) -> None:
     if args.shapes is not None and args.sizes is not None:
         raise EinvizError("give --shapes or --sizes, not both",
                           hint="--shapes sets every axis; --sizes sets some labels' sizes")
+    if args.code and args.json:
+        raise EinvizError("--code and --json both ask for the whole of stdout",
+                          hint="drop one of them")
+    if args.json and args.output == STDOUT:
+        raise EinvizError("--json and -o - both ask for the whole of stdout",
+                          hint="write the figure to a file, e.g. -o figure.svg")
+    if args.figure_format is not None and args.output != STDOUT:
+        raise EinvizError("--format goes with -o - (a file's suffix names its format)",
+                          hint=f"write -o - --format {args.figure_format}, or "
+                               f"-o figure.{args.figure_format}")
     if args.backends is not None and not args.check:
         raise EinvizError("--backends goes with --check", hint="add --check")
     if (args.optimize is not None or args.path_source != "opt_einsum") and not args.path:
@@ -355,8 +381,9 @@ def _diagram(name: str, target: Target, loop_plan: LoopPlan,
         raise EinvizError(f"the {name} view is drawn as .svg, .png or .html, not .gif",
                           hint=f"give -o {name}.svg (or .png, .html)")
     figure = view(name, str(loop_plan.equation), *operands, names=loop_plan.names)
-    method = {".svg": figure.to_svg, ".png": figure.to_png, ".html": figure.to_html}[target.suffix]
-    return method(), f"the {name} view"
+    data: str | bytes = (figure.to_png() if target.suffix == ".png" else
+                         figure.to_html() if target.suffix == ".html" else figure.to_svg())
+    return data, f"the {name} view"
 
 
 def _path(args: argparse.Namespace, loop_plan: LoopPlan) -> ContractionPath:
@@ -371,25 +398,60 @@ def _print(args: argparse.Namespace, made: _Made, written: str | None) -> None:
     """The report (or the script), then the path, the check and the file written."""
     from .cli_report import report, script
 
-    # With --code, stdout is the script alone: everything else goes to stderr.
-    side = sys.stderr if args.code else sys.stdout
+    if args.json:
+        from .cli_json import document
+
+        say(document(made, written, args.values, args.seed))
+        if written is not None and made.figure is not None:
+            say(f"figure: {printable(written)} ({made.figure[1]})", stream=sys.stderr)
+        return
+    # With --code, stdout is the script alone, and with -o - the figure: the rest goes to stderr.
+    side = sys.stderr if args.code or args.output == STDOUT else sys.stdout
     loop_plan = made.plan
     painter = Painter.for_labels(loop_plan.equation.labels + loop_plan.ellipsis,
-                                 use_colour(args.color, sys.stdout))
+                                 use_colour(args.color, side))
     if args.code and made.explanation is not None:
         say(script(made.explanation, args.values, args.seed, painter))
     elif not args.quiet and made.explanation is not None:
-        say(report(made.explanation, made.operands, made.result, args.values, args.seed, painter))
+        say(report(made.explanation, made.operands, made.result, args.values, args.seed, painter),
+            stream=side)
     gap = "" if args.quiet or args.code else "\n"
     if made.path is not None:
         say(gap + str(made.path), stream=side)
         gap = "\n"
     if made.report is not None:
         say(gap + str(made.report), stream=side)
-    if written is not None and made.figure is not None:
+    if written is not None and made.figure is not None and not (args.quiet and args.output == STDOUT):
         # The path as one line, whatever it holds: a newline in it is shown as \n.
         shown = printable(written)
         say(shown if args.quiet else f"\nfigure: {shown} ({made.figure[1]})", stream=side)
+
+
+def _check_unquoted_arrow(subscripts: str) -> None:
+    """Refuse subscripts the shell cut at an unquoted ``>``: ``einviz ij->i`` runs einviz with
+    ``ij-`` and sends its output into a new file named ``i``. Text that ends in ``-`` with no
+    ``>`` is that, or a typing slip; either way quoting is the fix."""
+    if not subscripts.rstrip().endswith("-") or ">" in subscripts:
+        return
+    where = _stdout_file()
+    meant = f"{subscripts.rstrip()}>{where or '...'}"
+    made = (f"; the shell also sent einviz's output into a new file {where!r}: remove it"
+            if where else "")
+    raise EinvizError(
+        f"the subscripts {subscripts!r} end in '-': the shell took the '>' of '->' for a redirect",
+        subscripts=subscripts, positions=[len(subscripts.rstrip()) - 1],
+        hint=f"quote the subscripts: einviz '{meant}'{made}")
+
+
+def _stdout_file() -> str | None:
+    """The regular file standard output was redirected into, where the system says (Linux)."""
+    try:
+        if sys.stdout.isatty():
+            return None
+        target = os.readlink("/proc/self/fd/1")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return os.path.basename(target) if os.path.isfile(target) else None
 
 
 def _shield_arrow(argv: list[str]) -> list[str]:

@@ -22,8 +22,11 @@ from .terminal import is_terminal
 if TYPE_CHECKING:
     from .animation import Animation
 
-__all__ = ["FIGURES", "Target", "candidates", "exists_error", "figure_name", "figure_target",
-           "render", "save"]
+__all__ = ["FIGURES", "STDOUT", "Target", "candidates", "exists_error", "figure_name",
+           "figure_target", "render", "save"]
+
+#: ``-o -``: the figure goes to standard output, as ``-o -`` means for curl, tar and pandoc.
+STDOUT = "-"
 
 #: What a figure file can be, by suffix.
 FIGURES = {
@@ -67,8 +70,23 @@ def figure_name(equation: Equation) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", name)[:120]
 
 
-def figure_target(output: str | None, equation: Equation, force: bool) -> Target:
-    """Check where the figure will go before any work is done (exit 2 when it cannot)."""
+def figure_target(output: str | None, equation: Equation, force: bool,
+                  figure_format: str | None = None) -> Target:
+    """Check where the figure will go before any work is done (exit 2 when it cannot).
+
+    ``-o -`` is standard output, in ``--format`` (SVG by default); PNG and GIF bytes are not
+    written to a terminal."""
+    if output == STDOUT:
+        suffix = "." + (figure_format or "svg")
+        if suffix in (".png", ".gif") and is_terminal(sys.stdout):
+            raise EinvizError(
+                f"-o - would write {FIGURES[suffix]} bytes to the terminal",
+                hint=f"redirect them to a file or a program, e.g. einviz ... -o - --format "
+                     f"{figure_format} > figure{suffix}")
+        return Target(suffix, path=STDOUT, force=True)
+    if figure_format is not None:
+        raise EinvizError("--format goes with -o - (a file's suffix names its format)",
+                          hint=f"write -o - --format {figure_format}, or -o figure.{figure_format}")
     if output is None or os.path.isdir(output):
         return Target(".svg", folder=output or ".", stem=figure_name(equation))
     if output.endswith(("/", os.sep)):
@@ -108,7 +126,12 @@ def render(target: Target, animation: Animation, quiet: bool) -> tuple[str | byt
 
 
 def save(target: Target, data: str | bytes) -> str:
-    """Write the figure: to -o's path (over a file only with --force), else to a new file."""
+    """Write the figure: to -o's path (over a file only with --force), to standard output
+    (``-o -``), else to a new file."""
+    if target.path == STDOUT:
+        write_file(sys.stdout, data)  # bytes go to its binary buffer
+        sys.stdout.flush()
+        return "standard output"
     if target.path is not None:
         try:
             write_file(target.path, data, exclusive=not target.force)

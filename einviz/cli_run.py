@@ -28,12 +28,14 @@ Run a Python script under einviz.capture, as `python -m cProfile` does, and writ
 report of every einsum it made (numpy, opt_einsum, torch, jax): what each one does, a
 figure and a backend check. One summary line per distinct einsum is printed when the script
 ends. `einviz run` is read as this command when its script argument ends in .py or names an
-existing file; otherwise `run` is read as subscripts."""
+existing file, or when it is `-m MODULE`; otherwise `run` is read as subscripts. With -m the
+module runs as `python -m MODULE` runs it: as __main__, the current folder first on sys.path."""
 
 RUN_EXAMPLES = """\
 examples:
   einviz run model.py                       report in einviz_report_model.html (a new file)
   einviz run -o out.html model.py --lr 0.1  the report in out.html; --lr 0.1 goes to the script
+  einviz run -m pytest tests/ -x            a module, run as `python -m pytest tests/ -x` runs it
 
 exit status: the script's own (1 when it raised), 2 for bad input to einviz"""
 
@@ -49,6 +51,8 @@ def is_run(argv: list[str]) -> bool:
         arg = argv[k]
         if arg in ("-h", "--help"):
             return k == 1
+        if arg == "-m" or (arg.startswith("-m") and len(arg) > 2):
+            return True
         attached = arg.startswith("--output=") or (arg.startswith("-o") and len(arg) > 2)
         if arg in _RUN_VALUED:
             k += 2
@@ -62,9 +66,12 @@ def is_run(argv: list[str]) -> bool:
 def _run_parser() -> argparse.ArgumentParser:
     import argparse
 
-    usage = "einviz run [-o REPORT.html] [--force] [--no-report] [-q] SCRIPT [ARGS ...]"
+    usage = "einviz run [-o REPORT.html] [--force] [--no-report] [-q] (SCRIPT | -m MODULE) [ARGS ...]"
     parser = make_parser("einviz run", usage, RUN_DESCRIPTION, RUN_EXAMPLES)
     parser.add_argument("script", metavar="SCRIPT", help="the Python script to run")
+    parser.add_argument("-m", dest="module", metavar="MODULE",
+                        help="run a module as `python -m MODULE` does (then no SCRIPT: every "
+                        "argument after MODULE goes to it)")
     parser.add_argument("script_args", metavar="ARGS", nargs=argparse.REMAINDER,
                         help="the script's own arguments")
     parser.add_argument("-o", "--output", metavar="REPORT.html",
@@ -79,6 +86,9 @@ def _run_parser() -> argparse.ArgumentParser:
 
 def run_command(argv: list[str]) -> int:
     """``einviz run``'s arguments (after ``run``) → the script's exit status."""
+    module, argv = _split_module(argv)
+    if module is not None:
+        return _run_module_command(module, argv)
     args = _run_parser().parse_args(argv)
     from .recording import run_script
 
@@ -99,6 +109,102 @@ def run_command(argv: list[str]) -> int:
         # One line with -q, whatever the path holds (a newline in it is shown as \n).
         say(printable(report) if args.quiet else f"report: {printable(report)}")
     return calls.exit_status or 0
+
+
+def _split_module(argv: list[str]) -> tuple[str | None, list[str]]:
+    """``[opts..., -m, MODULE, args...]`` → ``(MODULE, [opts..., args...])`` with the module's
+    arguments behind a ``--`` (they are its own, as after ``python -m MODULE``)."""
+    k = 0
+    while k < len(argv):
+        arg = argv[k]
+        if arg == "-m" or (arg.startswith("-m") and len(arg) > 2):
+            module = arg[2:] or (argv[k + 1] if k + 1 < len(argv) else "")
+            rest = argv[k + (1 if arg[2:] else 2):]
+            if not module:
+                raise EinvizError("-m needs a module name",
+                                  hint="e.g. einviz run -m pytest tests/")
+            return module, argv[:k] + ["--", *rest]
+        if arg in _RUN_VALUED:
+            k += 2
+        elif arg in _RUN_FLAGS or arg.startswith(("--output=", "-o")):
+            k += 1
+        else:
+            return None, argv
+    return None, argv
+
+
+def _run_module_command(module: str, argv: list[str]) -> int:
+    """``einviz run [options] -m MODULE ARGS``: the module's exit status."""
+    cut = argv.index("--")
+    args = _run_parser().parse_args([*argv[:cut], "--", module])
+    if args.no_report and args.output is not None:
+        raise EinvizError("-o and --no-report ask for opposite things", hint="drop one of them")
+    _check_module(module)  # before the report's file is made
+    report = None if args.no_report else _reserve_report(args.output, module, args.force)
+    calls = run_module(module, argv[cut + 1:], report_path=report)
+    if calls.error is not None:
+        _print_script_error(calls.error)
+    sys.stdout.flush()
+    if not args.quiet:
+        _print_summary(calls)
+    if report is not None:
+        say(printable(report) if args.quiet else f"report: {printable(report)}")
+    return calls.exit_status or 0
+
+
+def run_module(module: str, argv: list[str], report_path: str | None = None) -> Any:
+    """Run a module under :func:`einviz.capture` as ``python -m MODULE ARGS`` does: as
+    ``__main__``, ``sys.argv[0]`` its file, the current folder first on ``sys.path``; the
+    module's own exception is kept in ``calls.error`` (status 1), ``sys.exit`` gives the status.
+    ``sys.argv`` and ``sys.path`` are put back afterwards.
+
+    Raises:
+        EinvizError: there is no module of that name.
+    """
+    import runpy
+
+    from .recording import _exit_status, capture
+
+    _check_module(module)
+    saved_argv, saved_path = sys.argv, sys.path[:]
+    calls = None
+    try:
+        sys.argv = [module, *argv]
+        sys.path.insert(0, os.getcwd())
+        with capture() as calls:
+            status = 0
+            try:
+                runpy.run_module(module, run_name="__main__", alter_sys=True)
+            except SystemExit as stop:
+                status = _exit_status(stop.code)
+            except Exception as error:  # the module's own error, shown as Python shows it
+                calls.error = error
+                status = 1
+            calls.exit_status = status
+    finally:
+        sys.argv = saved_argv
+        sys.path[:] = saved_path
+        if report_path is not None and calls is not None:
+            calls.report(report_path, title=" ".join(["einviz run -m", module, *argv]))
+    return calls
+
+
+def _check_module(module: str) -> None:
+    """Refuse a module Python cannot find, from the current folder as ``python -m`` looks."""
+    import importlib.util
+
+    saved_path = sys.path[:]
+    sys.path.insert(0, os.getcwd())
+    try:
+        found = importlib.util.find_spec(module)
+    except (ImportError, ValueError):  # a missing parent package, or an empty or relative name
+        found = None
+    finally:
+        sys.path[:] = saved_path
+    if found is None:
+        raise EinvizError(f"cannot run the module {module!r}: there is no module of that name",
+                          hint="give a module Python can import, as with python -m; "
+                               "a script is run by its path: einviz run script.py")
 
 
 def _print_summary(calls: Any) -> None:

@@ -292,6 +292,22 @@ class LoopPlan:
         rows.append(f"  steps {self.n_steps:,}   flops {self.flops:,}   out shape {self.out_shape}")
         return "\n".join(rows)
 
+    def _repr_html_(self) -> str:
+        """The text repr's table as HTML, for a notebook (every text escaped)."""
+        from ._reprs import table_html
+
+        where: dict[str, list[str]] = {label: [] for label in self.labels}
+        for name, term in zip((*self.names, "out"), (*self.terms, self.output)):
+            for axis, label in enumerate(term):
+                where[label].append(f"{name}{axis}")
+        rows = [[label, self.sizes[label], "free" if label in self.free else "summed",
+                 " ".join(where[label]), self.origin(label)] for label in self.labels]
+        operands = "   ".join(f"{n} {s}" for n, s in zip(self.names, self.shapes))
+        notes = [f"operands  {operands}  ->  out {self.out_shape}",
+                 f"steps {self.n_steps:,}   flops {self.flops:,}", self.formula()]
+        return table_html("einviz-plan", f"LoopPlan  {self.equation}",
+                          ["label", "size", "role", "axes", "from"], rows, notes, numeric=[1])
+
     # -- limits --------------------------------------------------------------------------
     def check_operands(self, shapes: Sequence[tuple[int, ...]]) -> None:
         """Refuse operands whose shapes are not the ones this plan was made for (a plan binds

@@ -334,6 +334,25 @@ class Calls(Sequence[Call]):
     def __repr__(self) -> str:
         return f"<Calls: {len(self)} einsum calls, {len(self.distinct())} distinct>"
 
+    def _repr_html_(self) -> str:
+        """The summary as a table, for a notebook, and the way to the full report (every
+        text taken from the program is escaped)."""
+        from ._reprs import table_html
+
+        rows = []
+        for group in self.distinct():
+            sites = list(group.sites)
+            where = _short_path(sites[0]) + (f" (+{len(sites) - 1} more)" if len(sites) > 1 else "")
+            rows.append([group.count, printable(group.subscripts), _shapes_text(group.shapes),
+                         "/".join(group.dtypes) or "-", "/".join(group.functions),
+                         _duration(group.seconds),
+                         printable(where) + (f", {len(group.failures)} failed" if group.failures else "")])
+        notes = ["calls.report('einsums.html') writes the full report: for each einsum what it "
+                 "does, a figure, the contraction path and the backend check"] if rows else []
+        return table_html("einviz-calls", repr(self).strip("<>"),
+                          ["calls", "subscripts", "shapes", "dtypes", "entry points", "time", "where"],
+                          rows, notes, numeric=[0])
+
     def _wants_copy(self, key: tuple[str, tuple[tuple[int, ...], ...]], elements: int) -> bool:
         # Called under _patching._record_lock.
         if elements > self.max_elements:

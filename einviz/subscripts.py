@@ -8,6 +8,7 @@ in the text so later errors can put a caret under it.
 from __future__ import annotations
 
 import itertools
+import keyword
 import operator
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -16,12 +17,17 @@ from typing import Any, cast
 
 from .errors import ArgumentTypeError, SubscriptError, quoted
 
-__all__ = ["ELLIPSIS", "Equation", "parse", "parse_call", "parse_sublists"]
+__all__ = ["ELLIPSIS", "NOTATIONS", "Equation", "parse", "parse_call", "parse_sublists"]
 
 #: How an ellipsis stands in a term's labels.
 ELLIPSIS = "..."
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+#: How :func:`parse` may read subscripts: ``"auto"`` tells the two notations apart (see
+#: :func:`parse`), ``"numpy"`` is numpy's (one letter a label, spaces ignored), ``"einops"``
+#: is einops' (``"batch seq, seq dim -> batch dim"``: words separated by spaces).
+NOTATIONS = ("auto", "numpy", "einops")
 _LABEL_HINT = "labels are the letters a-z and A-Z; terms are separated by ',' and '->' starts the output"
 _MISSING_HINT = (
     "the first argument is the subscripts text, as in einsum('ij->i', A), or an operand "
@@ -60,6 +66,14 @@ class Equation:
     ((('i', 'j'), ('j', 'k')), ('i', 'k'), False)
     >>> str(eq)
     'ij,jk'
+
+    Labels may be words, as in einops' notation; such an equation is written back in it:
+
+    >>> eq = parse("batch seq, seq dim -> batch dim")
+    >>> eq.terms, eq.notation, str(eq)
+    ((('batch', 'seq'), ('seq', 'dim')), 'einops', 'batch seq, seq dim -> batch dim')
+    >>> eq.numpy_text()
+    'ab,bc->ac'
     """
 
     terms: tuple[tuple[str, ...], ...]
@@ -104,9 +118,45 @@ class Equation:
         _check_hand_made(self)
 
     def __str__(self) -> str:
+        if self.notation == "einops":
+            inputs = ", ".join(" ".join(term) for term in self.terms)
+            return f"{inputs} -> {' '.join(self.output)}".rstrip()
         inputs = ",".join("".join(term) for term in self.terms)
         return f"{inputs}->{''.join(self.output)}" if self.explicit else inputs
 
+    @property
+    def notation(self) -> str:
+        """``"einops"`` when a label is a word (``batch``), else ``"numpy"``; ``str(eq)`` is
+        written in it."""
+        return "einops" if any(_is_word(label) for term in (*self.terms, self.output)
+                               for label in term) else "numpy"
+
+    def numpy_text(self) -> str:
+        """The equation in numpy's notation, for a library's einsum: each word label becomes a
+        letter (a one-letter word keeps its letter when it can; others take the first letters
+        still free, in order of appearance).
+
+        >>> parse("b h q d, b h k d -> b h q k").numpy_text()
+        'bhqd,bhkd->bhqk'
+        >>> parse("x1 y, y -> x1").numpy_text()
+        'ay,y->a'
+        """
+        if self.notation == "numpy":
+            return str(self)
+        words = list(dict.fromkeys(label for term in (*self.terms, self.output)
+                                   for label in term if label != ELLIPSIS))
+        if len(words) > len(_LETTERS):
+            raise SubscriptError(f"{len(words)} axis names are more than numpy's 52 letters",
+                                 subscripts=self.text_for_carets(),
+                                 hint="numpy, torch and jax take at most 52 labels")
+        letters = {word: word for word in words if len(word) == 1}
+        free = iter(letter for letter in _LETTERS if letter not in letters)
+        for word in words:
+            if word not in letters:
+                letters[word] = next(free)
+        written = [",".join("".join(letters.get(x, x) for x in term) for term in self.terms),
+                   "".join(letters.get(x, x) for x in self.output)]
+        return "->".join(written) if self.explicit else written[0]
     @property
     def n_operands(self) -> int:
         """The number of operands the subscripts name."""
@@ -133,31 +183,113 @@ class Equation:
         """
         return (2,) if ELLIPSIS in self.output else ()
 
+    def _repr_html_(self) -> str:
+        """The terms and the output as a table, for a notebook."""
+        from ._reprs import table_html
+
+        rows = [[f"input {k}", " ".join(term) or "(a scalar)"] for k, term in enumerate(self.terms)]
+        rows.append(["output", " ".join(self.output) or "(a scalar)"])
+        how = ("explicit: the output follows '->'" if self.explicit
+               else "implicit: the output is the labels seen once, sorted")
+        return table_html("einviz-equation", f"Equation {self}", ["term", "labels"], rows, [how])
+
     def text_for_carets(self) -> str:
         """The text that ``term_positions`` and ``output_positions`` refer to."""
         return self.source if self.source else str(self)
 
 
-def parse(subscripts: str | bytes) -> Equation:
-    """Parse einsum subscripts text, as numpy reads it.
+def parse(subscripts: str | bytes, notation: str = "auto") -> Equation:
+    """Parse einsum subscripts text, in numpy's notation or in einops'.
+
+    numpy's notation: one letter a label, spaces ignored. einops' notation (``einops.einsum``):
+    axis names are words separated by spaces, terms by ``,``, and ``->`` is required; ``...``
+    is the ellipsis, as in numpy. With ``notation="auto"`` the text is read as einops' when
+    (a) it has ``->``, a term holds two or more words and one word of the text is longer
+    than one letter (``"batch seq, seq dim -> batch dim"``), or (b) a word is a name with a digit or ``_``
+    (``"x1, x1 -> x1"``), which numpy's notation cannot hold; either way the text has a space
+    between its words (``"ij,j1->i"`` is numpy's, with a slip); otherwise as numpy's (``"ij, jk -> ik"``,
+    ``"b i j, b j k -> b i k"``, which reads the same either way). When einops' reading finds
+    a mistake, numpy's is tried (spaced numpy text such as ``"ab c, c -> a b"`` stays numpy's);
+    text that fits neither is refused with both readings' reasons. Text whose every term is one
+    word (``"batch, batch -> batch"``) is numpy's unless ``notation="einops"`` says otherwise.
 
     Args:
         subscripts: e.g. ``"ij,jk->ik"`` (explicit), ``"ij,jk"`` (implicit: the output is
-            the labels seen once, sorted), ``"...ij->...ji"`` (ellipsis), ``"ii->i"``.
-            Spaces are ignored. ``bytes`` are read as text, as numpy reads them.
+            the labels seen once, sorted), ``"...ij->...ji"`` (ellipsis), ``"ii->i"``, or
+            ``"batch seq, seq dim -> batch dim"``. ``bytes`` are read as text, as numpy
+            reads them.
+        notation: ``"auto"`` (default), ``"numpy"`` or ``"einops"``.
 
     Returns:
         The :class:`Equation`, with the source position of every label.
 
     Raises:
-        SubscriptError: the text is not valid einsum syntax (the message marks the culprit).
-        ArgumentTypeError: ``subscripts`` is not a string.
+        SubscriptError: the text is not valid einsum syntax (the message marks the culprit;
+            for text that could be in either notation it says how each reads it).
+        ArgumentTypeError: ``subscripts`` is not a string, or ``notation`` is not one of
+            :data:`NOTATIONS`.
 
     >>> parse("ij,jk->ik").output
     ('i', 'k')
     >>> parse("ba").output  # implicit mode sorts the output
     ('a', 'b')
+    >>> parse("batch seq, seq dim -> batch dim").output
+    ('batch', 'dim')
+    >>> parse("batch, batch -> batch", notation="einops").terms
+    (('batch',), ('batch',))
     """
+    if notation not in NOTATIONS:
+        raise ArgumentTypeError(f"notation must be one of {', '.join(map(repr, NOTATIONS))}, "
+                                f"not {notation!r}",
+                                hint="notation='einops' reads words as axis names")
+    # bytes are numpy's (as numpy reads them) unless notation= says otherwise
+    numpy_text = not isinstance(subscripts, str) or not looks_einops(subscripts)
+    if notation == "numpy" or (notation == "auto" and numpy_text):
+        return _parse_numpy(subscripts)
+    if isinstance(subscripts, bytes):
+        subscripts = subscripts.decode("latin-1")
+    if not isinstance(subscripts, str):
+        return _parse_numpy(subscripts)  # says what a string must be
+    if notation == "einops":
+        return _parse_einops(subscripts)
+    try:
+        return _parse_einops(subscripts)
+    except SubscriptError as error:
+        einops_error = error
+    try:  # numpy's reading, where einops' finds a mistake: the text may be numpy's, spaced
+        return _parse_numpy(subscripts)
+    except SubscriptError as numpy_error:
+        raise _both_readings(subscripts, einops_error, numpy_error) from None
+
+
+def looks_einops(text: str) -> bool:
+    """Whether ``notation="auto"`` reads ``text`` as einops' notation (see :func:`parse`).
+
+    >>> looks_einops("batch seq, seq dim -> batch dim"), looks_einops("ij, jk -> ik")
+    (True, False)
+    """
+    if not any(char.isspace() for char in text.strip()):
+        return False  # einops' words are separated by spaces; 'ij,j1->i' is numpy's (a slip)
+    words = [word for word in text.replace(",", " ").replace("->", " ").split() if word != ELLIPSIS]
+    if any(word.isidentifier() and word.isascii() and not word.isalpha() for word in words):
+        return True  # a name with a digit or '_' (x1, in_dim): numpy's notation has none
+    if "->" not in text or not any(len(word) > 1 for word in words):
+        return False  # einops' notation always has '->'
+    return any(len(term.split()) > 1 for part in text.split("->") for term in part.split(","))
+
+
+def _both_readings(text: str, error: SubscriptError, numpy_error: SubscriptError) -> SubscriptError:
+    """Text that fits neither notation: einops' reading's mistake, marked, and numpy's."""
+    return SubscriptError(
+        error.problem + " (read as einops' notation: words as axis names)",
+        subscripts=text, positions=error.positions,
+        details=[*error.details,
+                 f"read as numpy's notation (one letter a label): {numpy_error.problem}"],
+        hint=error.hint)
+
+
+def _parse_numpy(subscripts: Any) -> Equation:
+    """Parse subscripts text as numpy reads it."""
     if isinstance(subscripts, bytes):
         subscripts = subscripts.decode("latin-1")  # one character per byte: carets stay put
     if not isinstance(subscripts, str):
@@ -167,6 +299,11 @@ def parse(subscripts: str | bytes) -> Equation:
         )
     text = subscripts
     scanned = _scan_simple(text) or _scan(text)
+    return _equation_of(scanned, text)
+
+
+def _equation_of(scanned: _Scanned, text: str) -> Equation:
+    """The equation of scanned text, its implicit output worked out or its output checked."""
     terms, positions, output, output_positions = scanned
     if output is None:
         return Equation._parsed(terms, _implicit_output(terms), False, text, positions, ())
@@ -293,6 +430,83 @@ def _scan(text: str) -> _Scanned:
             None if output is None else tuple(output), tuple(output_positions))
 
 
+_EINOPS_HINT = ("in einops' notation axis names are words (letters, digits and '_', not starting "
+                "with a digit or '_') separated by spaces, as in 'batch seq, seq dim -> batch dim'")
+
+
+def _parse_einops(text: str) -> Equation:
+    """Parse text in einops' notation: words separated by spaces, terms by ',', '->' required."""
+    arrows = [k for k in range(len(text) - 1) if text.startswith("->", k)]
+    if not arrows:
+        raise SubscriptError(
+            "einops' notation needs '->' and the output",
+            subscripts=text, positions=[len(text.rstrip())],
+            hint="write the output after '->', as in 'batch seq, seq dim -> batch dim'; "
+                 "einops.einsum has no implicit mode")
+    if len(arrows) > 1:
+        raise SubscriptError("the subscripts have more than one '->'", subscripts=text,
+                             positions=arrows[:2], hint="one '->' separates the inputs from the output")
+    inputs_end = arrows[0]
+    terms: list[tuple[str, ...]] = []
+    positions: list[tuple[int, ...]] = []
+    start = 0
+    for piece in text[:inputs_end].split(","):
+        words, columns = _einops_term(text, start, start + len(piece))
+        terms.append(words)
+        positions.append(columns)
+        start += len(piece) + 1
+    if "," in text[inputs_end:]:
+        raise SubscriptError("the output cannot have a ','", subscripts=text,
+                             positions=[text.index(",", inputs_end)],
+                             hint="the output after '->' is a single term")
+    output, output_positions = _einops_term(text, inputs_end + 2, len(text))
+    return _equation_of((tuple(terms), tuple(positions), output, output_positions), text)
+
+
+def _einops_term(text: str, start: int, end: int) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """The words of ``text[start:end]`` and their columns, each checked as einops checks it."""
+    words: list[str] = []
+    columns: list[int] = []
+    k = start
+    while k < end:
+        if text[k].isspace():
+            k += 1
+            continue
+        first = k
+        while k < end and not text[k].isspace():
+            k += 1
+        word = text[first:k]
+        _check_word(text, word, first, words, columns)
+        words.append(word)
+        columns.append(first)
+    return tuple(words), tuple(columns)
+
+
+def _check_word(text: str, word: str, column: int, words: list[str], columns: list[int]) -> None:
+    """Refuse a word einops' notation does not take as an axis name, or a second '...'."""
+    where = range(column, column + len(word))
+    if word == ELLIPSIS:
+        if ELLIPSIS in words:
+            raise SubscriptError("a term can have only one ellipsis", subscripts=text,
+                                 positions=[columns[words.index(ELLIPSIS)], column],
+                                 hint="'...' stands for all the broadcast dimensions at once")
+        return
+    bad = next((k for k, char in enumerate(word) if not (char.isascii() and (char.isalnum() or char == "_"))), None)
+    if bad is not None:
+        char = word[bad]
+        problem = (f"{quoted(char)} is not part of an axis name" if char not in "()-.>"
+                   else "einops.einsum takes no parenthesised groups" if char in "()"
+                   else f"{quoted(char)} must be part of '->' or '...', written apart from the names")
+        raise SubscriptError(problem, subscripts=text, positions=[column + bad], hint=_EINOPS_HINT)
+    if word[0].isdigit() or word[0] == "_" or word[-1] == "_":
+        raise SubscriptError(f"{word!r} is not an axis name: it starts with a digit or starts "
+                             "or ends with '_'", subscripts=text, positions=where, hint=_EINOPS_HINT)
+    if keyword.iskeyword(word):
+        raise SubscriptError(f"{word!r} is a Python keyword: einviz's loop code cannot name a "
+                             "loop variable so", subscripts=text, positions=where,
+                             hint="rename the axis, e.g. 'in_' or 'inputs'")
+
+
 def _check_ellipsis(text: str, i: int, labels: list[str], cols: list[int]) -> None:
     """Refuse a run of dots at ``i`` that is not one '...', or a term's second '...'."""
     end = i
@@ -337,8 +551,20 @@ def _labels_of(term: Any, where: str) -> tuple[str, ...]:
     return tuple(labels)
 
 
+def _is_word(label: str) -> bool:
+    """Whether a label is a word of einops' notation (a name longer than one letter)."""
+    return len(label) > 1 and label.isidentifier() and label.isascii()
+
+
 def _check_hand_made(equation: Equation) -> None:
     """Check an equation made by hand (not by :func:`parse`) as parse checks text."""
+    if equation.notation == "einops":  # word labels: checked as einops' notation reads them
+        if not equation.explicit:
+            raise SubscriptError("einops' notation has no implicit mode: an equation with word "
+                                 "labels is explicit", subscripts=str(equation),
+                                 hint="pass explicit=True and give the output")
+        _parse_einops(str(equation))
+        return
     text = str(equation)
     column = 0
     for term in equation.terms:
@@ -414,14 +640,17 @@ def _check_output(
             )
 
 
-def parse_call(args: Sequence[Any]) -> tuple[Equation, list[Any]]:
+def parse_call(args: Sequence[Any], notation: str = "auto") -> tuple[Equation, list[Any]]:
     """Read the positional arguments of an einsum call, in either of numpy's two forms.
 
     The first argument is the subscripts (text, ``bytes`` or an :class:`Equation`) followed
     by the operands, or, in the sublist form, the first operand followed by its sublist.
+    Text that reads as einops' notation (see :func:`parse`) is read so unless numpy's reading
+    is valid and fits the operands' dimensions: every call numpy accepts keeps numpy's meaning.
 
     Args:
         args: the positional arguments, e.g. ``("ij->i", A)`` or ``(A, [0, 1], [0])``.
+        notation: as :func:`parse` takes it.
 
     Returns:
         The equation and the list of operands.
@@ -437,13 +666,51 @@ def parse_call(args: Sequence[Any]) -> tuple[Equation, list[Any]]:
     >>> eq, ops = parse_call([7, [0, 1], [0]])
     >>> str(eq), ops
     ('ab->a', [7])
+    >>> import numpy as np
+    >>> str(parse_call(["ab c, c -> ab", np.ones((2, 3, 4)), np.ones(4)])[0])  # numpy's fits
+    'abc,c->ab'
+    >>> str(parse_call(["ab c, c -> ab", np.ones((2, 4)), np.ones(4)])[0])  # einops' fits
+    'ab c, c -> ab'
     """
     args = list(args)
     if args and isinstance(args[0], Equation):
         return args[0], args[1:]
+    if args and isinstance(args[0], str) and notation == "auto" and looks_einops(args[0]):
+        return _reading_that_fits(args[0], args[1:]), args[1:]
     if args and isinstance(args[0], (str, bytes)):
-        return parse(args[0]), args[1:]
+        return parse(args[0], notation), args[1:]
     return parse_sublists(args)
+
+
+def _reading_that_fits(text: str, operands: Sequence[Any]) -> Equation:
+    """Text that reads as einops' notation, with operands: numpy's reading when it is valid
+    and fits the operands' dimensions (so a call numpy accepts means what it means to numpy),
+    else einops'."""
+    try:
+        numpy_reading = _parse_numpy(text)
+    except SubscriptError:
+        return parse(text, "auto")
+    if _fits(numpy_reading, operands):
+        return numpy_reading
+    try:
+        return _parse_einops(text)
+    except SubscriptError:
+        return numpy_reading  # numpy's reading says what does not fit
+
+
+def _fits(equation: Equation, operands: Sequence[Any]) -> bool:
+    """Whether the operands have as many dimensions as the terms name (those whose shape is
+    not known fit)."""
+    if len(operands) != len(equation.terms):
+        return False
+    for term, operand in zip(equation.terms, operands):
+        shape = getattr(operand, "shape", None)
+        if not isinstance(shape, tuple):
+            continue
+        named = len(term) - (ELLIPSIS in term)
+        if len(shape) < named or (ELLIPSIS not in term and len(shape) != named):
+            return False
+    return True
 
 
 def parse_sublists(args: Sequence[Any]) -> tuple[Equation, list[Any]]:

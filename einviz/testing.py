@@ -22,8 +22,9 @@ values: small integers, so integer results are exact and float results nearly so
 
 from __future__ import annotations
 
+import inspect
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -86,6 +87,36 @@ class EinsumProblem(NamedTuple):
     def args(self) -> tuple[Any, ...]:
         """The positional arguments of an einsum call: ``(subscripts, *operands)``."""
         return (self.subscripts, *self.operands)
+
+
+class _Named(st.SearchStrategy):
+    """A strategy that draws from another and reads as the call that made it, so hypothesis's
+    "Falsifying example" and a test's repr show ``einsum_problems(max_operands=2)`` rather than
+    the inner machinery."""
+
+    def __init__(self, inner: st.SearchStrategy[Any], call: str) -> None:
+        super().__init__()
+        self._inner = inner
+        self._call = call
+
+    def do_draw(self, data: Any) -> Any:
+        return data.draw(self._inner)
+
+    def __repr__(self) -> str:
+        return self._call
+
+
+def _named(inner: st.SearchStrategy[Any], function: Callable[..., Any],
+           arguments: dict[str, Any]) -> st.SearchStrategy[Any]:
+    """``inner``, read as ``function(...)`` with the arguments that are not the defaults."""
+    parts = []
+    for name, parameter in inspect.signature(function).parameters.items():
+        value = arguments[name]
+        if parameter.default is inspect.Parameter.empty:
+            parts.append(repr(value))
+        elif value is not parameter.default and value != parameter.default:
+            parts.append(f"{name}={value!r}")
+    return _Named(inner, f"{function.__name__}({', '.join(parts)})")
 
 
 class _Equation(NamedTuple):
@@ -229,10 +260,13 @@ def subscripts(
     >>> from hypothesis import find
     >>> find(subscripts(), lambda text: "->" in text and "," in text)
     ',->'
+    >>> subscripts(max_operands=2, spaces=False)
+    subscripts(max_operands=2, spaces=False)
     """
+    arguments = dict(locals())
     equations = _equation_strategy(min_operands, max_operands, max_rank, max_labels,
                                    implicit, ellipsis, repeated, scalars, uppercase)
-    return equations.flatmap(lambda eq: _written(eq, spaces))
+    return _named(equations.flatmap(lambda eq: _written(eq, spaces)), subscripts, arguments)
 
 
 def _check_values(min_value: int, max_value: int, min_size: int, max_size: int) -> None:
@@ -391,6 +425,7 @@ def einsum_operands(
     min_value: int = -3,
     max_value: int = 3,
     noncontiguous: bool = True,
+    notation: str = "numpy",
 ) -> st.SearchStrategy[tuple[np.ndarray, ...]]:
     """Operands that fit given subscripts, as a tuple of numpy arrays.
 
@@ -412,6 +447,9 @@ def einsum_operands(
         min_value: the smallest value of an element (integers; floats hold integer values).
         max_value: the largest value of an element.
         noncontiguous: whether operands may be Fortran-ordered, reversed or strided views.
+        notation: how to read ``subscripts``: ``"numpy"`` (default, as :func:`subscripts`
+            writes them), ``"einops"`` (``"batch seq, seq dim -> batch dim"``) or ``"auto"``
+            (see :func:`einviz.parse`).
 
     Returns:
         A strategy for tuples of arrays, one per term of ``subscripts``.
@@ -423,18 +461,25 @@ def einsum_operands(
     >>> a, b = find(einsum_operands("ij,jk->ik", dtypes=["int64"]), lambda ops: ops[0].shape[0] > 1)
     >>> a.shape[1] == b.shape[0] or 1 in (a.shape[1], b.shape[0])
     True
+    >>> einsum_operands("ij->i", max_size=2)
+    einsum_operands('ij->i', max_size=2)
+    >>> a, b = find(einsum_operands("batch seq, seq -> batch", notation="einops"), lambda ops: True)
+    >>> a.ndim, b.ndim
+    (2, 1)
     """
+    arguments = dict(locals())
     _check_values(min_value, max_value, min_size, max_size)
     _check_count("max_steps", max_steps, 1)
     _check_count("max_ellipsis_dims", max_ellipsis_dims, 0)
-    parsed = parse(subscripts)
+    parsed = parse(subscripts, notation)
     equation = _Equation(parsed.terms, parsed.output if parsed.explicit else None)
-    return _operands(
+    operands = _operands(
         equation, min_size=min_size, max_size=max_size, max_steps=max_steps,
         max_ellipsis_dims=max_ellipsis_dims, broadcast=broadcast, zero_size=zero_size,
         dtypes=_dtype_list(dtypes, complex_dtypes), mixed_dtypes=mixed_dtypes,
         min_value=min_value, max_value=max_value, noncontiguous=noncontiguous,
     )
+    return _named(operands, einsum_operands, arguments)
 
 
 def einsum_problems(
@@ -503,7 +548,13 @@ def einsum_problems(
     ',->'
     >>> np.einsum(*problem.args).shape
     ()
+    >>> einsum_problems(max_operands=2)
+    einsum_problems(max_operands=2)
+
+    With einviz installed, ``st.from_type(EinsumProblem)`` draws from ``einsum_problems()``
+    (einviz registers it through hypothesis's entry point).
     """
+    arguments = dict(locals())
     _check_values(min_value, max_value, min_size, max_size)
     _check_count("max_steps", max_steps, 1)
     _check_count("max_ellipsis_dims", max_ellipsis_dims, 0)
@@ -523,4 +574,18 @@ def einsum_problems(
         ))
         return EinsumProblem(text, operands)
 
-    return problems()
+    return _named(problems(), einsum_problems, arguments)
+
+
+def _hypothesis_setup_hook() -> None:
+    """Register :class:`EinsumProblem` with hypothesis: ``st.from_type(EinsumProblem)`` then
+    draws valid problems. Hypothesis calls it through the ``hypothesis`` entry point in
+    einviz's ``pyproject.toml``, once, when it is imported.
+
+    >>> from hypothesis import find, strategies as st
+    >>> _hypothesis_setup_hook()
+    >>> problem = find(st.from_type(EinsumProblem), lambda p: len(p.operands) == 2)
+    >>> problem.subscripts
+    ',->'
+    """
+    st.register_type_strategy(EinsumProblem, einsum_problems())

@@ -227,6 +227,30 @@ class Trace:
         return (f"<Trace {self.plan.equation}: {len(self):,} steps over {self.n_cells:,} "
                 f"output cells, {self.steps_per_cell:,} steps each>")
 
+    #: How many steps a trace's notebook display shows.
+    _HTML_ROWS = 12
+
+    def _repr_html_(self) -> str:
+        """The first steps as a table, for a notebook (every text escaped)."""
+        from ._reprs import table_html
+
+        labels = self.plan.labels
+        names = self.plan.names
+        rows = [[step.number, *(step.labels[label] for label in labels),
+                 "out" + (str(list(step.out_index)) if step.out_index else ""),
+                 " × ".join(f"{name}{list(index) if index else ''}={value}"
+                            for name, index, value in zip(names, step.indices, step.factors)),
+                 step.product, step.running_sum]
+                for step in self[: self._HTML_ROWS]]
+        shown = min(len(self), self._HTML_ROWS)
+        notes = [f"the first {shown:,} of {len(self):,} steps; trace[k] is step k, "
+                 "trace.chunks() reads them all as columns"] if len(self) > shown else []
+        caption = repr(self).strip("<>")
+        return table_html("einviz-trace", caption,
+                          ["step", *labels, "cell", "factors", "product", "running sum"],
+                          rows, notes, numeric=[0, *range(1, len(labels) + 1), len(labels) + 3,
+                                                len(labels) + 4])
+
     # -- columns ---------------------------------------------------------------------------
     def chunks(
         self, size: int = CHUNK_STEPS, start: int | None = 0, stop: int | None = None

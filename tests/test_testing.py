@@ -271,3 +271,51 @@ def test_module_doctests_pass():
     failures, tried = doctest.testmod(einviz.testing, optionflags=doctest.ELLIPSIS)
     assert tried > 0
     assert failures == 0
+
+
+# -- the hypothesis integration ------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("strategy", "expected"),
+    [
+        (lambda: einviz.testing.einsum_problems(max_operands=2), "einsum_problems(max_operands=2)"),
+        (lambda: einviz.testing.einsum_problems(), "einsum_problems()"),
+        (lambda: einviz.testing.einsum_problems(dtypes=["int64"], spaces=False),
+         "einsum_problems(spaces=False, dtypes=['int64'])"),
+        (lambda: einviz.testing.subscripts(uppercase=False), "subscripts(uppercase=False)"),
+        (lambda: einviz.testing.einsum_operands("ij->i", max_size=2),
+         "einsum_operands('ij->i', max_size=2)"),
+    ],
+)
+def test_strategies_read_as_their_calls(strategy, expected):
+    assert repr(strategy()) == expected
+    assert repr(strategy().map(len)) == expected + ".map(len)"
+
+
+def test_named_strategies_still_draw_and_shrink():
+    problem = find(einviz.testing.einsum_problems(max_operands=2, dtypes=["int64"]),
+                   lambda p: len(p.operands) == 2)
+    assert problem.subscripts == ",->"
+
+
+def test_setup_hook_makes_from_type_draw_valid_problems():
+    einviz.testing._hypothesis_setup_hook()
+    seen = []
+
+    @settings(max_examples=30, database=None)
+    @given(st.from_type(einviz.testing.EinsumProblem))
+    def check(problem):
+        seen.append(problem)
+        np.einsum(*problem.args)
+        assert len(problem.operands) == parse(problem.subscripts).n_operands
+
+    check()
+    assert len(seen) >= 10
+    assert any(problem.operands for problem in seen)
+
+
+def test_pyproject_declares_the_hypothesis_entry_point():
+    tomllib = pytest.importorskip("tomllib")
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())
+    hook = pyproject["project"]["entry-points"]["hypothesis"]["einviz"]
+    module, _, name = hook.partition(":")
+    assert module == "einviz.testing" and callable(getattr(einviz.testing, name))
