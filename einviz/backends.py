@@ -40,7 +40,7 @@ import numpy as np
 from .errors import ArgumentTypeError, EinvizError, install_hint
 from .planning import LoopPlan, plan
 from .reference import run
-from .subscripts import parse_call
+from .subscripts import Equation, parse_call
 
 __all__ = [
     "BackendNotInstalledError",
@@ -838,12 +838,19 @@ def _prepare(
         chosen = _choose(backends)
         arrays = _as_arrays(operands)
         subscripts.check_operands([array.shape for array in arrays])
-        return subscripts, subscripts.equation.text_for_carets(), chosen, arrays
+        return subscripts, _library_text(subscripts.equation), chosen, arrays
     equation, given = parse_call((subscripts, *operands))
-    text = equation.source if isinstance(subscripts, (str, bytes)) else str(equation)
     chosen = _choose(backends)
     arrays = _as_arrays(given)
-    return plan(equation, *arrays), text, chosen, arrays
+    return plan(equation, *arrays), _library_text(equation), chosen, arrays
+
+
+def _library_text(equation: Equation) -> str:
+    """The subscripts every backend gets: as written in numpy's notation (so each library reads
+    what the user wrote), or in letters when the text was einops' words."""
+    if equation.notation == "einops":
+        return equation.numpy_text()
+    return equation.source or str(equation)
 
 
 def _as_arrays(operands: Sequence[Any]) -> list[np.ndarray]:

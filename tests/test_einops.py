@@ -183,9 +183,6 @@ def test_capture_records_einops_einsum():
     assert "batch seq, seq dim -&gt; batch dim" in page
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "backends._prepare gives the backends equation.source (einops' text), which numpy, "
-    "opt_einsum, torch and jax read as letters: it needs equation.numpy_text() (backends.py)"))
 def test_check_runs_the_backends_on_einops_text():
     a, b = np.arange(6).reshape(2, 3), np.arange(12).reshape(3, 4)
     assert einviz.check(MATMUL, a, b, backends=["numpy", "opt_einsum"]).ok
