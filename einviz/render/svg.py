@@ -26,7 +26,9 @@ The SVG carries its data: every grid cell is a ``<use>`` in ``g.einviz-cells`` w
 ``data-operand`` (a name, or ``out``) and ``data-index`` (``"0,2"``); every frame is a
 ``<g class="einviz-frame" data-frame="k" data-steps="first-last">`` and each lit cell inside
 it a ``<use>`` with the same two attributes (``data-values`` instead of ``data-index`` for
-a mark standing for several hidden cells of a cut axis, see :class:`~einviz.render.scene.Mark`).
+a mark standing for several hidden cells of a cut axis, see :class:`~einviz.render.scene.Mark`)
+and ``data-role``: ``lit`` (the frame's step), ``term`` (a cell of the whole sum of the
+output cell being added up), ``used`` (a term added already).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from .scene import (
     CODE_LINE,
     VALUE_BASELINE,
     Frame,
+    Mark,
     Scene,
     Span,
     Text,
@@ -53,6 +56,9 @@ MODES = ("animated", "frame", "base", "top", "overlay", "player")
 _LIT_FILL = "#FFC233"
 _LIT_STROKE = "#8A5A00"
 _OUT_STROKE = "#1F2328"
+#: A cell of the whole sum being added up (``term``), and one added already (``used``).
+_TERM_STROKE = "#D9A21B"
+_USED_FILL = "#8C959F"
 _GRID = "#B5BAC2"
 _SANS = "'DejaVu Sans', sans-serif"
 _MONO = "'DejaVu Sans Mono', monospace"
@@ -246,6 +252,8 @@ class _Writer:
             ("u", {"fill": "#F1F3F6", "stroke": _GRID, **crisp}),
             ("g", {"fill": "#F7F7F8", "stroke": "#C9CDD3", "stroke-dasharray": "3 2", **crisp}),
             ("m", {"fill": _LIT_FILL, "fill-opacity": "0.5", "stroke": _LIT_STROKE, "stroke-width": "2"}),
+            ("t", {"fill": _LIT_FILL, "fill-opacity": "0.2", "stroke": _TERM_STROKE, "stroke-width": "1.5"}),
+            ("d", {"fill": _USED_FILL, "fill-opacity": "0.3", "stroke": _TERM_STROKE, "stroke-width": "1.5"}),
             ("o", {"fill": "#56B4E9", "fill-opacity": "0.22", "stroke": _OUT_STROKE, "stroke-width": "2.5"}),
         ):
             d.defs.add(_Element("rect", id=f"{p}{name}", width=w, height=h, **attrs))
@@ -299,7 +307,7 @@ class _Writer:
         for box in scene.boxes:
             if box.role in ("cell", "out"):
                 cells.add(self.use("c" if box.role == "cell" else "u", box.x, box.y,
-                                   **{"data-operand": box.operand, "data-index": _index(box.index)}))
+                                   **{"data-operand": box.operand or "", "data-index": _index(box.index)}))
             elif box.role == "gap":
                 gaps.add(self.use("g", box.x, box.y) if box.w == scene.cell_w else
                          _Element("rect", x=_n(box.x), y=_n(box.y), width=_n(box.w), height=_n(box.h),
@@ -436,12 +444,12 @@ class _Writer:
             g.add(_Element("rect", x=_n(x + 2), y=_n(y + 2), width=_n(w - 4), height=_n(h - 4), rx="3",
                            fill=tint(scene.colours[label], 0.75)))
         for mark in frame.marks:
-            data = {"data-operand": mark.operand}
+            data: dict[str, str] = {"data-operand": mark.operand, "data-role": mark.role}
             if mark.index is not None:
                 data["data-index"] = _index(mark.index)
             else:
                 data["data-values"] = mark.data_values
-            g.add(self.use("o" if mark.operand == "out" else "m", mark.x, mark.y, **data))
+            g.add(self.use(mark_shape(mark), mark.x, mark.y, **data))
         if frame.running is not None:
             r = frame.running
             g.add(_Element("text", class_="r", x=_n(r.x), y=_n(r.y),
@@ -451,22 +459,22 @@ class _Writer:
         if shown:
             # One text: each value beside its loop's line.
             panel = scene.code
-            x = _n(round(panel.value_x + mono_width("i = ", 12.5)))
+            at = _n(round(panel.value_x + mono_width("i = ", 12.5)))
             line = panel.label_lines[shown[0][0]]
-            values = _Element("text", class_="k", x=x, y=_n(panel.line_y(line)))
+            values = _Element("text", class_="k", x=at, y=_n(panel.line_y(line)))
             for k, (label, value) in enumerate(shown):
                 if k:
                     below = panel.label_lines[label] - line
                     line = panel.label_lines[label]
-                    values.add(_Element("tspan", x=x, dy=_n(CODE_LINE * below)).add_text(value))
+                    values.add(_Element("tspan", x=at, dy=_n(CODE_LINE * below)).add_text(value))
                 else:
                     values.add_text(value)
             g.add(values)
-        for number, line in enumerate(frame.caption):
-            muted = all(span.tone == "muted" for span in line)
+        for number, spans in enumerate(frame.caption):
+            muted = all(span.tone == "muted" for span in spans)
             t = _Element("text", class_="n" if muted else "c", x=_n(scene.caption_x),
                          y=_n(scene.caption_y + CAPTION_LINE * number))
-            self.spans(t, (Span("".join(span.text for span in line)),) if muted else line)
+            self.spans(t, (Span("".join(span.text for span in spans)),) if muted else spans)
             g.add(t)
         return g
 
@@ -501,6 +509,14 @@ class _Writer:
             self.top()
         # Empty elements end in "/>", not " />": a byte each, hundreds of them a file.
         return self.d.tostring().replace(" />", "/>")
+
+
+def mark_shape(mark: Mark) -> str:
+    """The shape a mark draws (an id in the defs): a lit cell, a term of the sum, a term
+    added already, or the output cell."""
+    if mark.operand == "out":
+        return "o"
+    return {"term": "t", "used": "d"}.get(mark.role, "m")
 
 
 def _fit(text: str, width: float, bold: bool = False) -> dict[str, str]:
