@@ -49,7 +49,7 @@ import numpy as np
 from ..errors import EinvizError
 from .palette import tint
 from .scene import CAPTION_LINE, CAPTION_SIZE, CODE_SIZE, Frame, Scene, Span, mono_width
-from .svg import _LIT_STROKE, _fit, _n, mark_shape, render
+from .svg import _LIT_STROKE, _n, cell_fonts, mark_shape, render
 
 __all__ = ["frame_delays", "write_gif"]
 
@@ -195,6 +195,7 @@ class _Pieces:
     def __init__(self, scene: Scene, prefix: str, sx: float, sy: float) -> None:
         self.scene, self.prefix, self.sx, self.sy = scene, prefix, sx, sy
         self.classes = {label: f"l{k}" for k, label in enumerate(scene.colours)}
+        self.fonts = cell_fonts(scene)
         self.spots: dict[str, Rect] = {}
         self.mono = _mono_advance()
         self.runs: dict[Any, Element] = {}
@@ -273,8 +274,8 @@ class _Pieces:
 
     def centred(self, text: str, x: float, y: float, attributes: str, bold: bool = False,
                 group: str = "") -> Element:
-        """A number centred on ``x`` in a cell's font, made smaller when it is too wide."""
-        style = _fit(text, self.scene.cell_w, bold=bold)
+        """A number of the output centred on ``x`` in its cells' font (see :func:`cell_fonts`)."""
+        style = self.fonts.get("out", {})  # the output's values and running sums
         fitted = f' style="{style["style"]}"' if style else ""
         markup = f'<text {attributes} x="{_n(x)}" y="{_n(y)}"{fitted}>{_escape(text)}</text>'
         if group:

@@ -168,9 +168,10 @@ class Scene:
                 "kind": f.kind,
                 "steps": [f.steps[0], f.steps[-1]] if len(f.steps) else None,
                 "duration": f.duration,
+                "hold": f.hold,
                 "lit": [
                     {"operand": m.operand, "index": list(m.index) if m.index is not None else None,
-                     "values": {label: list(v) for label, v in m.values}}
+                     "values": {label: list(v) for label, v in m.values}, "role": m.role}
                     for m in f.marks
                 ],
                 "running": None if f.running is None else

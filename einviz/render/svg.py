@@ -172,6 +172,7 @@ class _Writer:
                     hint=f"frames are numbered 0 to {scene.n_frames - 1}; -1 is the last",
                 )
             self.frame = frame % scene.n_frames
+        self.fonts = cell_fonts(scene)
         self.d = _Document(_n(scene.width), _n(scene.height))
         self.d.attribs.update({"id": prefix, "class": "einviz", "data-frames": str(scene.n_frames),
                                "data-granularity": scene.granularity, "role": "img",
@@ -327,7 +328,7 @@ class _Writer:
         for box in scene.boxes:
             if box.text and box.role in ("cell", "out", "gap"):
                 text = _Element("text", x=_n(box.x + box.w / 2), y=_n(box.y + VALUE_BASELINE),
-                                **(_fit(box.text, box.w) if box.role != "gap" else {}))
+                                **(self.fonts.get(box.operand or "", {}) if box.role != "gap" else {}))
                 (gaps if box.role == "gap" else values).add(text.add_text(box.text))
         group.add(values)
         group.add(gaps)
@@ -413,7 +414,7 @@ class _Writer:
                 continue
             t = scene.finals[index]
             attrs = {"data-from": str(number), "data-index": _index(index),
-                     "x": _n(t.x), "y": _n(t.y), **_fit(t.plain, scene.cell_w)}
+                     "x": _n(t.x), "y": _n(t.y), **self.fonts.get("out", {})}
             if self.mode == "animated":
                 attrs["style"] = f"animation-name:{self.p}c{number}"
             group.add(_Element("text", **attrs).add_text(t.plain))
@@ -453,7 +454,7 @@ class _Writer:
         if frame.running is not None:
             r = frame.running
             g.add(_Element("text", class_="r", x=_n(r.x), y=_n(r.y),
-                           **_fit(r.text, scene.cell_w, bold=True)).add_text(r.text))
+                           **self.fonts.get("out", {})).add_text(r.text))
         shown = [(label, value) for label, value in frame.loop_values
                  if self.mode != "animated" or label in self.per_frame]
         if shown:
@@ -517,6 +518,27 @@ def mark_shape(mark: Mark) -> str:
     if mark.operand == "out":
         return "o"
     return {"term": "t", "used": "d"}.get(mark.role, "m")
+
+
+def cell_fonts(scene: Scene) -> dict[str, dict[str, str]]:
+    """One font size per array, so its cells read alike: the size its widest value needs
+    (an output's running sums, bold, count too); ``{}``: the cells' own 13 px."""
+    needs: dict[str, float] = {}
+
+    def need(name: str, text: str, bold: bool = False) -> None:
+        style = _fit(text, scene.cell_w, bold)
+        size = float(style["style"].removeprefix("font-size:").removesuffix("px")) if style else 13.0
+        needs[name] = min(needs.get(name, 13.0), size)
+
+    for box in scene.boxes:
+        if box.text and box.role in ("cell", "out") and box.operand is not None:
+            need(box.operand, box.text)
+    for t in scene.finals.values():
+        need("out", t.plain)
+    for frame in scene.frames:
+        if frame.running is not None:
+            need("out", frame.running.text, bold=True)
+    return {name: {"style": f"font-size:{size:.1f}px"} if size < 13 else {} for name, size in needs.items()}
 
 
 def _fit(text: str, width: float, bold: bool = False) -> dict[str, str]:

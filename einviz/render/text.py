@@ -325,12 +325,22 @@ def prose_lines(sentences: Sequence[Sentence], width: int) -> list[tuple[Span, .
 
 
 def call_spans(plan: LoopPlan) -> tuple[Span, ...]:
-    """The header's first line: the call, ``np.einsum("ij,jk->ik", A, B)``."""
+    """The header's first line: the call, ``np.einsum("ij,jk->ik", A, B)``; in implicit
+    mode, the output it implies after it (``np.einsum("ij,jk", A, B)  # → ik``).
+
+    >>> from einviz.planning import plan
+    >>> "".join(s.text for s in call_spans(plan("ij,jk", shapes=[(2, 3), (3, 2)])))
+    'np.einsum("ij,jk", A, B)  # → ik'
+    """
     source = plan.equation.source.strip() if plan.equation.source else str(plan.equation)
     spans = [Span("np.einsum(\"")]
     body = label_spans(source, plan.equation.labels)
     spans += list(body)  # as written: the call can be copied and run
     spans.append(Span("\", " + ", ".join(plan.names) + ")"))
+    if not plan.equation.explicit:
+        # Implicit mode: the output einsum gives it (labels seen once, sorted), written out.
+        spans.append(Span("  # → ", tone="muted"))
+        spans += [Span(label, label=label) for label in plan.output] or [Span("a number", tone="muted")]
     return tuple(spans)
 
 
