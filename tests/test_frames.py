@@ -248,3 +248,51 @@ def test_the_pattern_closes_the_animation_and_never_opens_it(subscripts, shapes,
     final = " ".join(anim.frames[-1].caption_text())
     assert closing not in opening and closing in final
     assert final.endswith(anim.explanation.equivalent)
+
+
+# -- product, then sum ------------------------------------------------------------------------------
+def test_the_product_view_multiplies_over_every_label_then_sums() -> None:
+    a, b = np.array([[4, 2, 1], [-1, -1, -3]]), np.array([[-3, -3], [-2, 4], [2, 5]])
+    anim = animate("ij,jk->ik", a, b, view="product")
+    kinds = [f.kind for f in anim.frames]
+    assert anim.granularity == "product"
+    assert kinds == ["intro"] + ["multiply"] * 3 + ["sum"] * 4 + ["final"]
+    p_box = {box.index: box.text for box in anim.scene.boxes if box.operand == "P"}
+    for j in range(3):  # P's slice j holds A's column j times B's row j, as drawn
+        for i in range(2):
+            for k in range(2):
+                assert p_box[(j, i, k)] == format_value(a[i, j] * b[j, k])
+    for j, frame in enumerate(f for f in anim.frames if f.kind == "multiply"):
+        lit = {(m.operand, m.index) for m in frame.marks}
+        assert {index for name, index in lit if name == "A"} == {(0, j), (1, j)}
+        assert {index for name, index in lit if name == "B"} == {(j, 0), (j, 1)}
+        assert {index for name, index in lit if name == "P"} == {(j, i, k) for i in range(2) for k in range(2)}
+    total = a @ b
+    for cell, frame in zip(np.ndindex(2, 2), (f for f in anim.frames if f.kind == "sum")):
+        assert {m.index for m in frame.marks if m.operand == "P"} == {(j, *cell) for j in range(3)}
+        assert frame.caption_text()[0] == f"sum: out[{cell[0]},{cell[1]}] = Σ_j P[j,{cell[0]},{cell[1]}]"
+        assert frame.caption_text()[1].endswith(f"= {format_value(total[cell])}")
+        assert cell in frame.finished
+    assert "Σ" in "".join(s.text for s in anim.scene.code.lines[-1])
+
+
+def test_the_product_view_draws_p_in_the_svg_data_and_refuses_the_ellipsis() -> None:
+    anim = animate("bij,bjk->bik", shapes=[(2, 2, 3), (2, 3, 2)], view="product")
+    root = parse(anim.to_svg())
+    assert {u.get("data-operand") for u in root.iter() if u.get("data-operand")} >= {"A", "B", "P", "out"}
+    with pytest.raises(Exception, match=r"product view does not draw '\.\.\.'"):
+        animate("...ij,...jk->...ik", shapes=[(2, 2, 3), (2, 3, 2)], view="product")
+    with pytest.raises(Exception, match="view must be one of"):
+        animate("ij->i", shapes=[(2, 3)], view="sideways")
+
+
+def test_the_opening_frame_on_summing_lights_the_first_cells_whole_sum_and_so_does_the_hero() -> None:
+    anim = make("matmul")
+    summed = next(f for f in anim.frames if f.kind == "intro" and "summed" in " ".join(f.caption_text()))
+    per_cell = anim.trace.steps_per_cell
+    whole = step_cells(anim, 0, per_cell - 1)  # a row of A, a column of B, out[0,0]
+    assert {(m.operand, m.index) for m in summed.marks} == whole
+    final = anim.frames[-1]
+    assert {(m.operand, m.index) for m in final.marks} == whole
+    assert any(line.startswith("out[0,0] = ") for line in final.caption_text())
+    assert animate("ij->ji", shapes=[(2, 3)]).frames[-1].marks == ()  # a copy sums nothing

@@ -23,7 +23,6 @@ from .layout import VALUE_BASELINE, CodePanel, Layout
 from .text import (
     Span,
     agreeing,
-    clip,
     format_factor,
     format_value,
     pack,
@@ -411,7 +410,7 @@ class Frames:
                 continue
             drawn = [[v for v in slots if v is not None] for slots in blk.slots]
             for index in itertools.product(*drawn):
-                if all(len({v for v, l in zip(index, blk.labels) if l == label}) == 1 for label in repeated):
+                if all(len({v for v, lab in zip(index, blk.labels) if lab == label}) == 1 for label in repeated):
                     x, y = blk.position(index)
                     spots.append((x, y, self.layout.cell_w, self.layout.cell_h, repeated[0]))
         return tuple(dict.fromkeys(spots))
