@@ -635,7 +635,8 @@ class Frames:
             cells = "the output" if trace.n_cells == 1 else f"each of the {trace.n_cells:,} output cells"
             plural = "s" * (len(trace) != 1)
             if plan.summed:
-                lines.append((Span(f"Done: {len(trace):,} multiply-add{plural}, {per_cell:,} into {cells}."),))
+                what = f"addition{plural}" if plan.n_operands == 1 else f"multiply-add{plural}"
+                lines.append((Span(f"Done: {len(trace):,} {what}, {per_cell:,} into {cells}."),))
             else:  # nothing is added up: each output cell is written once
                 what = f"cop{'ies' if plural else 'y'}" if plan.n_operands == 1 else f"product{plural}"
                 lines.append((Span(f"Done: {len(trace):,} {what}, one into {cells}."),))
