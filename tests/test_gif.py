@@ -389,3 +389,12 @@ def test_benchmark_times_a_long_gif():
                           check=False, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "frames/s" in done.stdout and "peak memory" in done.stdout
+
+
+def test_the_product_view_and_a_teaching_auto_draw_as_their_svg_frames():
+    for anim in (animate("ij,jk->ik", shapes=[(2, 3), (3, 2)], view="product"),
+                 animate("bij,bjk->bik", shapes=[(2, 2, 3), (2, 3, 2)])):  # auto: steps, then cells
+        shown = gif_frames(anim.scene, anim.id, 1.0)
+        assert {"multiply", "sum"} <= {f.kind for f in anim.frames} or anim.granularity == "teach"
+        for k in range(anim.n_frames):
+            assert not mismatch(shown[k], direct(anim, k)), f"frame {k} ({anim.frames[k].kind})"

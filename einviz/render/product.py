@@ -136,7 +136,7 @@ class _ProductFrames(Frames):
         labels = product_labels(e)
         size = " × ".join(str(e.sizes[label]) for label in labels) or "1"
         text = (f"Product, then sum. First einsum multiplies {', '.join(e.names)} wherever their "
-                f"labels meet: {PRODUCT} has a cell for every {', '.join(labels) or 'nothing'} "
+                f"labels meet: {PRODUCT} has one cell for each {', '.join(labels) or 'nothing'} "
                 f"({size} = {math.prod(e.sizes[x] for x in labels):,} products). ")
         text += (f"Then it adds {PRODUCT} up along {', '.join(e.summed)}, the labels the output lacks."
                  if e.summed else "Nothing is summed: the output is P itself.")
