@@ -46,8 +46,9 @@ OPENING_SECONDS = 3.6
 SHOWN_TERMS = 5
 #: The most lines of the final frame's caption.
 FINAL_LINES = 6
-#: How long a step, cell or sampled-cell frame shows by default, in milliseconds.
-FRAME_MS = {"step": 700, "cell": 1600, "sample": 1600}
+#: How long a step, cell or sampled-cell frame shows by default, in milliseconds; the steps
+#: ``auto`` teaches the first output cell with stay longer, to read their running sums.
+FRAME_MS = {"step": 700, "cell": 1600, "sample": 1600, "teach": 1500}
 
 
 class Mark(NamedTuple):
@@ -327,7 +328,7 @@ class Frames:
         elif mode == "teach":
             # The first output cell step by step, then every other cell (or a sample) whole.
             per_cell = trace.steps_per_cell
-            frames += self.step_frames(per_cell, len(frames), done)
+            frames += self.step_frames(per_cell, len(frames), done, self.seconds("teach"))
             rest = budget - per_cell
             chosen = (list(range(1, trace.n_cells)) if trace.n_cells - 1 <= rest
                       else [c for c in self.sample(rest + 1) if c][:rest])
@@ -440,7 +441,7 @@ class Frames:
     def _flat(self, index: tuple[int, ...]) -> int:
         return int(np.ravel_multi_index(index, self.plan.out_shape)) if index else 0
 
-    def step_frames(self, count: int, first: int, done: set) -> list[Frame]:
+    def step_frames(self, count: int, first: int, done: set, seconds: float | None = None) -> list[Frame]:
         """A frame a step: the output cell's whole sum marked (``term``), the terms added
         already marked ``used``, the step's cells lit, and the sum so far written out."""
         plan, trace = self.plan, self.trace
@@ -472,7 +473,8 @@ class Frames:
                 running = Running(step.out_index, format_value(step.running_sum),
                                   x + self.layout.cell_w / 2, y + VALUE_BASELINE)
             frames.append(Frame(
-                first + len(frames), "step", range(step.number, step.number + 1), self.seconds("step"),
+                first + len(frames), "step", range(step.number, step.number + 1),
+                self.seconds("step") if seconds is None else seconds,
                 marks=tuple(marks), outlines=self.outlines(lit), running=running, finished=finished,
                 caption=tuple(self.step_caption(step, cell_steps)) + (((Span(note, tone="muted"),),) if note else ()),
                 code_line=self.code.statement,
