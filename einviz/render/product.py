@@ -61,8 +61,12 @@ class _Picture(NamedTuple):
 
 def product_labels(plan: LoopPlan) -> tuple[str, ...]:
     """The product tensor's labels: the summed ones first (its slices are titled by them),
-    then the output's."""
-    return (*plan.summed, *plan.output)
+    then the output's; a 1-d or 2-d product (one grid, no slices) keeps them as the operands
+    name them, so ``ij->i``'s P is A itself, not its transpose."""
+    labels = (*plan.summed, *plan.output)
+    if len(labels) <= 2:
+        labels = tuple(dict.fromkeys(label for term in plan.terms for label in term))
+    return labels
 
 
 def _picture(trace: Trace) -> tuple[_Picture, Trace]:
@@ -106,7 +110,7 @@ def product_code(plan: LoopPlan) -> tuple[list[tuple[Span, ...]], int, dict[str,
              coloured(f"for {index} in np.ndindex({PRODUCT}.shape):") if labels else (Span("if True:"),),
              coloured(f"    {PRODUCT}[{index}] = {factors}")]
     if plan.summed:
-        axes = tuple(range(len(plan.summed)))
+        axes = tuple(labels.index(label) for label in plan.summed)
         lines.append((Span(f"out = {PRODUCT}.sum(axis={axes[0] if len(axes) == 1 else axes})  # Σ over "),
                       *coloured(", ".join(names[label] for label in plan.summed))))
     else:
@@ -150,14 +154,15 @@ class _ProductFrames(Frames):
     def multiply_frames(self, first: int, budget: int) -> list[Frame]:
         """A frame a value of the summed labels (those drawn): its operand cells and P's slice."""
         e = self.einsum
-        drawn = [[v for v in self.layout.blocks[self.p].slots[a] if v is not None]
-                 for a in range(len(e.summed))]
+        axes = [product_labels(e).index(label) for label in e.summed]
+        drawn = [[v for v in self.layout.blocks[self.p].slots[a] if v is not None] for a in axes]
         combos = list(itertools.product(*drawn))[:max(1, budget)]
         frames: list[Frame] = []
         for combo in combos:
             fixed = dict(zip(e.summed, combo))
             marks = self.marks(fixed, range(self.p + 1))
-            head: list[Span] = [Span("multiply: ")]
+            # One operand multiplies nothing: its cells are only lined up over every label.
+            head: list[Span] = [Span("multiply: " if e.n_operands > 1 else "line up: ")]
             head += self.indexed(PRODUCT, product_labels(e), fixed)
             head.append(Span(" = "))
             for k, (name, term) in enumerate(zip(e.names, e.terms)):
@@ -205,8 +210,8 @@ class _ProductFrames(Frames):
             head: list[Span] = [Span("sum: "), *ref_spans("out", out_index, e.output), Span(" = Σ_")]
             head += [s for k, label in enumerate(e.summed) for s in [Span(",")] * bool(k) + [Span(label, label=label)]]
             head += [Span(" "), *self.indexed(PRODUCT, product_labels(e), fixed)]
-            # P's summed axes come first: its fibre for this cell is the rest fixed.
-            fibre = product[(Ellipsis,) + out_index] if out_index else product
+            # The fibre of P along the summed labels: every other axis fixed at this cell.
+            fibre = product[tuple(fixed.get(label, slice(None)) for label in product_labels(e))]
             terms = [[v] for v in np.ravel(fibre)]
             total = self.trace.result[out_index] if out_index else self.trace.result[()]
             digits, equal = agreeing(terms, total)
@@ -230,6 +235,8 @@ class _ProductFrames(Frames):
         n_cells = math.prod(e.out_shape)
         left = max(1, max_frames - len(frames) - 1)
         chosen = list(range(n_cells)) if n_cells <= left else self.sample(left)
+        if not e.summed:  # nothing to add up: out is P, shown whole in the final frame
+            chosen = []
         done: set[tuple[int, ...]] = set()
         frames += self.sum_frames(len(frames), chosen, done)
         lines: list[tuple[Span, ...]] = [(Span(
