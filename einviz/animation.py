@@ -411,7 +411,7 @@ def animate(
     max_axis: int = 8,
     seed: int = 0,
     explanation: Explanation | None = None,
-    view: str = "loops",
+    view: str = "grid",
 ) -> Animation:
     """Animate an einsum: every multiply-add (or every output cell) as a frame.
 
@@ -434,7 +434,7 @@ def animate(
         seed: the seed of the default operands' values.
         explanation: the einsum's :class:`~einviz.explaining.Explanation` when the caller has
             one already (default: made here, once, for the frames and the HTML player).
-        view: ``"loops"`` (the loops: one multiply-add, or one output cell, a frame; in
+        view: ``"grid"`` (the loops: one multiply-add, or one output cell, a frame; in
             ``auto``, the first output cell step by step, then a cell a frame) or
             ``"product"`` (product, then sum: the operands multiplied over every label into
             the product tensor ``P``, then ``P`` summed into the output; see

@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> None:
         examples[script] = run_example(script, folder / "examples" / script.stem)
         print(f"{script.name:<24} {len(examples[script])} files")
     rows = []
-    cases = [(name, case, "loops") for name, case in PATTERNS.items()]
+    cases = [(name, case, "grid") for name, case in PATTERNS.items()]
     cases += [(name, case, "product") for name, case in PRODUCT_VIEWS.items()]
     for seed, (name, (subscripts, shapes, note), view) in enumerate(cases):
         if args.only and name not in args.only:

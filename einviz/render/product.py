@@ -74,7 +74,7 @@ def _picture(trace: Trace) -> tuple[_Picture, Trace]:
     if plan.equation.has_ellipsis:
         raise EinvizError("the product view does not draw '...' yet",
                           subscripts=plan.equation.text_for_carets(),
-                          hint="write the labels '...' stands for out, or use view='loops'")
+                          hint="write the labels '...' stands for out, or use view='grid'")
     terms = ",".join("".join(term) for term in plan.terms)
     labels = "".join(product_labels(plan))
     names = [*plan.names, PRODUCT]

@@ -98,7 +98,7 @@ __all__ = [
 #: What a frame may show: ``"auto"`` picks the finest whose frames fit.
 GRANULARITIES = ("auto", "step", "cell")
 #: The pictures of an einsum: its loops, or its product over every label, then the sum.
-VIEWS = ("loops", "product")
+VIEWS = ("grid", "product")
 HEADER_SIZE = 15
 FORMULA_SIZE = 13.5
 LEGEND_SIZE = 12
@@ -199,7 +199,7 @@ def build_scene(
     max_slices: int = 4,
     explanation: Explanation | None = None,
     colours: Mapping[str, str] | None = None,
-    view: str = "loops",
+    view: str = "grid",
 ) -> Scene:
     """Lay out the picture of a traced einsum and make its frames.
 
@@ -217,7 +217,7 @@ def build_scene(
             already made so the einsum is explained once).
         colours: label colours to use instead of the palette's (a contraction path's step
             figures take the whole expression's, so a letter keeps its colour in every one).
-        view: ``"loops"`` (the loops' multiply-adds, as ``granularity`` says) or
+        view: ``"grid"`` (the loops' multiply-adds, as ``granularity`` says) or
             ``"product"`` (product, then sum: see :mod:`einviz.render.product`).
 
     Returns:
@@ -231,7 +231,7 @@ def build_scene(
         granularity, max_frames, frame_ms, max_axis, max_slices)
     if view not in VIEWS:
         raise EinvizError(f"view must be one of {', '.join(map(repr, VIEWS))}, not {view!r}",
-                          hint="'loops' shows the loops' multiply-adds, 'product' the product "
+                          hint="'grid' shows the loops' multiply-adds, 'product' the product "
                                "over every label, then the sum")
     if explanation is None:
         explanation = explain(trace.plan)
