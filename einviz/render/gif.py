@@ -859,7 +859,7 @@ def _progress_bar(progress: bool | None, total: int) -> Any:
     if progress is False:
         return None
     try:
-        from tqdm import tqdm  # type: ignore[import-untyped]
+        from tqdm import tqdm  # type: ignore[import-untyped, unused-ignore]
     except ImportError:
         return None
     return tqdm(total=total, desc="GIF", unit="frame", file=sys.stderr, delay=1.0, leave=False,
