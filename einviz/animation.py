@@ -6,8 +6,8 @@ from it by :mod:`einviz.render.svg`.
 
 >>> import numpy as np
 >>> anim = animate("ij,jk->ik", np.eye(2), np.arange(4).reshape(2, 2))
->>> anim.n_frames, anim.granularity
-(12, 'step')
+>>> anim.n_frames, anim.granularity  # out[0,0] step by step, then a cell a frame
+(9, 'teach')
 >>> anim.to_svg().startswith("<svg")
 True
 """
@@ -345,6 +345,7 @@ def animate(
     values: str = "arange",
     seed: int = 0,
     explanation: Explanation | None = None,
+    view: str = "grid",
 ) -> Animation:
     """Animate an einsum: every multiply-add (or every output cell) as a frame.
 
@@ -369,6 +370,11 @@ def animate(
         seed: the seed of ``values="random"``.
         explanation: the einsum's :class:`~einviz.explaining.Explanation` when the caller has
             one already (default: made here, once, for the frames and the HTML player).
+        view: ``"grid"`` (the loops: one multiply-add, or one output cell, a frame; in
+            ``auto``, the first output cell step by step, then a cell a frame) or
+            ``"product"`` (product, then sum: the operands multiplied over every label into
+            the product tensor ``P``, then ``P`` summed into the output; see
+            docs/visual-language.md). ``granularity`` and ``frame_ms`` apply to the loops.
 
     Returns:
         The :class:`Animation`.
@@ -382,6 +388,8 @@ def animate(
     >>> anim = animate("ij->i", shapes=[(2, 3)], granularity="cell")
     >>> anim.n_frames, [f.kind for f in anim.frames][-3:]
     (5, ['cell', 'cell', 'final'])
+    >>> [f.kind for f in animate("ij,jk->ik", shapes=[(2, 2), (2, 2)], view="product").frames][:4]
+    ['intro', 'multiply', 'multiply', 'sum']
     >>> from einviz.planning import plan
     >>> str(animate(plan("i,i->", shapes=[(3,), (3,)])).trace.plan.equation)
     'i,i->'
@@ -393,7 +401,7 @@ def animate(
     if explanation is None:
         explanation = explain(traced.plan)
     scene = build_scene(traced, granularity=granularity, max_frames=max_frames,
-                        frame_ms=frame_ms, max_axis=max_axis, explanation=explanation)
+                        frame_ms=frame_ms, max_axis=max_axis, explanation=explanation, view=view)
     return Animation(scene, traced, explanation)
 
 

@@ -91,7 +91,7 @@ ROLES: dict[str, str] = {
     "summed": "which labels are summed and why (or that none is)",
     "free": "which labels the output keeps, and its shape",
     "order": "the output's axes in another order than the inputs'",
-    "steps": "the loops and how many multiply-adds they make",
+    "steps": "the loops and how many steps they make (multiply-adds; copies where nothing is summed)",
     "pattern": "the pattern's name, in words",
     "numpy": "plain numpy that does the same: 'In plain numpy: A @ B'",
 }
@@ -874,6 +874,10 @@ def _steps_sentence(p: LoopPlan) -> Sentence:
     count = f"{p.n_steps:,} step{'' if p.n_steps == 1 else 's'}"
     figure = count if len(sizes) == 1 else f"{' × '.join(map(str, sizes))} = {count}"
     sentence = f"{loops} over {_labels(p.labels)}: {figure}"
+    if not p.summed and p.n_steps:
+        # Nothing is added up: a step writes its output cell once (a copy multiplies nothing).
+        sentence += (f", each copying one cell of {p.names[0]}" if p.n_operands == 1
+                     else ", each writing one product")
     if p.n_steps == 0:
         if not p.output:
             sentence += ", so the result stays 0"

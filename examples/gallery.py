@@ -58,6 +58,29 @@ PATTERNS: dict[str, tuple[str, list[tuple[int, ...]], str]] = {
     "large": ("ij,jk->ik", [(14, 10), (10, 12)], "more cells than frames: a stated sample"),
 }
 
+#: name -> (subscripts, shapes, what it shows), drawn with view="product": product, then sum.
+PRODUCT_VIEWS: dict[str, tuple[str, list[tuple[int, ...]], str]] = {
+    "matmul-product": ("ij,jk->ik", [(2, 3), (3, 2)],
+                       "product, then sum: P[j,i,k] = A[i,j]·B[j,k], then Σ over j"),
+    "batched-matmul-product": ("bij,bjk->bik", [(2, 2, 3), (2, 3, 2)],
+                               "product, then sum at rank 3: P's slices titled by j and b"),
+    "row-sums-product": ("ij->i", [(2, 3)], "one operand: P is A, then Σ over j"),
+}
+
+
+def shown_frame(anim) -> int:
+    """The frame a gallery PNG shows: the product view's first sum; else the last step of the
+    first output cell (its whole sum built up), or the middle of the cell frames."""
+    kinds = [f.kind for f in anim.frames]
+    if "sum" in kinds:
+        return kinds.index("sum")
+    if "step" in kinds:
+        first = kinds.index("step")
+        steps = first + kinds[first:].index("cell") if "cell" in kinds[first:] else len(kinds) - 1
+        return min(steps - 1, first + anim.trace.steps_per_cell - 1)
+    first = kinds.index("cell") if "cell" in kinds else 0
+    return first + (len(kinds) - 1 - first) // 2
+
 
 #: The order the gallery shows the examples in, simplest first; any other script comes after.
 EXAMPLE_ORDER = ["row_sums", "trace_and_diagonal", "matmul", "batched_matmul", "bilinear",
@@ -139,16 +162,15 @@ def main(argv: list[str] | None = None) -> None:
         examples[script] = run_example(script, folder / "examples" / script.stem)
         print(f"{script.name:<24} {len(examples[script])} files")
     rows = []
-    for seed, (name, (subscripts, shapes, note)) in enumerate(PATTERNS.items()):
+    cases = [(name, case, "grid") for name, case in PATTERNS.items()]
+    cases += [(name, case, "product") for name, case in PRODUCT_VIEWS.items()]
+    for seed, (name, (subscripts, shapes, note), view) in enumerate(cases):
         if args.only and name not in args.only:
             continue
-        anim = animate(subscripts, *operands(shapes, seed))
+        anim = animate(subscripts, *operands(shapes, seed), view=view)
         anim.to_svg(folder / f"{name}.svg")
         anim.to_png(folder / f"{name}.png")
-        kinds = [f.kind for f in anim.frames]
-        first = kinds.index("step") if "step" in kinds else (kinds.index("cell") if "cell" in kinds else 0)
-        middle = first + (len(kinds) - 1 - first) // 2
-        anim.to_png(folder / f"{name}-frame.png", frame=middle)
+        anim.to_png(folder / f"{name}-frame.png", frame=shown_frame(anim))
         rows.append((name, subscripts, note, anim))
         print(f"{name:<20} {anim!r}")
     lines = [

@@ -50,7 +50,7 @@ def lit_cells(group: ET.Element, anim: Animation) -> set[tuple[str, tuple[int, .
     cells = set()
     for element in group.iter():
         operand = element.get("data-operand")
-        if operand is None:
+        if operand is None or element.get("data-role") not in (None, "lit"):
             continue
         if element.get("data-index") is not None:
             text = element.get("data-index")

@@ -432,3 +432,17 @@ def test_an_equation_or_a_plan_is_explained_without_parsing_or_binding_again(mon
     assert made == []
     assert explain(equation, shapes=[(2, 3), (3, 4)]).pattern == "matrix multiplication"
     assert made == ["LoopPlan"]
+
+
+@pytest.mark.parametrize("subscripts, shapes", [("ij->ji", [(2, 3)]), ("ii->i", [(3, 3)]), ("i->i", [(3,)])])
+def test_a_copy_is_told_as_a_copy_not_as_multiply_adds(subscripts, shapes) -> None:
+    sentences = explain(subscripts, shapes=shapes).sentences
+    text = " ".join(s.text for s in sentences)
+    assert "multipl" not in text and " add" not in text
+    steps = next(s for s in sentences if s.role == "steps")
+    assert "copying one cell of A" in steps.text
+
+
+def test_a_product_with_nothing_summed_writes_each_product_once() -> None:
+    steps = next(s for s in explain("i,j->ij", shapes=[(2,), (3,)]).sentences if s.role == "steps")
+    assert steps.text.endswith("6 steps, each writing one product.")

@@ -41,8 +41,19 @@ def test_frames_light_exactly_their_steps_cells(case: str, granularity: str) -> 
 
 # -- granularity ----------------------------------------------------------------------------------
 def test_auto_picks_the_finest_that_fits() -> None:
-    assert make("matmul", max_frames=100).granularity == "step"
-    assert make("matmul", max_frames=15).granularity == "cell"
+    assert make("matmul", max_frames=5).granularity == "sample"
+    assert make("dot", max_frames=100).granularity == "step"  # one output cell: every step
+    assert make("transpose", max_frames=100).granularity == "step"  # nothing summed
+
+
+def test_auto_teaches_the_first_cell_step_by_step_then_a_cell_a_frame() -> None:
+    anim = make("matmul", max_frames=100)
+    per_cell, n_cells = anim.trace.steps_per_cell, anim.trace.n_cells
+    kinds = [f.kind for f in anim.frames if f.kind not in ("intro", "final")]
+    assert anim.granularity == "teach"
+    assert kinds == ["step"] * per_cell + ["cell"] * (n_cells - 1)
+    covered = [s for f in anim.frames for s in f.steps]
+    assert covered == list(range(len(anim.trace)))  # every step, once, in order
     anim = make("matmul", max_frames=8)
     assert anim.granularity == "sample" and anim.n_frames <= 8
     assert anim.frames[-1].kind == "final"
@@ -66,7 +77,9 @@ def test_zero_steps_make_an_opening_and_a_final_frame() -> None:
 def test_opening_frames_tell_the_narrative() -> None:
     anim = make("matmul")
     intro = [f for f in anim.frames if f.kind == "intro"]
-    assert intro and all(f.duration >= 3 for f in intro)
+    assert intro and all(f.hold >= 3 for f in intro)  # a player holds each its reading time
+    first_step = next(n for n, f in enumerate(anim.frames) if f.kind == "step")
+    assert anim.scene.starts()[first_step] <= 4  # a README's <img> multiplies within 4 s
     text = " ".join(" ".join(f.caption_text()) for f in intro)
     assert "j" in text and "summed" in text
 
@@ -76,9 +89,62 @@ def test_step_caption_reads_as_arithmetic() -> None:
     b = np.array([[1, 0], [0, 1], [-1, 2]])
     anim = animate("ij,jk->ik", a, b, granularity="step")
     step = next(f for f in anim.frames if f.kind == "step" and f.steps[0] == 4)  # out[0,1], j=1
-    assert step.caption_text()[0] == "out[0,1] += A[0,1] × B[1,1] = 2 × 1 = 2  →  2"
+    assert step.caption_text() == ["out[0,1] += A[0,1] × B[1,1]", "out[0,1] = 1×0 + 2×1 = 0 + 2 = 2"]
     step = next(f for f in anim.frames if f.kind == "step" and f.steps[0] == 2)
-    assert step.caption_text()[0] == "out[0,0] += A[0,2] × B[2,0] = 3 × (−1) = −3  →  −2"
+    assert step.caption_text() == ["out[0,0] += A[0,2] × B[2,0]",
+                                   "out[0,0] = 1×1 + 2×0 + 3×(−1) = 1 + 0 + (−3) = −2"]
+    # the indices in their labels' colours, the term just added in bold
+    spans = step.caption[1]
+    assert [s.label for s in spans if s.text == "0"][:2] == ["i", "k"]
+    assert [s.text for s in spans if s.tone == "strong"] == ["3×(−1)", "(−3)"]
+
+
+def test_a_long_running_sum_elides_its_middle() -> None:
+    anim = animate("i,i->", np.arange(1, 10), np.ones(9, dtype=int), granularity="step")
+    last = [f for f in anim.frames if f.kind == "step"][-1]
+    assert last.caption_text()[1] == "out = 1×1 + 2×1 + 3×1 + … + 8×1 + 9×1 = 1 + 2 + 3 + … + 8 + 9 = 45"
+
+
+def test_a_float_sum_adds_up_as_shown() -> None:
+    anim = animate("i->", np.array([0.1125, -0.3684]), granularity="step")
+    line = [f for f in anim.frames if f.kind == "step"][-1].caption_text()[1]
+    terms, total = line.removeprefix("out = ").split(" = ")
+    shown = sum(float(t.strip("()").replace("−", "-")) for t in terms.split(" + "))
+    assert format_value(shown, 6) == format_value(float(total.replace("−", "-")), 6), line
+
+
+def test_a_sum_no_digits_can_show_is_written_approximately() -> None:
+    anim = animate("i->", np.array([1 / 3] * 3 + [1e-9]), granularity="step")
+    line = [f for f in anim.frames if f.kind == "step"][-1].caption_text()[1]
+    assert " ≈ " in line
+
+
+def test_the_terms_of_the_sum_stay_marked_and_the_added_ones_look_used() -> None:
+    anim = make("matmul", granularity="step")
+    plan = anim.trace.plan
+    for frame in (f for f in anim.frames if f.kind == "step"):
+        step = anim.trace[frame.steps[0]]
+        first = step.number - step.number % anim.trace.steps_per_cell
+        whole = step_cells(anim, first, first + anim.trace.steps_per_cell - 1)
+        roles: dict[str, set] = {}
+        for mark in frame.marks:
+            roles.setdefault(mark.role, set()).add((mark.operand, mark.index))
+        assert roles["term"] == {c for c in whole if c[0] != "out"}  # the row of A, the column of B
+        assert roles["lit"] == step_cells(anim, step.number, step.number)
+        before = step_cells(anim, first, step.number - 1) if step.number > first else set()
+        assert roles.get("used", set()) == {c for c in before if c[0] != "out"}
+    assert plan.summed
+
+
+def test_a_copy_is_written_once_not_added() -> None:
+    anim = animate("ij->ji", np.arange(6).reshape(2, 3), granularity="step")
+    steps = [f for f in anim.frames if f.kind == "step"]
+    step = anim.trace[1]
+    out, a = (",".join(map(str, index)) for index in (step.out_index, step.indices[0]))
+    assert steps[1].caption_text() == [f"out[{out}] = A[{a}] = {step.product}"]
+    assert all(m.role == "lit" for f in steps for m in f.marks)
+    assert "multiply-add" not in " ".join(anim.frames[-1].caption_text())
+    assert "out[j, i] = A[i, j]" in "".join(s.text for s in anim.scene.code.lines[-1])
 
 
 @pytest.mark.parametrize("subscripts, operands", [
@@ -87,22 +153,19 @@ def test_step_caption_reads_as_arithmetic() -> None:
 ], ids=["four-operands", "large-integers"])
 def test_a_long_step_caption_wraps_between_its_parts_and_keeps_every_number(subscripts, operands) -> None:
     anim = animate(subscripts, *operands, granularity="step")
-    wrapped = 0
     for frame in (f for f in anim.frames if f.kind == "step"):
         lines = frame.caption_text()
         text = " ".join(line.strip() for line in lines)
         step = anim.trace[frame.steps[0]]
-        assert "…" not in text and len(lines) <= 2  # wrapped, not cut
-        wrapped += len(lines) == 2
-        assert text.endswith(f"→  {format_value(step.running_sum)}")
-        assert f"= {format_value(step.product)}" in text
-    assert wrapped
+        assert "…" not in lines[0] and len(lines) <= 2  # the step's cells: never cut
+        assert text.endswith(f"= {format_value(step.running_sum)}")
+        assert format_value(step.product) in text
 
 
 def test_the_final_caption_keeps_its_closing_sentences_before_asides() -> None:
     anim = animate("ij,jk->ik", shapes=[(14, 10), (10, 12)])  # sampled, with cut axes
     caption = anim.frames[-1].caption_text()
-    assert len(caption) <= 5 and caption[-1] == "In plain numpy: A @ B"
+    assert len(caption) <= 6 and caption[-1] == "In plain numpy: A @ B"
 
 
 def test_cell_caption_writes_the_whole_sum() -> None:
@@ -111,7 +174,7 @@ def test_cell_caption_writes_the_whole_sum() -> None:
     anim = animate("ij,jk->ik", a, b, granularity="cell")
     cell = next(f for f in anim.frames if f.kind == "cell")
     assert cell.caption_text()[:2] == ["out[0,0] = Σ_j A[0,j] × B[j,0]",
-                                       "= 1 × 1 + 2 × (−1) + 3 × 2 = 5"]
+                                       "= 1×1 + 2×(−1) + 3×2 = 1 + (−2) + 6 = 5"]
 
 
 def test_frame_table_is_json_ready() -> None:
@@ -152,8 +215,9 @@ def test_a_lit_cell_in_an_array_of_slices_outlines_its_slice() -> None:
         if frame.kind != "step":
             assert frame.outlines == ()
             continue
-        assert len(frame.outlines) == len(frame.marks) == 3  # A's, B's and out's slice
-        for mark, (x, y, w, h) in zip(frame.marks, frame.outlines):
+        lit = [m for m in frame.marks if m.role == "lit"]
+        assert len(frame.outlines) == len(lit) == 3  # A's, B's and out's slice
+        for mark, (x, y, w, h) in zip(lit, frame.outlines):
             assert x <= mark.x < x + w and y <= mark.y < y + h
     assert all(f.outlines == () for f in make("matmul", granularity="step").frames)
 
@@ -184,3 +248,51 @@ def test_the_pattern_closes_the_animation_and_never_opens_it(subscripts, shapes,
     final = " ".join(anim.frames[-1].caption_text())
     assert closing not in opening and closing in final
     assert final.endswith(anim.explanation.equivalent)
+
+
+# -- product, then sum ------------------------------------------------------------------------------
+def test_the_product_view_multiplies_over_every_label_then_sums() -> None:
+    a, b = np.array([[4, 2, 1], [-1, -1, -3]]), np.array([[-3, -3], [-2, 4], [2, 5]])
+    anim = animate("ij,jk->ik", a, b, view="product")
+    kinds = [f.kind for f in anim.frames]
+    assert anim.granularity == "product"
+    assert kinds == ["intro"] + ["multiply"] * 3 + ["sum"] * 4 + ["final"]
+    p_box = {box.index: box.text for box in anim.scene.boxes if box.operand == "P"}
+    for j in range(3):  # P's slice j holds A's column j times B's row j, as drawn
+        for i in range(2):
+            for k in range(2):
+                assert p_box[(j, i, k)] == format_value(a[i, j] * b[j, k])
+    for j, frame in enumerate(f for f in anim.frames if f.kind == "multiply"):
+        lit = {(m.operand, m.index) for m in frame.marks}
+        assert {index for name, index in lit if name == "A"} == {(0, j), (1, j)}
+        assert {index for name, index in lit if name == "B"} == {(j, 0), (j, 1)}
+        assert {index for name, index in lit if name == "P"} == {(j, i, k) for i in range(2) for k in range(2)}
+    total = a @ b
+    for cell, frame in zip(np.ndindex(2, 2), (f for f in anim.frames if f.kind == "sum")):
+        assert {m.index for m in frame.marks if m.operand == "P"} == {(j, *cell) for j in range(3)}
+        assert frame.caption_text()[0] == f"sum: out[{cell[0]},{cell[1]}] = Σ_j P[j,{cell[0]},{cell[1]}]"
+        assert frame.caption_text()[1].endswith(f"= {format_value(total[cell])}")
+        assert cell in frame.finished
+    assert "Σ" in "".join(s.text for s in anim.scene.code.lines[-1])
+
+
+def test_the_product_view_draws_p_in_the_svg_data_and_refuses_the_ellipsis() -> None:
+    anim = animate("bij,bjk->bik", shapes=[(2, 2, 3), (2, 3, 2)], view="product")
+    root = parse(anim.to_svg())
+    assert {u.get("data-operand") for u in root.iter() if u.get("data-operand")} >= {"A", "B", "P", "out"}
+    with pytest.raises(Exception, match=r"product view does not draw '\.\.\.'"):
+        animate("...ij,...jk->...ik", shapes=[(2, 2, 3), (2, 3, 2)], view="product")
+    with pytest.raises(Exception, match="view must be one of"):
+        animate("ij->i", shapes=[(2, 3)], view="sideways")
+
+
+def test_the_opening_frame_on_summing_lights_the_first_cells_whole_sum_and_so_does_the_hero() -> None:
+    anim = make("matmul")
+    summed = next(f for f in anim.frames if f.kind == "intro" and "summed" in " ".join(f.caption_text()))
+    per_cell = anim.trace.steps_per_cell
+    whole = step_cells(anim, 0, per_cell - 1)  # a row of A, a column of B, out[0,0]
+    assert {(m.operand, m.index) for m in summed.marks} == whole
+    final = anim.frames[-1]
+    assert {(m.operand, m.index) for m in final.marks} == whole
+    assert any(line.startswith("out[0,0] = ") for line in final.caption_text())
+    assert animate("ij->ji", shapes=[(2, 3)]).frames[-1].marks == ()  # a copy sums nothing

@@ -44,3 +44,28 @@ def test_only_the_letters_explain_marks_are_coloured_wherever_a_line_breaks(widt
 def test_a_value_that_is_no_number_is_refused() -> None:
     with pytest.raises(ArgumentTypeError, match=r"a figure shows numbers, not 'x' \(str\)"):
         format_value("x")
+
+
+def test_implicit_mode_writes_the_output_it_implies_in_the_header() -> None:
+    from einviz.planning import plan
+    from einviz.render.text import call_spans
+
+    spans = call_spans(plan("ij,jk", shapes=[(2, 3), (3, 2)]))
+    assert "".join(s.text for s in spans).endswith("# → ik")
+    assert [s.label for s in spans[-2:]] == ["i", "k"]
+    explicit = call_spans(plan("ij,jk->ik", shapes=[(2, 3), (3, 2)]))
+    assert "→" not in "".join(s.text for s in explicit)
+
+
+def test_a_scalar_output_starts_at_0_and_a_copy_assigns() -> None:
+    from einviz.planning import plan
+    from einviz.render.text import code_lines
+
+    def text(subscripts, shapes):
+        lines, statement, _ = code_lines(plan(subscripts, shapes=shapes))
+        return "".join(s.text for s in lines[0]), "".join(s.text for s in lines[statement]).strip()
+
+    assert text("ii->", [(3, 3)]) == ("out = 0", "out += A[i, i]")
+    assert text("ij->ji", [(2, 3)])[1] == "out[j, i] = A[i, j]"
+    assert text("ii->i", [(3, 3)])[1] == "out[i] = A[i, i]"
+    assert text("ij->i", [(2, 3)])[1] == "out[i] += A[i, j]"

@@ -22,24 +22,33 @@ import numpy as np
 from .layout import VALUE_BASELINE, CodePanel, Layout
 from .text import (
     Span,
-    clip,
+    agreeing,
     format_factor,
     format_value,
     pack,
-    packed,
     prose_lines,
-    ref,
+    ref_spans,
 )
 
 if TYPE_CHECKING:
     from ..explaining import Sentence
+    from ..tracing import Step
 
 __all__ = ["FRAME_MS", "MAX_OPENING_FRAMES", "Frame", "Frames", "Mark", "Running"]
 
 #: The most opening frames (the narrative), before the step or cell frames.
 MAX_OPENING_FRAMES = 3
-#: How long a step, cell or sampled-cell frame shows by default, in milliseconds.
-FRAME_MS = {"step": 700, "cell": 1600, "sample": 1600}
+#: The opening frames' time together in an animated SVG or GIF, in seconds: the first
+#: multiply shows within 4 s of the start (a player holds each one its reading time).
+OPENING_SECONDS = 3.6
+#: A running sum written out shows every term up to this many, else its first two and its
+#: last two around "…".
+SHOWN_TERMS = 5
+#: The most lines of the final frame's caption.
+FINAL_LINES = 6
+#: How long a step, cell or sampled-cell frame shows by default, in milliseconds; the steps
+#: ``auto`` teaches the first output cell with stay longer, to read their running sums.
+FRAME_MS = {"step": 700, "cell": 1600, "sample": 1600, "teach": 1500}
 
 
 class Mark(NamedTuple):
@@ -57,6 +66,9 @@ class Mark(NamedTuple):
     index: tuple[int, ...] | None  # type: ignore[assignment]  # shadows tuple.index: the data's word
     values: tuple[tuple[str, Sequence[int]], ...] = ()
     hidden: bool = False
+    #: ``"lit"``: a cell of this frame's step (or cell); ``"term"``: a cell of the whole sum
+    #: of the output cell being summed; ``"used"``: a term already added into it.
+    role: str = "lit"
 
     def cells(self, term: Sequence[str], broadcast: Sequence[bool]) -> set[tuple[int, ...]]:
         """The cells this mark stands for, given the operand's term and broadcast axes."""
@@ -105,6 +117,9 @@ class Frame(NamedTuple):
         spots: cells tinted in a label's colour to point at them, not lit: ``(x, y, w, h,
             label)``; the diagonal a repeated label walks, in the opening frame that says so
             and in the final frame.
+        hold: how long a reader needs for the frame's text, in seconds: a player pauses
+            there that long, while an animated SVG or a GIF (which cannot pause) shows it
+            ``duration`` seconds, so the first multiply comes soon.
     """
 
     number: int
@@ -120,6 +135,7 @@ class Frame(NamedTuple):
     labels: tuple[str, ...] = ()
     outlines: tuple[tuple[float, float, float, float], ...] = ()
     spots: tuple[tuple[float, float, float, float, str], ...] = ()
+    hold: float = 0.0
 
     @property
     def data_steps(self) -> str:
@@ -161,6 +177,19 @@ def _by_place(values: Sequence[int], slots: list[list[int | None]]) -> list[Sequ
         place = tuple(v if v in axis else None for axis in slots)
         by_place.setdefault(place, []).append(v)
     return [tuple(vals) for vals in by_place.values()]
+
+
+def _fitted(spans: Sequence[Span], chars: int) -> tuple[Span, ...]:
+    """Spans cut to ``chars`` characters (the last kept one ending in ``…``)."""
+    kept: list[Span] = []
+    left = chars
+    for k, span in enumerate(spans):
+        if len(span.text) > left or (len(span.text) == left and k < len(spans) - 1):
+            kept.append(span._replace(text=span.text[:max(0, left - 1)] + "…"))
+            break
+        kept.append(span)
+        left -= len(span.text)
+    return tuple(kept)
 
 
 def _runs(values: Sequence[int]) -> str:
@@ -287,35 +316,76 @@ class Frames:
               sentences: Sequence[Sentence]) -> tuple[list[Frame], str]:
         """Every frame, and the granularity they resolve to (``"auto"`` picks)."""
         trace = self.trace
-        frames: list[Frame] = []
         opening = [s for s in sentences if s.role not in CLOSING_ROLES]
         self.closing = [s for s in sentences if s.role in CLOSING_ROLES]
         groups = pack(opening, self.chars, 3, min(MAX_OPENING_FRAMES, max(0, max_frames - 2)))
         budget = max(0, max_frames - len(groups) - 1)
-        n_steps, n_cells = len(trace), trace.n_cells
-        for group in groups:
-            length = len(" ".join(s.text for s in group))
-            frames.append(Frame(len(frames), "intro", range(0), self.seconds("intro", length),
-                                caption=tuple(prose_lines(group, self.chars)),
-                                labels=frame_labels(group, self.plan.labels),
-                                spots=self.diagonals() if any(s.role == "repeated" for s in group) else ()))
-        mode = granularity
-        if n_steps == 0:
-            mode = "none"
-        elif granularity == "auto":
-            mode = "step" if n_steps <= budget else ("cell" if n_cells <= budget else "sample")
-        elif granularity == "cell" and n_cells > budget:
-            mode = "sample"
+        frames = self.opening_frames(groups)
+        mode = self.mode(granularity, budget)
         done: set[tuple[int, ...]] = set()
         if mode == "step":
-            frames += self.step_frames(min(n_steps, budget), len(frames), done)
+            frames += self.step_frames(min(len(trace), budget), len(frames), done)
+        elif mode == "teach":
+            # The first output cell step by step, then every other cell (or a sample) whole.
+            per_cell = trace.steps_per_cell
+            frames += self.step_frames(per_cell, len(frames), done, self.seconds("teach"))
+            rest = budget - per_cell
+            chosen = (list(range(1, trace.n_cells)) if trace.n_cells - 1 <= rest
+                      else [c for c in self.sample(rest + 1) if c][:rest])
+            frames += self.cell_frames(chosen, len(frames), done, trace.n_cells - 1 > rest)
         elif mode in ("cell", "sample"):
-            chosen = list(range(n_cells)) if mode == "cell" else self.sample(budget)
+            chosen = list(range(trace.n_cells)) if mode == "cell" else self.sample(budget)
             frames += self.cell_frames(chosen, len(frames), done, mode == "sample")
-        shown = sum(f.kind == "cell" for f in frames)
+        shown = sum(f.kind == "cell" for f in frames) + (mode == "teach")
         frames.append(self.final_frame(len(frames), done, mode, budget, shown))
         resolved = {"none": "step" if granularity == "auto" else granularity}.get(mode, mode)
         return frames, resolved
+
+    def mode(self, granularity: str, budget: int) -> str:
+        """What the frames show: ``"step"``, ``"cell"``, ``"sample"``, ``"teach"`` (the
+        first output cell step by step, then a cell a frame: ``auto`` where each cell adds
+        up several terms) or ``"none"`` (no steps)."""
+        n_steps, n_cells, per_cell = len(self.trace), self.trace.n_cells, self.trace.steps_per_cell
+        if n_steps == 0:
+            return "none"
+        if granularity == "auto":
+            if n_steps <= budget and (per_cell == 1 or n_cells == 1):
+                return "step"
+            if n_cells > 1 and 1 < per_cell <= budget // 3:
+                return "teach"
+            return "step" if n_steps <= budget else ("cell" if n_cells <= budget else "sample")
+        if granularity == "cell" and n_cells > budget:
+            return "sample"
+        return granularity
+
+    def opening_frames(self, groups: Sequence[Sequence[Sentence]]) -> list[Frame]:
+        """The narrative: each group of sentences a frame, together :data:`OPENING_SECONDS`
+        long; one that says what is summed marks the first output cell's whole sum."""
+        frames: list[Frame] = []
+        share = OPENING_SECONDS / max(1, len(groups))
+        for group in groups:
+            length = len(" ".join(s.text for s in group))
+            hold = self.seconds("intro", length)
+            summing = self.plan.summed and any(s.role == "summed" and s.labels for s in group)
+            marks = self.term_marks(self.first_cell()) if summing and len(self.trace) else []
+            frames.append(Frame(len(frames), "intro", range(0), round(min(hold, share), 1),
+                                marks=tuple(marks), caption=tuple(prose_lines(group, self.chars)),
+                                labels=frame_labels(group, self.plan.labels), hold=hold,
+                                spots=self.diagonals() if any(s.role == "repeated" for s in group) else ()))
+        return frames
+
+    def first_cell(self) -> tuple[int, ...]:
+        return (0,) * len(self.plan.output)
+
+    def term_marks(self, out_index: tuple[int, ...]) -> list[Mark]:
+        """Every operand cell that feeds an output cell (its whole sum), and the output cell,
+        as ``term`` marks."""
+        values: dict[str, Sequence[int]] = {label: (v,) for label, v in zip(self.plan.output, out_index)}
+        for label in self.plan.summed:
+            values[label] = range(self.plan.sizes[label])
+        marks = [m for k in range(self.plan.n_operands) for m in self.operand_marks(k, values)]
+        marks.append(self.out_mark(out_index))
+        return [m._replace(role="term") for m in marks]
 
     def outlines(self, marks: Sequence[Mark]) -> tuple[tuple[float, float, float, float], ...]:
         """The slices that hold the marks, where an array has several."""
@@ -341,7 +411,7 @@ class Frames:
                 continue
             drawn = [[v for v in slots if v is not None] for slots in blk.slots]
             for index in itertools.product(*drawn):
-                if all(len({v for v, l in zip(index, blk.labels) if l == label}) == 1 for label in repeated):
+                if all(len({v for v, lab in zip(index, blk.labels) if lab == label}) == 1 for label in repeated):
                     x, y = blk.position(index)
                     spots.append((x, y, self.layout.cell_w, self.layout.cell_h, repeated[0]))
         return tuple(dict.fromkeys(spots))
@@ -371,40 +441,115 @@ class Frames:
     def _flat(self, index: tuple[int, ...]) -> int:
         return int(np.ravel_multi_index(index, self.plan.out_shape)) if index else 0
 
-    def step_frames(self, count: int, first: int, done: set) -> list[Frame]:
+    def step_frames(self, count: int, first: int, done: set, seconds: float | None = None) -> list[Frame]:
+        """A frame a step: the output cell's whole sum marked (``term``), the terms added
+        already marked ``used``, the step's cells lit, and the sum so far written out."""
         plan, trace = self.plan, self.trace
         per_cell = trace.steps_per_cell
         frames: list[Frame] = []
-        code = self.code
+        terms: list[Mark] = []
+        used: dict[tuple, Mark] = {}
+        cell_steps: list = []
         for step in trace.steps(0, count):
             values = {label: (v,) for label, v in step.labels.items()}
-            marks = [m for k in range(plan.n_operands) for m in self.operand_marks(k, values)]
-            marks.append(self.out_mark(step.out_index))
-            last = (step.number + 1) % per_cell == 0
-            refs = [ref(name, index) for name, index in zip(plan.names, step.indices)]
-            factors = ([format_factor(f) for f in step.factors] if len(step.factors) > 1
-                       else [format_value(f) for f in step.factors])
-            parts = [f"{ref('out', step.out_index)} += {' × '.join(refs)}", f" = {' × '.join(factors)}"]
-            if len(factors) > 1:
-                parts.append(f" = {format_value(step.product)}")
-            parts.append(f"  →  {format_value(step.running_sum)}")
+            lit = [m for k in range(plan.n_operands) for m in self.operand_marks(k, values)]
+            if step.number % per_cell == 0:
+                # The operand cells of the whole sum (the output cell is lit, not a term).
+                terms = self.term_marks(step.out_index)[:-1] if plan.summed and per_cell > 1 else []
+                used, cell_steps = {}, []
+            cell_steps.append(step)
+            lit.append(self.out_mark(step.out_index))
+            marks = [*terms, *used.values(), *lit]
+            for mark in lit[:-1]:
+                # One mark a drawn cell: the cells an ellipsis hides share one.
+                used.setdefault((mark.operand, mark.x, mark.y), mark._replace(role="used"))
             note = self.hidden_note(values).lstrip(" ·")
             finished: tuple[tuple[int, ...], ...] = ()
             running = None
-            if last:
+            if (step.number + 1) % per_cell == 0:
                 finished = self.finish(step.number // per_cell, done)
             if step.out_index not in finished and self.layout.out.visible(step.out_index):
                 x, y = self.layout.out.position(step.out_index)
                 running = Running(step.out_index, format_value(step.running_sum),
                                   x + self.layout.cell_w / 2, y + VALUE_BASELINE)
             frames.append(Frame(
-                first + len(frames), "step", range(step.number, step.number + 1), self.seconds("step"),
-                marks=tuple(marks), outlines=self.outlines(marks), running=running, finished=finished,
-                caption=packed(parts, self.chars) + (((Span(note, tone="muted"),),) if note else ()),
-                code_line=code.statement,
+                first + len(frames), "step", range(step.number, step.number + 1),
+                self.seconds("step") if seconds is None else seconds,
+                marks=tuple(marks), outlines=self.outlines(lit), running=running, finished=finished,
+                caption=tuple(self.step_caption(step, cell_steps)) + (((Span(note, tone="muted"),),) if note else ()),
+                code_line=self.code.statement,
                 loop_values=tuple((label, str(v)) for label, v in step.labels.items()),
             ))
         return frames
+
+    def refs(self, step: Step) -> list[Span]:
+        """``A[0,2] × B[2,0]``: the step's cells, each index in its label's colour."""
+        spans: list[Span] = []
+        for k, (name, index) in enumerate(zip(self.plan.names, step.indices)):
+            if k:
+                spans.append(Span(" × "))
+            labels = [None if self.broadcast[k][a] else label for a, label in enumerate(self.plan.terms[k])]
+            spans += ref_spans(name, index, labels)
+        return spans
+
+    def step_caption(self, step: Step, cell_steps: Sequence[Step]) -> list[tuple[Span, ...]]:
+        """``out[0,0] += A[0,1] × B[1,0]`` over ``out[0,0] = 4×(−3) + 2×(−2) = −12 + (−4) = −16``:
+        the step's cells, and its output cell's sum so far (a copy: one line)."""
+        plan = self.plan
+        out = ref_spans("out", step.out_index, plan.output)
+        if not plan.summed:
+            digits, _ = agreeing([step.factors], step.product)
+            line = [*out, Span(" = "), *self.refs(step)]
+            if plan.n_operands > 1:
+                line.append(Span(" = " + " × ".join(format_factor(f, digits) for f in step.factors)))
+            line.append(Span(" = " + format_value(step.product, digits)))
+            return [_fitted(line, self.chars)]
+        room = self.chars - len("".join(s.text for s in out)) - 1
+        sum_line = [*out, Span(" "), *self.sum_spans(cell_steps, step.running_sum, room)]
+        return [_fitted([*out, Span(" += "), *self.refs(step)], self.chars), _fitted(sum_line, self.chars)]
+
+    def sum_spans(self, steps: Sequence[Step], total: object, room: int, current: bool = True,
+                  count: int | None = None) -> list[Span]:
+        """``= 4×(−3) + 2×(−2) = −12 + (−4) = −16``: a sum of products written out, as long
+        as fits ``room`` characters (the middle terms elided with "…"), the last term bold.
+        Floats take the digits that make the shown terms add up to the shown total (or ``≈``).
+        ``count``: how many terms the sum has, when ``steps`` holds only its first three and
+        last two."""
+        many = len(steps[0].factors) > 1 if steps else False
+        count = len(steps) if count is None else count
+        digits, equal = agreeing([s.factors for s in steps], total) if count == len(steps) else (3, "=")
+        if many and count == len(steps):
+            more, also = agreeing([[s.product] for s in steps], total)
+            digits, equal = max(digits, more), ("≈" if "≈" in (equal, also) else "=")
+
+        def joined(texts: list[str], head: int) -> list[Span]:
+            shown: list[str | None] = list(texts)
+            if count > head + 3:
+                shown = [*texts[:min(head, len(texts) - 2)], None, *texts[-2:]]
+            spans: list[Span] = []
+            for k, text in enumerate(shown):
+                if k:
+                    spans.append(Span(" + "))
+                spans.append(Span("…") if text is None else
+                             Span(text, tone="strong") if current and k == len(shown) - 1 and len(steps) > 1
+                             else Span(text))
+            return spans
+
+        factors = ["×".join(format_factor(f, digits) for f in s.factors) for s in steps]
+        products = [format_value(s.product, digits) if k == 0 else format_factor(s.product, digits)
+                    for k, s in enumerate(steps)]
+        end = [Span(f" {equal if count <= SHOWN_TERMS else '='} {format_value(total, digits)}")]
+        options = []
+        for head in (SHOWN_TERMS - 2, 2, 1):
+            if many:
+                options.append([Span("= "), *joined(factors, head), Span(" = "), *joined(products, head), *end])
+            options.append([Span("= "), *joined(products if many else factors, head), *end])
+        if count == 1:
+            options.insert(0, [Span("= "), Span(factors[0]), *end] if many else [Span("= " + factors[0])])
+        for spans in options:
+            if len("".join(s.text for s in spans)) <= room:
+                return spans
+        return options[-1]
 
     def cell_frames(self, chosen: list[int], first: int, done: set, sampled: bool) -> list[Frame]:
         plan, trace = self.plan, self.trace
@@ -441,7 +586,8 @@ class Frames:
 
     def cell_caption(self, out_index, fixed, steps, value) -> list[tuple[Span, ...]]:
         plan, trace = self.plan, self.trace
-        head: list[Span] = [Span(ref("out", out_index) + " = ")]
+        out = ref_spans("out", out_index, plan.output)
+        head: list[Span] = [*out, Span(" = ")]
         if plan.summed:  # as in the formula: Σ_j, Σ_{j,k}
             several = len(plan.summed) > 1
             head.append(Span("Σ_{" if several else "Σ_"))
@@ -462,33 +608,19 @@ class Frames:
                     if self.broadcast[k][a]:
                         head.append(Span("0"))
                     elif label in fixed:
-                        head.append(Span(str(fixed[label])))
+                        head.append(Span(str(fixed[label]), label=label))
                     else:
                         head.append(Span(label, label=label))
                 head.append(Span("]"))
         # The sum written out with numbers, elided in the middle when long.
-        total = format_value(value)
-        shown = min(len(steps), 6)
-        records = list(trace.steps(steps.start, steps.start + shown))
-        if len(steps) > shown:
-            records_tail = [trace[steps.stop - 1]]
+        if len(steps) <= 64:
+            records = list(trace.steps(steps.start, steps.stop))
         else:
-            records_tail = []
-        def term_text(step) -> str:
-            return " × ".join(format_factor(f) for f in step.factors)
-        terms = [term_text(s) for s in records]
-        tail = [term_text(s) for s in records_tail]
-        for keep in range(len(terms), 0, -1):
-            parts = terms[:keep] + (["…"] + tail if tail or keep < len(terms) else [])
-            if keep < len(terms) and not tail:
-                parts = terms[:keep] + ["…"]
-            line = "= " + " + ".join(parts) + f" = {total}"
-            if len(line) <= self.chars:
-                break
-        if not plan.summed:
-            line = "= " + " × ".join(format_factor(f) for f in records[0].factors) + f" = {total}" \
-                if records else f"= {total}"
-        return [tuple(head), clip(line, self.chars)]
+            records = [*trace.steps(steps.start, steps.start + 3), *trace.steps(steps.stop - 2, steps.stop)]
+        if not records:
+            return [_fitted(head, self.chars), (Span(f"= {format_value(value)}"),)]
+        line = self.sum_spans(records, value, self.chars, current=False, count=len(steps))
+        return [_fitted(head, self.chars), _fitted(line, self.chars)]
 
     def final_frame(self, number: int, done: set, mode: str, budget: int, shown: int) -> Frame:
         plan, trace = self.plan, self.trace
@@ -503,8 +635,16 @@ class Frames:
                 lines.append((Span("Every output cell is an empty sum: 0."),))
         else:
             cells = "the output" if trace.n_cells == 1 else f"each of the {trace.n_cells:,} output cells"
-            lines.append((Span(f"Done: {len(trace):,} multiply-add{'s' * (len(trace) != 1)}, "
-                               f"{per_cell:,} into {cells}."),))
+            plural = "s" * (len(trace) != 1)
+            if plan.summed:
+                what = f"addition{plural}" if plan.n_operands == 1 else f"multiply-add{plural}"
+                lines.append((Span(f"Done: {len(trace):,} {what}, {per_cell:,} into {cells}."),))
+            else:  # nothing is added up: each output cell is written once
+                what = f"cop{'ies' if plural else 'y'}" if plan.n_operands == 1 else f"product{plural}"
+                lines.append((Span(f"Done: {len(trace):,} {what}, one into {cells}."),))
+            hero = self.hero_line()
+            if hero:
+                lines.append(hero)
             if mode == "step" and budget < len(trace):
                 lines.append((Span(f"(Frames show the first {budget:,} steps; the rest are computed "
                                    f"the same way.)", tone="muted"),))
@@ -518,9 +658,22 @@ class Frames:
                                "indices.", tone="muted"),))
         for sentence in self.closing:
             lines.extend(prose_lines([sentence], self.chars))
-        while len(lines) > 5 and any(span.tone == "muted" for line in lines for span in line):
+        while len(lines) > FINAL_LINES and any(span.tone == "muted" for line in lines for span in line):
             muted = max(k for k, line in enumerate(lines) if any(span.tone == "muted" for span in line))
             del lines[muted]  # the asides go first, the closing sentences stay
+        marks = self.term_marks(self.first_cell()) if plan.summed and len(trace) else []
         return Frame(number, "final", range(0), self.seconds("final"), finished=finished,
-                     caption=tuple(lines[:5]), spots=self.diagonals())  # the cells ii walked
+                     marks=tuple(marks), caption=tuple(lines[:FINAL_LINES]),
+                     spots=self.diagonals())  # the cells ii walked
+
+    def hero_line(self) -> tuple[Span, ...]:
+        """The first output cell's whole sum, written out (the final frame marks its terms)."""
+        plan, trace = self.plan, self.trace
+        if not plan.summed or not len(trace) or not 2 <= trace.steps_per_cell <= 4096:
+            return ()
+        out = ref_spans("out", self.first_cell(), plan.output)
+        steps = list(trace.steps(0, trace.steps_per_cell))
+        room = self.chars - len("".join(s.text for s in out)) - 1
+        spans = self.sum_spans(steps, steps[-1].running_sum, room, current=False)
+        return _fitted([*out, Span(" "), *spans], self.chars)
 

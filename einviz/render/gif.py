@@ -49,7 +49,7 @@ import numpy as np
 from ..errors import EinvizError
 from .palette import tint
 from .scene import CAPTION_LINE, CAPTION_SIZE, CODE_SIZE, Frame, Scene, Span, mono_width
-from .svg import _LIT_STROKE, _fit, _n, render
+from .svg import _LIT_STROKE, _n, cell_fonts, mark_shape, render
 
 __all__ = ["frame_delays", "write_gif"]
 
@@ -195,6 +195,7 @@ class _Pieces:
     def __init__(self, scene: Scene, prefix: str, sx: float, sy: float) -> None:
         self.scene, self.prefix, self.sx, self.sy = scene, prefix, sx, sy
         self.classes = {label: f"l{k}" for k, label in enumerate(scene.colours)}
+        self.fonts = cell_fonts(scene)
         self.spots: dict[str, Rect] = {}
         self.mono = _mono_advance()
         self.runs: dict[Any, Element] = {}
@@ -220,7 +221,7 @@ class _Pieces:
         drawn += [self.rect(x + 2, y + 2, w - 4, h - 4, f'rx="3" fill="{tint(scene.colours[label], 0.75)}"')
                   for x, y, w, h, label in frame.spots]
         for mark in frame.marks:
-            kind = "o" if mark.operand == "out" else "m"
+            kind = mark_shape(mark)
             drawn.append(self.whole(f'<use href="#{self.prefix}{kind}" x="{_n(mark.x)}" y="{_n(mark.y)}"/>',
                                     (mark.x, mark.y, scene.cell_w, scene.cell_h), 2))
         if frame.running is not None:
@@ -273,8 +274,8 @@ class _Pieces:
 
     def centred(self, text: str, x: float, y: float, attributes: str, bold: bool = False,
                 group: str = "") -> Element:
-        """A number centred on ``x`` in a cell's font, made smaller when it is too wide."""
-        style = _fit(text, self.scene.cell_w, bold=bold)
+        """A number of the output centred on ``x`` in its cells' font (see :func:`cell_fonts`)."""
+        style = self.fonts.get("out", {})  # the output's values and running sums
         fitted = f' style="{style["style"]}"' if style else ""
         markup = f'<text {attributes} x="{_n(x)}" y="{_n(y)}"{fitted}>{_escape(text)}</text>'
         if group:
@@ -457,11 +458,10 @@ class _Raster:
         return self.image.open(io.BytesIO(bytes(png)))
 
     def document(self, body: str, width: int, height: int) -> str:
-        """An SVG document ``width`` x ``height`` pixels drawing ``body`` (in scene units) at
-        the base's scale, with the overlays' styles and shapes."""
+        """An SVG document ``width`` x ``height`` pixels drawing ``body`` (in pixels: each
+        piece scales itself, see :meth:`draw_chunk`), with the overlays' styles and shapes."""
         return (f'<svg xmlns="http://www.w3.org/2000/svg" xml:space="preserve" width="{width}" '
-                f'height="{height}">{self.defs}<g id="{self.prefix}">'
-                f'<g transform="scale({self.sx!r} {self.sy!r})">{body}</g></g></svg>')
+                f'height="{height}">{self.defs}<g id="{self.prefix}">{body}</g></svg>')
 
     def draw(self, markups: Iterable[str]) -> None:
         """Rasterise pieces, many on one canvas, each alone in its spot."""
@@ -483,7 +483,9 @@ class _Raster:
         body = []
         for markup, (px, py) in zip(markups, places):
             x0, y0 = spots[markup][:2]
-            body.append(f'<g transform="translate({(px - x0) / self.sx!r} {(py - y0) / self.sy!r})">'
+            # Moved by whole pixels after scaling: an edge that falls on a pixel's edge in the
+            # whole picture falls on one here too (moved in scene units, it may not).
+            body.append(f'<g transform="translate({px - x0} {py - y0}) scale({self.sx!r} {self.sy!r})">'
                         f'{markup}</g>')
         pixels = _rgba(self.rasterise(self.document("".join(body), width, height)))
         for markup, (px, py) in zip(markups, places):

@@ -21,15 +21,15 @@ re-exported here, so ``from einviz.render.scene import Frame, Span`` keeps worki
 >>> scene = build_scene(trace("ij->i", np.array([[1, 2], [3, 4]])), granularity="step")
 >>> [f.kind for f in scene.frames][-5:]
 ['step', 'step', 'step', 'step', 'final']
->>> scene.frames[-2].caption_text()[0]
-'out[1] += A[1,1] = 4  →  7'
+>>> scene.frames[-2].caption_text()
+['out[1] += A[1,1]', 'out[1] = 3 + 4 = 7']
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -55,6 +55,7 @@ from .layout import (
     fit,
     smallest_cells,
 )
+from .product import product_parts
 from .text import (
     MONO_EM,
     Span,
@@ -96,6 +97,8 @@ __all__ = [
 
 #: What a frame may show: ``"auto"`` picks the finest whose frames fit.
 GRANULARITIES = ("auto", "step", "cell")
+#: The pictures of an einsum: its loops, or its product over every label, then the sum.
+VIEWS = ("grid", "product")
 HEADER_SIZE = 15
 FORMULA_SIZE = 13.5
 LEGEND_SIZE = 12
@@ -168,9 +171,10 @@ class Scene:
                 "kind": f.kind,
                 "steps": [f.steps[0], f.steps[-1]] if len(f.steps) else None,
                 "duration": f.duration,
+                "hold": f.hold,
                 "lit": [
                     {"operand": m.operand, "index": list(m.index) if m.index is not None else None,
-                     "values": {label: list(v) for label, v in m.values}}
+                     "values": {label: list(v) for label, v in m.values}, "role": m.role}
                     for m in f.marks
                 ],
                 "running": None if f.running is None else
@@ -195,6 +199,7 @@ def build_scene(
     max_slices: int = 4,
     explanation: Explanation | None = None,
     colours: Mapping[str, str] | None = None,
+    view: str = "grid",
 ) -> Scene:
     """Lay out the picture of a traced einsum and make its frames.
 
@@ -212,6 +217,8 @@ def build_scene(
             already made so the einsum is explained once).
         colours: label colours to use instead of the palette's (a contraction path's step
             figures take the whole expression's, so a letter keeps its colour in every one).
+        view: ``"grid"`` (the loops' multiply-adds, as ``granularity`` says) or
+            ``"product"`` (product, then sum: see :mod:`einviz.render.product`).
 
     Returns:
         The :class:`Scene`.
@@ -222,23 +229,52 @@ def build_scene(
     """
     max_frames, frame_ms, max_axis, max_slices = _checked(
         granularity, max_frames, frame_ms, max_axis, max_slices)
-    plan = trace.plan
-    check_figure(plan, max_axis, max_frames)
-    layout, bounds, corner = fit(trace, max_axis, max_slices, colours)
-    width, code, grids_bottom = _place(layout, bounds, corner)
+    if view not in VIEWS:
+        raise EinvizError(f"view must be one of {', '.join(map(repr, VIEWS))}, not {view!r}",
+                          hint="'grid' shows the loops' multiply-adds, 'product' the product "
+                               "over every label, then the sum")
+    if explanation is None:
+        explanation = explain(trace.plan)
+    if view == "product":
+        picture, make, code = product_parts(trace, max_frames, explanation)
+        return build_scene_from(picture, trace.plan, make, code, max_frames, max_axis, max_slices,
+                                colours, "product")
+    resolved = ""
+
+    def frames(layout: Layout, code: CodePanel, chars: int) -> list[Frame]:
+        nonlocal resolved
+        made, resolved = Frames(layout, code, chars, frame_ms).build(
+            granularity, max_frames, explanation.sentences)
+        return made
+
+    scene = build_scene_from(trace, trace.plan, frames, code_lines(trace.plan), max_frames, max_axis,
+                             max_slices, colours, "")
+    scene.granularity = resolved
+    return scene
+
+
+def build_scene_from(picture: Any, plan: LoopPlan,
+                     make_frames: Callable[[Layout, CodePanel, int], list[Frame]],
+                     code: tuple[list[tuple[Span, ...]], int, dict[str, int]], max_frames: int,
+                     max_axis: int, max_slices: int, colours: Mapping[str, str] | None,
+                     granularity: str) -> Scene:
+    """A scene of ``plan`` (its header) drawing the arrays of ``picture`` (anything with a
+    ``plan``, ``operands`` and a ``result``, as a trace has), with ``code`` in its panel and
+    the frames ``make_frames`` makes from the placed layout, the panel and the caption's
+    characters a line."""
+    check_figure(picture.plan, max_axis, max_frames)
+    layout, bounds, corner = fit(picture, max_axis, max_slices, colours)
+    width, panel, grids_bottom = _place(layout, bounds, corner, plan, code)
     # Captions: as many characters as fit the width.
     chars = min(MAX_CAPTION_CHARS, int((width - 2 * MARGIN) / (MONO_EM * CAPTION_SIZE)))
-    if explanation is None:
-        explanation = explain(plan)
-    frames, resolved = Frames(layout, code, chars, frame_ms).build(
-        granularity, max_frames, explanation.sentences)
+    frames = make_frames(layout, panel, chars)
     n_lines = max((len(f.caption) for f in frames), default=1)
     caption_y = round(grids_bottom + 30 + CAPTION_SIZE)
     height = math.ceil(caption_y + CAPTION_LINE * (max(n_lines, 2) - 1) + MARGIN + 4)
     return Scene(
         plan=plan, width=width, height=height, colours=layout.colours, boxes=layout.boxes,
-        texts=layout.texts, finals=layout.finals, code=code, caption_x=MARGIN, caption_y=caption_y,
-        label_spots=layout.label_spots, frames=frames, granularity=resolved,
+        texts=layout.texts, finals=layout.finals, code=panel, caption_x=MARGIN, caption_y=caption_y,
+        label_spots=layout.label_spots, frames=frames, granularity=granularity,
         cell_w=layout.cell_w, cell_h=layout.cell_h,
     )
 
@@ -365,15 +401,15 @@ class _Header(NamedTuple):
                 offset += len(span.text)
 
 
-def _place(layout: Layout, bounds: Bounds, corner: Corner) -> tuple[int, CodePanel, float]:
-    """Place the header, the grids and the code panel (in the tableau's free corner, beside
-    the grids or under them), and draw them; return the width, the code panel and where the
-    body ends."""
-    plan = layout.plan
+def _place(layout: Layout, bounds: Bounds, corner: Corner, plan: LoopPlan,
+           code_text: tuple[list[tuple[Span, ...]], int, dict[str, int]]) -> tuple[int, CodePanel, float]:
+    """Place the header (of ``plan``), the grids and the code panel (in the tableau's free
+    corner, beside the grids or under them), and draw them; return the width, the code panel
+    and where the body ends."""
     x0, y0, x1, y1 = bounds
     grids_w, grids_h = x1 - x0, y1 - y0
     header = _Header.of(plan)
-    lines, statement, label_lines = code_lines(plan)
+    lines, statement, label_lines = code_text
     for_chars = max((len("".join(s.text for s in lines[i])) for i in label_lines.values()), default=0)
     value_chars = max((len(f"{label} = 0–{plan.sizes[label] - 1}") for label in plan.labels), default=0)
     chars = max(max(len("".join(s.text for s in line)) for line in lines), for_chars + 3 + value_chars)

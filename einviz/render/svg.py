@@ -26,7 +26,9 @@ The SVG carries its data: every grid cell is a ``<use>`` in ``g.einviz-cells`` w
 ``data-operand`` (a name, or ``out``) and ``data-index`` (``"0,2"``); every frame is a
 ``<g class="einviz-frame" data-frame="k" data-steps="first-last">`` and each lit cell inside
 it a ``<use>`` with the same two attributes (``data-values`` instead of ``data-index`` for
-a mark standing for several hidden cells of a cut axis, see :class:`~einviz.render.scene.Mark`).
+a mark standing for several hidden cells of a cut axis, see :class:`~einviz.render.scene.Mark`)
+and ``data-role``: ``lit`` (the frame's step), ``term`` (a cell of the whole sum of the
+output cell being added up), ``used`` (a term added already).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from .scene import (
     CODE_LINE,
     VALUE_BASELINE,
     Frame,
+    Mark,
     Scene,
     Span,
     Text,
@@ -54,6 +57,9 @@ MODES = ("animated", "frame", "base", "top", "overlay", "player")
 _LIT_FILL = "#FFC233"
 _LIT_STROKE = "#8A5A00"
 _OUT_STROKE = "#1F2328"
+#: A cell of the whole sum being added up (``term``), and one added already (``used``).
+_TERM_STROKE = "#D9A21B"
+_USED_FILL = "#8C959F"
 _GRID = "#B5BAC2"
 _SANS = "'DejaVu Sans', sans-serif"
 _MONO = "'DejaVu Sans Mono', monospace"
@@ -167,6 +173,7 @@ class _Writer:
                     hint=f"frames are numbered 0 to {scene.n_frames - 1}; -1 is the last",
                 )
             self.frame = frame % scene.n_frames
+        self.fonts = cell_fonts(scene)
         self.d = _Document(_n(scene.width), _n(scene.height))
         self.d.attribs.update({"id": prefix, "class": "einviz", "data-frames": str(scene.n_frames),
                                "data-granularity": scene.granularity, "role": "img",
@@ -247,6 +254,8 @@ class _Writer:
             ("u", {"fill": "#F1F3F6", "stroke": _GRID, **crisp}),
             ("g", {"fill": "#F7F7F8", "stroke": "#C9CDD3", "stroke-dasharray": "3 2", **crisp}),
             ("m", {"fill": _LIT_FILL, "fill-opacity": "0.5", "stroke": _LIT_STROKE, "stroke-width": "2"}),
+            ("t", {"fill": _LIT_FILL, "fill-opacity": "0.2", "stroke": _TERM_STROKE, "stroke-width": "1.5"}),
+            ("d", {"fill": _USED_FILL, "fill-opacity": "0.3", "stroke": _TERM_STROKE, "stroke-width": "1.5"}),
             ("o", {"fill": "#56B4E9", "fill-opacity": "0.22", "stroke": _OUT_STROKE, "stroke-width": "2.5"}),
         ):
             d.defs.add(_Element("rect", id=f"{p}{name}", width=w, height=h, **attrs))
@@ -300,7 +309,7 @@ class _Writer:
         for box in scene.boxes:
             if box.role in ("cell", "out"):
                 cells.add(self.use("c" if box.role == "cell" else "u", box.x, box.y,
-                                   **{"data-operand": box.operand, "data-index": _index(box.index)}))
+                                   **{"data-operand": box.operand or "", "data-index": _index(box.index)}))
             elif box.role == "gap":
                 gaps.add(self.use("g", box.x, box.y) if box.w == scene.cell_w else
                          _Element("rect", x=_n(box.x), y=_n(box.y), width=_n(box.w), height=_n(box.h),
@@ -320,7 +329,7 @@ class _Writer:
         for box in scene.boxes:
             if box.text and box.role in ("cell", "out", "gap"):
                 text = _Element("text", x=_n(box.x + box.w / 2), y=_n(box.y + VALUE_BASELINE),
-                                **(_fit(box.text, box.w) if box.role != "gap" else {}))
+                                **(self.fonts.get(box.operand or "", {}) if box.role != "gap" else {}))
                 (gaps if box.role == "gap" else values).add(text.add_text(box.text))
         group.add(values)
         group.add(gaps)
@@ -406,7 +415,7 @@ class _Writer:
                 continue
             t = scene.finals[index]
             attrs = {"data-from": str(number), "data-index": _index(index),
-                     "x": _n(t.x), "y": _n(t.y), **_fit(t.plain, scene.cell_w)}
+                     "x": _n(t.x), "y": _n(t.y), **self.fonts.get("out", {})}
             if self.mode == "animated":
                 attrs["style"] = f"animation-name:{self.p}c{number}"
             group.add(_Element("text", **attrs).add_text(t.plain))
@@ -438,37 +447,37 @@ class _Writer:
             g.add(_Element("rect", x=_n(x + 2), y=_n(y + 2), width=_n(w - 4), height=_n(h - 4), rx="3",
                            fill=tint(scene.colours[label], 0.75)))
         for mark in frame.marks:
-            data = {"data-operand": mark.operand}
+            data: dict[str, str] = {"data-operand": mark.operand, "data-role": mark.role}
             if mark.index is not None:
                 data["data-index"] = _index(mark.index)
             else:
                 data["data-values"] = mark.data_values
-            g.add(self.use("o" if mark.operand == "out" else "m", mark.x, mark.y, **data))
+            g.add(self.use(mark_shape(mark), mark.x, mark.y, **data))
         if frame.running is not None:
             r = frame.running
             g.add(_Element("text", class_="r", x=_n(r.x), y=_n(r.y),
-                           **_fit(r.text, scene.cell_w, bold=True)).add_text(r.text))
+                           **self.fonts.get("out", {})).add_text(r.text))
         shown = [(label, value) for label, value in frame.loop_values
                  if self.mode != "animated" or label in self.per_frame]
         if shown:
             # One text: each value beside its loop's line.
             panel = scene.code
-            x = _n(round(panel.value_x + mono_width("i = ", 12.5)))
-            line: Any = panel.label_lines[shown[0][0]]
-            values = _Element("text", class_="k", x=x, y=_n(panel.line_y(line)))
+            at = _n(round(panel.value_x + mono_width("i = ", 12.5)))
+            line = panel.label_lines[shown[0][0]]
+            values = _Element("text", class_="k", x=at, y=_n(panel.line_y(line)))
             for k, (label, value) in enumerate(shown):
                 if k:
                     below = panel.label_lines[label] - line
                     line = panel.label_lines[label]
-                    values.add(_Element("tspan", x=x, dy=_n(CODE_LINE * below)).add_text(value))
+                    values.add(_Element("tspan", x=at, dy=_n(CODE_LINE * below)).add_text(value))
                 else:
                     values.add_text(value)
             g.add(values)
-        for number, line in enumerate(frame.caption):
-            muted = all(span.tone == "muted" for span in line)
+        for number, spans in enumerate(frame.caption):
+            muted = all(span.tone == "muted" for span in spans)
             t = _Element("text", class_="n" if muted else "c", x=_n(scene.caption_x),
                          y=_n(scene.caption_y + CAPTION_LINE * number))
-            self.spans(t, (Span("".join(span.text for span in line)),) if muted else line)
+            self.spans(t, (Span("".join(span.text for span in spans)),) if muted else spans)
             g.add(t)
         return g
 
@@ -503,6 +512,35 @@ class _Writer:
             self.top()
         # Empty elements end in "/>", not " />": a byte each, hundreds of them a file.
         return self.d.tostring().replace(" />", "/>")
+
+
+def mark_shape(mark: Mark) -> str:
+    """The shape a mark draws (an id in the defs): a lit cell, a term of the sum, a term
+    added already, or the output cell."""
+    if mark.operand == "out":
+        return "o"
+    return {"term": "t", "used": "d"}.get(mark.role, "m")
+
+
+def cell_fonts(scene: Scene) -> dict[str, dict[str, str]]:
+    """One font size per array, so its cells read alike: the size its widest value needs
+    (an output's running sums, bold, count too); ``{}``: the cells' own 13 px."""
+    needs: dict[str, float] = {}
+
+    def need(name: str, text: str, bold: bool = False) -> None:
+        style = _fit(text, scene.cell_w, bold)
+        size = float(style["style"].removeprefix("font-size:").removesuffix("px")) if style else 13.0
+        needs[name] = min(needs.get(name, 13.0), size)
+
+    for box in scene.boxes:
+        if box.text and box.role in ("cell", "out") and box.operand is not None:
+            need(box.operand, box.text)
+    for t in scene.finals.values():
+        need("out", t.plain)
+    for frame in scene.frames:
+        if frame.running is not None:
+            need("out", frame.running.text, bold=True)
+    return {name: {"style": f"font-size:{size:.1f}px"} if size < 13 else {} for name, size in needs.items()}
 
 
 def _fit(text: str, width: float, bold: bool = False) -> dict[str, str]:

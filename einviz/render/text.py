@@ -41,9 +41,9 @@ MONO_EM = 0.602
 
 
 # -- numbers ---------------------------------------------------------------------------------
-def format_value(value: Any) -> str:
-    """A number written compactly: integers as integers, floats to 3 significant digits
-    (from 1000 to 99999, to the nearest whole number).
+def format_value(value: Any, digits: int = 3) -> str:
+    """A number written compactly: integers as integers, floats to ``digits`` significant
+    digits (3; from 1000 to 99999, to the nearest whole number when ``digits`` is 3 to 5).
 
     Negative numbers take a true minus sign.
 
@@ -69,13 +69,13 @@ def format_value(value: Any) -> str:
         return "∞" if number > 0 else "−∞"
     if number == 0:
         return "0"
-    if 1e3 <= abs(number) < 1e5:
+    if 1e3 <= abs(number) < 1e5 and digits <= 5:
         # Thousands read better whole than as 1.25e3; rounded to 3 significant digits
         # (12300 for 12345.6) they would look exact and wrong, so to the nearest whole.
         return str(round(number)).replace("-", "−")
-    text = f"{number:.3g}"
+    text = f"{number:.{digits}g}"
     if abs(number) < 1e-3:
-        text = f"{number:.2e}"
+        text = f"{number:.{digits - 1}e}"
     if "e" in text:
         mantissa, exponent = text.split("e")
         if "." in mantissa:
@@ -84,19 +84,46 @@ def format_value(value: Any) -> str:
     return text.replace("-", "−")
 
 
-def format_factor(value: Any) -> str:
+def format_factor(value: Any, digits: int = 3) -> str:
     """A number as a factor inside a product: negatives in parentheses.
 
     >>> format_factor(-1), format_factor(2.5)
     ('(−1)', '2.5')
     """
-    text = format_value(value)
+    text = format_value(value, digits)
     return f"({text})" if text.startswith("−") or "+" in text.lstrip("−") else text
 
 
 def ref(name: str, index: Sequence[Any]) -> str:
     """An element written as code: ``A[0,2]`` (a 0-d array: its name alone)."""
     return f"{name}[{','.join(str(i) for i in index)}]" if len(index) else name
+
+
+def _shown(text: str) -> float:
+    """The number a formatted value reads as."""
+    return float(text.strip("()").replace("−", "-").replace("∞", "inf"))
+
+
+def agreeing(terms: Sequence[Sequence[Any]], total: Any) -> tuple[int, str]:
+    """The digits to write a sum's terms (each a product of factors) and its total with, so
+    the numbers shown add up to the total shown; and ``"="``, or ``"≈"`` when no digits up
+    to 6 make them agree.
+
+    >>> agreeing([[0.1125], [-0.3684]], 0.1125 - 0.3684)
+    (4, '=')
+    >>> agreeing([[1], [2]], 3)
+    (3, '=')
+    """
+    if all(isinstance(v, (int, np.integer, bool, np.bool_)) for t in terms for v in t):
+        return 3, "="
+    try:
+        for digits in range(3, 7):
+            shown = sum(math.prod(_shown(format_value(v, digits)) for v in term) for term in terms)
+            if format_value(shown, digits) == format_value(total, digits):
+                return digits, "="
+    except (TypeError, ValueError):
+        return 3, "="
+    return 3, "≈"
 
 
 # -- runs of text ------------------------------------------------------------------------------
@@ -216,6 +243,23 @@ def packed(parts: Sequence[str], chars: int, most: int = 2) -> tuple[tuple[Span,
     return tuple(clip(line, chars) for line in lines)
 
 
+def ref_spans(name: str, index: Sequence[Any], labels: Sequence[str | None]) -> list[Span]:
+    """An element as code, each index coloured as its label: ``A[0,2]`` (``None``: no colour).
+
+    >>> [s.label for s in ref_spans("A", (0, 2), ("i", "j"))]
+    [None, 'i', None, 'j', None]
+    """
+    if not len(index):
+        return [Span(name)]
+    spans = [Span(name + "[")]
+    for k, (value, label) in enumerate(zip(index, labels)):
+        if k:
+            spans.append(Span(","))
+        spans.append(Span(str(value), label=label))
+    spans.append(Span("]"))
+    return spans
+
+
 def clip(text: str, chars: int) -> tuple[Span, ...]:
     """One caption line of at most ``chars`` characters (cut with ``…``)."""
     if len(text) > chars:
@@ -281,12 +325,22 @@ def prose_lines(sentences: Sequence[Sentence], width: int) -> list[tuple[Span, .
 
 
 def call_spans(plan: LoopPlan) -> tuple[Span, ...]:
-    """The header's first line: the call, ``np.einsum("ij,jk->ik", A, B)``."""
+    """The header's first line: the call, ``np.einsum("ij,jk->ik", A, B)``; in implicit
+    mode, the output it implies after it (``np.einsum("ij,jk", A, B)  # → ik``).
+
+    >>> from einviz.planning import plan
+    >>> "".join(s.text for s in call_spans(plan("ij,jk", shapes=[(2, 3), (3, 2)])))
+    'np.einsum("ij,jk", A, B)  # → ik'
+    """
     source = plan.equation.source.strip() if plan.equation.source else str(plan.equation)
     spans = [Span("np.einsum(\"")]
     body = label_spans(source, plan.equation.labels)
     spans += list(body)  # as written: the call can be copied and run
     spans.append(Span("\", " + ", ".join(plan.names) + ")"))
+    if not plan.equation.explicit:
+        # Implicit mode: the output einsum gives it (labels seen once, sorted), written out.
+        spans.append(Span("  # → ", tone="muted"))
+        spans += [Span(label, label=label) for label in plan.output] or [Span("a number", tone="muted")]
     return tuple(spans)
 
 
@@ -346,7 +400,8 @@ def legend_spans(plan: LoopPlan) -> tuple[Span, ...]:
 def code_lines(plan: LoopPlan) -> tuple[list[tuple[Span, ...]], int, dict[str, int]]:
     """The loop code's lines, the multiply-add's line, and each label's ``for`` line."""
     names = plan.variables()
-    lines: list[tuple[Span, ...]] = [(Span(f"out = np.zeros({plan.out_shape!r})"),)]
+    start = "out = 0" if not plan.output else f"out = np.zeros({plan.out_shape!r})"
+    lines: list[tuple[Span, ...]] = [(Span(start),)]
     label_lines: dict[str, int] = {}
     indent = ""
     for label in plan.labels:
@@ -355,7 +410,9 @@ def code_lines(plan: LoopPlan) -> tuple[list[tuple[Span, ...]], int, dict[str, i
                       Span(f" in range({plan.sizes[label]}):")))
         indent += "    "
     variable_labels = {v: k for k, v in names.items()}
-    statement = indent + plan.index_expression(None) + " += " + " * ".join(
+    # A copy (nothing summed) writes each output cell once: "=", not "+=".
+    target = plan.index_expression(None) if plan.output else "out"
+    statement = indent + target + (" += " if plan.summed else " = ") + " * ".join(
         plan.index_expression(k) for k in range(plan.n_operands))
     spans: list[Span] = []
     for token in _tokens(statement):
