@@ -538,9 +538,7 @@ class Layout:
         self.trace = trace
         self.smallest = smallest  # the smallest font a cell's number may take
         self.plan = plan = trace.plan
-        self.colours = label_colours(list(plan.equation.labels) + list(plan.ellipsis))
-        if colours is not None:
-            self.colours.update((label, colours[label]) for label in self.colours if label in colours)
+        self.colours = label_colours(list(plan.equation.labels) + list(plan.ellipsis), colours)
         for label in plan.labels:  # a label that only the output names (never, by numpy's rules)
             self.colours.setdefault(label, "#555555")
         self.boxes: list[Box] = []
