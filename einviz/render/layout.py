@@ -25,6 +25,7 @@ import numpy as np
 
 from .grid import (
     BATCH_SIZE,
+    TICK_H,
     CELL_H,
     CELL_MIN_W,
     CODE_LINE,
@@ -330,6 +331,9 @@ class Layout:
         th = top.slice_h if top is not None else 0.0
         lw = left.slice_w if left is not None else 0.0
         above = BATCH_SIZE + 10 + (top.top + th + gap_v if top is not None else out.top)
+        # Past the first line of batches no block or axis title is drawn: ticks only.
+        ticks_h = TICK_H + 2 if (top if top is not None else out).col_ticks else 0
+        above_later = BATCH_SIZE + 10 + ticks_h + (th + gap_v if top is not None else 0.0)
         # Only the first batch carries the row axis' title: the others need room for ticks.
         ticks = left._tick_width() if left is not None else out._tick_width()
         first_before = (left.left + lw + gap_h) if left is not None else out.left
@@ -346,6 +350,7 @@ class Layout:
             width = before + ow + after
             if x > 0 and x + width > MAX_ROW_WIDTH:
                 x, y = 0.0, y + row_h + 24
+                above = above_later
             ox, oy = x + before, y + above  # this batch's output slice
             row_h = above + out.slice_h + out.bottom
             self._place_slice(out, key, key, ox, oy, ow, out.slice_h, firsts, number)
