@@ -18,6 +18,7 @@ records to the layout; the scene keeps them.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -47,6 +48,9 @@ from .grid import (
 )
 from .palette import label_colours
 from .text import Span, Text, format_value, mono_width
+
+#: The most batch slices drawn in full before the batch labels are cut to first, "…", last.
+MAX_BATCHES = 4
 
 if TYPE_CHECKING:
     from ..planning import LoopPlan
@@ -311,6 +315,11 @@ class Layout:
                 return None  # a row or column with leading slices: drawn in a plain row
             else:
                 blk.set_grid(row, column)
+        if math.prod(len(out.slots[a]) for a in out.lead) > MAX_BATCHES:
+            # Repeating the tableau costs a whole tableau a batch: cut batch labels shorter.
+            for blk in [out, *self.blocks]:
+                blk.slots = [cut(size, 3) if axis in blk.lead else slots
+                             for axis, (size, slots) in enumerate(zip(blk.shape, blk.slots))]
         self._unify_slots()
         for blk in [out, *self.blocks]:
             blk.slice_titles = False
@@ -415,7 +424,10 @@ class Layout:
         spans: tuple[Span, ...] = (Span(blk.name, tone="strong"), Span(" reused", tone="muted"))
         if reused:
             spans += (Span(" for ", tone="muted"), Span(reused[0], label=reused[0]))
-        size = 11.0 if mono_width(" ".join(s.text for s in spans), 11) < w - 6 else 9.5
+        text = "".join(s.text for s in spans)
+        size = 11.0 if mono_width(text, 11) < w - 6 else 9.5
+        if mono_width(text, size) > w - 4:  # a hidden batch's narrow column: the box says it
+            return
         self.extras.append(Text(x + w / 2, y + min(h, 3 * self.cell_h) / 2 + 4, spans, size,
                                 font="mono", anchor="middle", role="ghost"))
 
