@@ -357,7 +357,7 @@ def test_a_scalar_output_is_called_out_without_brackets(browser, tmp_path):
 @pytest.mark.browser
 @pytest.mark.parametrize("name", ["matmul", "cut-matmul"])
 def test_moving_off_a_cell_to_blank_space_in_the_figure_clears_the_hover(browser, tmp_path, name):
-    path, anim = written(tmp_path, name)
+    path, _ = written(tmp_path, name)
     page = Page(browser, path)
     page.tab.keyboard.press("End")
     caption = info(page)

@@ -26,7 +26,6 @@ import numpy as np
 
 from .grid import (
     BATCH_SIZE,
-    TICK_H,
     CELL_H,
     CELL_MIN_W,
     CODE_LINE,
@@ -37,6 +36,7 @@ from .grid import (
     MAX_ROW_WIDTH,
     MIN_VALUE_SIZE,
     SMALLEST_VALUE_SIZE,
+    TICK_H,
     VALUE_BASELINE,
     VALUE_SIZE,
     Block,
