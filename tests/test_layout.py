@@ -182,3 +182,10 @@ def test_an_operand_draws_a_label_the_way_the_output_does() -> None:
     # A transpose keeps its own order: that is what it shows.
     where = _cells(animate("ij->ji", shapes=[(2, 3)]))
     assert where[("A", (0, 0))][1] == where[("A", (0, 1))][1]
+
+
+def test_a_batched_outer_product_draws_each_batch_as_column_times_row() -> None:
+    where = _cells(animate("bi,bj->bij", shapes=[(2, 3), (2, 2)]))
+    for b, i, j in itertools.product(range(2), range(3), range(2)):
+        assert where[("out", (b, i, j))][1] == where[("A", (b, i))][1]  # A a column beside out
+        assert where[("out", (b, i, j))][0] == where[("B", (b, j))][0]  # B a row over it

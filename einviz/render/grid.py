@@ -142,7 +142,7 @@ class Block:
         self.cw, self.ch = layout.cell_w, layout.cell_h
         self.max_axis, self.max_slices = max_axis, max_slices
         self.orientation = "row"  # for 1-d: "row" or "column"
-        self.grid: tuple[int, int] | None = None  # (row axis, column axis) when not the last two
+        self.grid: tuple[int | None, int | None] | None = None  # (row axis, column axis) when not the last two
         #: Where the arranger put each slice, ``key -> (dx, dy, w, h)`` from the origin (none:
         #: the slices' own arrangement), and whether every slice is titled (else the arranger
         #: titles them).
@@ -164,8 +164,9 @@ class Block:
         return [cut(size, self.max_slices if axis in self.lead else self.max_axis)
                 for axis, size in enumerate(self.shape)]
 
-    def set_grid(self, row: int, column: int) -> None:
-        """Draw axis ``row`` down and ``column`` across (the others lead, as slices).
+    def set_grid(self, row: int | None, column: int | None) -> None:
+        """Draw axis ``row`` down and ``column`` across (the others lead, as slices); with
+        one of them ``None``, each slice is a single column (or row).
 
         Called before the layout unifies a label's slots across its arrays.
         """

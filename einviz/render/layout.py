@@ -311,8 +311,6 @@ class Layout:
         for blk, row, column in roles.values():
             if blk.ndim == 1:
                 blk.orientation = "row" if row is None else "column"
-            elif row is None or column is None:
-                return None  # a row or column with leading slices: drawn in a plain row
             else:
                 blk.set_grid(row, column)
         if math.prod(len(out.slots[a]) for a in out.lead) > MAX_BATCHES:
