@@ -189,3 +189,13 @@ def test_a_batched_outer_product_draws_each_batch_as_column_times_row() -> None:
     for b, i, j in itertools.product(range(2), range(3), range(2)):
         assert where[("out", (b, i, j))][1] == where[("A", (b, i))][1]  # A a column beside out
         assert where[("out", (b, i, j))][0] == where[("B", (b, j))][0]  # B a row over it
+
+
+def test_the_arrow_points_at_the_output_title_not_at_a_row_label() -> None:
+    for subscripts, shapes in [("ij,ij->ij", [(2, 3)] * 2), ("abcde->ea", [(2, 1, 2, 2, 3)])]:
+        texts = animate(subscripts, shapes=shapes).scene.texts
+        (arrow,) = [t for t in texts if t.role == "arrow"]
+        title = next(t for t in texts if t.role == "title" and t.plain.startswith("out"))
+        rows = [t for t in texts if t.role == "axis" and t.anchor == "end"]
+        assert abs(arrow.y - title.y) < 8 and arrow.x < title.x
+        assert all(abs(arrow.y - row.y) > 12 for row in rows)

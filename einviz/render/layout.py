@@ -514,8 +514,13 @@ class Layout:
         if self.tableau or not self.arrow_to_out:
             return
         block = self.out
-        x = block.origin[0] - block.left - 22
-        y = block.origin[1] + min(block.height, block.slice_h) / 2 + 6
+        if block.show_title == "top" and (block.row_axis is not None or block.lead):
+            # Pointing at the output's title ("→ out 3×2"), never at its row label ("→ e 3").
+            title_left = block.origin[0] + block.width / 2 - block._title_width() / 2
+            x, y = title_left - 16, block.origin[1] - block.top + 20
+        else:
+            x = block.origin[0] - block.left - 22
+            y = block.origin[1] + min(block.height, block.slice_h) / 2 + 6
         self.texts.append(Text(x, y, (Span("→", tone="muted"),), 20, anchor="middle", role="arrow"))
 
 
