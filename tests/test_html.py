@@ -357,7 +357,7 @@ def test_a_scalar_output_is_called_out_without_brackets(browser, tmp_path):
 @pytest.mark.browser
 @pytest.mark.parametrize("name", ["matmul", "cut-matmul"])
 def test_moving_off_a_cell_to_blank_space_in_the_figure_clears_the_hover(browser, tmp_path, name):
-    path, anim = written(tmp_path, name)
+    path, _ = written(tmp_path, name)
     page = Page(browser, path)
     page.tab.keyboard.press("End")
     caption = info(page)
@@ -413,13 +413,79 @@ def test_on_a_phone_the_page_never_scrolls_sideways_and_the_figure_stays_readabl
     for control in page.tab.locator(controls).all():
         box = control.bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= width
-    # The figure keeps a readable scale and scrolls inside its own box when that is wider.
+    # Nothing is cut: the whole figure fits the screen (the caption, the code, every column).
+    drawn = page.tab.eval_on_selector(".ez-fig svg", "s => s.getBoundingClientRect().toJSON()")
+    assert drawn["left"] >= 0 and drawn["right"] <= width
+    fig = page.tab.eval_on_selector(".ez-fig", "f => [f.clientWidth, f.scrollWidth, "
+                                    "f.getBoundingClientRect().right]")
+    assert fig[2] <= width and fig[1] <= fig[0]
+    # The zoom button shows it at a readable scale, scrolling inside its own box.
+    page.tab.click(".ez-zoom")
     drawn = page.tab.eval_on_selector(".ez-fig svg", "s => s.getBoundingClientRect().width")
     assert drawn >= anim.scene.width * MIN_SCALE - 1
     fig = page.tab.eval_on_selector(".ez-fig", "f => [f.clientWidth, f.scrollWidth, "
                                     "f.getBoundingClientRect().right]")
-    assert fig[2] <= width
-    assert (fig[1] > fig[0]) == (anim.scene.width * MIN_SCALE > fig[0])
+    assert fig[2] <= width and fig[1] > fig[0]
+    assert page.tab.evaluate("document.documentElement.scrollWidth") <= width
+    assert page.errors == []
+    page.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("subscripts, shapes", [
+    ("ij,jk->ik", [(2, 3), (3, 4)]),
+    ("bij,bjk->bik", [(2, 2, 3), (2, 3, 2)]),
+    ("bhqd,bhkd->bhqk", [(1, 2, 3, 2), (1, 2, 2, 2)]),
+    ("bhqd,bhkd->bhqk", [(2, 4, 8, 16)] * 2),  # a figure far taller than the screen
+])
+def test_on_a_laptop_the_controls_show_without_scrolling(browser, tmp_path, subscripts, shapes):
+    anim = animate(subscripts, shapes=shapes)
+    path = tmp_path / "player.html"
+    anim.to_html(path)
+    tab = browser.new_page(viewport={"width": 1280, "height": 800})
+    tab.goto(path.as_uri())
+    for control in tab.locator(".ez-bar button, .ez-bar input, .ez-bar select").all():
+        box = control.bounding_box()
+        assert box["y"] >= 0 and box["y"] + box["height"] <= 800, (subscripts, box)
+    assert tab.evaluate("window.scrollY") == 0
+    tab.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("name", ["matmul", "batched", "broadcast"])
+def test_hovering_a_cell_rewrites_the_caption_and_loop_values_to_match(browser, tmp_path, name):
+    path, anim = written(tmp_path, name)
+    plan = anim.trace.plan
+    page = Page(browser, path)
+    for _ in range(5):
+        page.tab.keyboard.press("ArrowRight")  # a step frame, with its own caption and values
+    shown = ("els => els.filter(e => getComputedStyle(e).visibility === 'visible')"
+             ".map(e => e.textContent)")
+    words = ".einviz-hover-words text"
+    code = anim.scene.code
+    value_y = {label: code.line_y(line) for label, line in code.label_lines.items()}
+    for index in list(anim.scene.finals)[:3]:
+        page.tab.hover(f'.einviz-cells use[data-operand="out"][data-index="{index_text(index)}"]')
+        assert page.tab.eval_on_selector_all(".einviz-frame.einviz-on text", shown) == []
+        texts = page.tab.eval_on_selector_all(
+            words, "ts => ts.map(t => [t.getAttribute('class'), +t.getAttribute('y'), t.textContent])")
+        caption = [text for cls, _, text in texts if cls == "c"]
+        assert caption[0].startswith(f"out[{index_text(index)}] = ")
+        assert caption[-1].strip() == "= " + format_value(anim.trace.result[index])
+        values = {y: text for cls, y, text in texts if cls == "k"}
+        for label, y in value_y.items():
+            if label in plan.output:
+                assert values[y] == str(index[plan.output.index(label)])
+            else:  # a summed label runs over all its values
+                assert values[y] == f"0–{plan.sizes[label] - 1}"
+    # An input cell: its own labels' values, the others' whole ranges.
+    page.tab.hover('.einviz-cells use[data-operand="A"][data-index="1,0"]'
+                   if name != "batched" else '.einviz-cells use[data-operand="A"][data-index="1,1,0"]')
+    texts = page.tab.eval_on_selector_all(words, "ts => ts.map(t => t.textContent)")
+    assert texts[0].startswith("A[1,") and " feeds " in texts[0]
+    page.tab.mouse.move(1, 1)
+    assert page.tab.eval_on_selector_all(words, "ts => ts.length") == 0
+    assert page.tab.eval_on_selector_all(".einviz-frame.einviz-on text", shown)
     assert page.errors == []
     page.close()
 

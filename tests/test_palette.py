@@ -15,7 +15,7 @@ from einviz.render.palette import INK, PALETTE
 def test_label_colours_are_stable_and_distinct() -> None:
     colours = label_colours("ijk")
     assert list(colours.values()) == list(PALETTE[:3])
-    assert label_colours("kji")["k"] == PALETTE[0]
+    assert label_colours("kji") == label_colours("ijk")
     assert len(set(label_colours("abcdefgh").values())) == 8
     assert all(re.fullmatch(r"#[0-9A-F]{6}", c) for c in PALETTE)
 
@@ -61,3 +61,34 @@ def test_label_colours_read_on_white() -> None:
         return float(linear @ [0.2126, 0.7152, 0.0722])
 
     assert min(1.05 / (luminance(colour) + 0.05) for colour in PALETTE) >= 3.4
+
+
+@pytest.mark.parametrize("figure", ["bij,bjk->bik", "bhqd,bhkd->bhqk", "ik,kj->ij", "nchw,c->nhw",
+                                    "abcde->ae", "...ij,...jk", "i,i->"])
+def test_a_letter_keeps_its_colour_from_figure_to_figure(figure: str) -> None:
+    from einviz.planning import plan
+
+    shapes = [(2,) * len(term.replace("...", "ab")) for term in figure.split("->")[0].split(",")]
+    p = plan(figure, shapes=shapes)
+    colours = label_colours(list(p.equation.labels) + list(p.ellipsis))
+    assert len(set(colours.values())) == len(colours)  # no clash inside a figure
+    matmul = label_colours("ijk")
+    for label in set(colours) & set(matmul):
+        assert colours[label] == matmul[label], label
+
+
+def test_a_clash_falls_back_to_a_free_colour_and_overrides_win() -> None:
+    # 'a' and 'i' prefer the same slot: the commoner 'i' keeps it, 'a' takes another.
+    assert label_colours("ai")["i"] == label_colours("ij")["i"] != label_colours("ai")["a"]
+    chosen = label_colours("ijk", overrides={"j": "#0072B2", "z": "red"})
+    assert chosen["j"] == "#0072B2" and "z" not in chosen
+    assert len(set(chosen.values())) == 3  # i gives up the blue j was given
+
+
+def test_no_label_colour_reads_as_the_text_ink() -> None:
+    # Tol's indigo (#332288) is only 9 L* lighter than the ink: bold, it read as black.
+    for eye, seen_by in DEFICIENCIES.items():
+        ink = _lab(INK, seen_by)
+        for colour in PALETTE:
+            lab = _lab(colour, seen_by)
+            assert lab[0] - ink[0] > 15 and np.linalg.norm(lab - ink) > 20, (colour, eye)

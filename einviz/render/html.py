@@ -32,8 +32,10 @@ from functools import cache
 from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 
+from .grid import CODE_SIZE
+from .scene import CAPTION_LINE, CAPTION_SIZE
 from .svg import render
-from .text import format_factor, format_value
+from .text import MONO_EM, format_factor, format_value, mono_width
 from .text import ref as _ref
 
 if TYPE_CHECKING:
@@ -48,9 +50,13 @@ __all__ = ["page", "player"]
 MAX_TERMS = 12
 #: Speeds offered by the player.
 SPEEDS = (0.25, 0.5, 1, 2, 4)
-#: The figure shrinks to fit a narrow screen down to this scale (its smallest text, 12 px,
-#: then reads about 10 px); narrower still, it scrolls sideways inside its box instead.
+#: The figure always fits its box, however narrow, so nothing is cut; the zoom button shows it
+#: at no less than this scale (its smallest text, 12 px, then reads about 10 px), scrolling
+#: sideways inside its box.
 MIN_SCALE = 0.8
+#: Room the page keeps under the figure for the controls (and over it, for a title), so the
+#: controls show without scrolling on a laptop screen however tall the figure is.
+BELOW_FIGURE = 150
 
 
 @cache
@@ -103,7 +109,9 @@ def player(
         f'<div class="einviz-player" id="{prefix}" tabindex="0" role="group" '
         f'aria-label="einsum {equation}: an interactive animation">'
         f"<style>{_resource('player.css').replace('#P', '#' + prefix)}"
-        f"#{prefix} .ez-fig svg{{min-width:{min_width}px}}</style>"
+        f"#{prefix} .ez-fig.ez-zoomed svg{{min-width:{min_width}px}}"
+        f"#{prefix} .ez-fig:not(.ez-zoomed) svg{{max-height:max(320px,calc(100vh - {BELOW_FIGURE}px))}}"
+        "</style>"
         f'<div class="ez-fig">{svg}</div>'
         '<div class="ez-bar">'
         '<button type="button" class="ez-first" aria-label="First frame" title="First frame (Home)">|◀</button>'
@@ -115,6 +123,8 @@ def player(
         'aria-label="Frame">'
         f'<label>speed <select class="ez-speed" aria-label="Speed">{speeds}</select></label>'
         '<span class="ez-count" aria-live="off"></span>'
+        '<button type="button" class="ez-zoom" aria-pressed="false" aria-label="Zoom the figure" '
+        'title="Zoom: the figure at reading size (it then scrolls)">⤢</button>'
         "</div>"
         '<div class="ez-info" aria-live="polite"></div>'
         '<p class="ez-hint">Keys: space plays or pauses, ← → step, Home and End jump. '
@@ -157,7 +167,7 @@ def page(
         "</style></head><body>"
         f'<h1>einsum <code>"{equation}"</code></h1>'
         f"{player(scene, trace, prefix, explanation=explanation, path=path)}"
-        f"<script>document.getElementById({json.dumps(prefix)}).focus()</script>"
+        f"<script>document.getElementById({json.dumps(prefix)}).focus({{preventScroll: true}})</script>"
         "</body></html>\n"
     )
 
@@ -176,7 +186,14 @@ def _data(scene: Scene, traced: Trace) -> dict[str, Any]:
          "broadcast": [p.is_broadcast(k, axis) for axis in range(len(term))]}
         for k, (name, term) in enumerate(zip(p.names, p.terms))
     ]
+    code = scene.code
+    # Where the hover writes its own caption and loop values, as the frames place theirs.
+    places = {"caption": [scene.caption_x, scene.caption_y, CAPTION_LINE,
+                          int((scene.width - 2 * scene.caption_x) / (MONO_EM * CAPTION_SIZE))],
+              "value_x": round(code.value_x + mono_width("i = ", CODE_SIZE)),
+              "lines": {label: code.line_y(line) for label, line in code.label_lines.items()}}
     return {"frames": frames, "operands": operands, "output": list(p.output),
+            "sizes": dict(p.sizes), "places": places,
             "out_shape": list(p.out_shape), "n_steps": len(traced),
             "sums": {",".join(map(str, index)): _sum_text(traced, index) for index in scene.finals}}
 

@@ -18,506 +18,47 @@ records to the layout; the scene keeps them.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, NamedTuple
+import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .grid import (
+    BATCH_SIZE,
+    CELL_H,
+    CELL_MIN_W,
+    CODE_LINE,
+    CODE_SIZE,
+    MARGIN,
+    MAX_CHARS,
+    MAX_GRIDS_HEIGHT,
+    MAX_ROW_WIDTH,
+    MIN_VALUE_SIZE,
+    SMALLEST_VALUE_SIZE,
+    TICK_H,
+    VALUE_BASELINE,
+    VALUE_SIZE,
+    Block,
+    Bounds,
+    Box,
+    CodePanel,
+    Corner,
+    cut,
+)
 from .palette import label_colours
-from .text import Span, Text, format_value, mono_width, sans_width
+from .text import Span, Text, format_value, mono_width
+
+#: The most batch slices drawn in full before the batch labels are cut to first, "…", last.
+MAX_BATCHES = 4
 
 if TYPE_CHECKING:
     from ..planning import LoopPlan
     from ..tracing import Trace
 
-__all__ = ["Block", "Box", "CodePanel", "Layout", "fit", "smallest_cells"]
-
-# -- metrics (px) --------------------------------------------------------------------------------
-MARGIN = 18
-CELL_H = 26
-CELL_MIN_W = 30
-VALUE_SIZE = 13
-VALUE_BASELINE = 18  # from a cell's top to its value's baseline
-TICK_SIZE = 10
-TICK_H = 13
-AXIS_SIZE = 12
-AXIS_H = 16
-TITLE_SIZE = 15
-TITLE_H = 21
-SLICE_SIZE = 11.5
-SLICE_H = 16
-CODE_SIZE = 12.5
-CODE_LINE = 18
-#: The room between a row axis' title (``j 3``) and its index ticks, so the two never read
-#: as one run of numbers (``j 3 1``).
-ROW_TITLE_GAP = 8
-MAX_CHARS = 5  # characters a cell fits at full size
-MIN_VALUE_SIZE = 9.5  # the smallest font a cell's number is drawn in, where the width allows
-SMALLEST_VALUE_SIZE = 7.0  # ... and where it does not (the SVG writer's floor)
-MAX_ROW_WIDTH = 640 - 2 * MARGIN  # the figure fits 640 px
-MAX_GRIDS_HEIGHT = 1000
-
-#: The grids' bounding box, ``(x0, y0, x1, y1)``.
-Bounds = tuple[float, float, float, float]
-#: A free rectangle beside the grids, ``(x, y, w, h)``, or ``None``.
-Corner = tuple[float, float, float, float] | None
-
-
-class Box(NamedTuple):
-    """A rectangle: a grid cell (``operand`` and ``index`` set), a gap cell, or a panel."""
-
-    x: float
-    y: float
-    w: float
-    h: float
-    role: str  # "cell", "out", "gap", "slice-gap", "panel", "band"
-    operand: str | None = None
-    index: tuple[int, ...] | None = None  # type: ignore[assignment]  # shadows tuple.index: the data's word
-    text: str = ""
-
-    @property
-    def centre(self) -> tuple[float, float]:
-        return self.x + self.w / 2, self.y + self.h / 2
-
-
-
-class CodePanel(NamedTuple):
-    """The loop code, with where each loop's value is shown."""
-
-    x: float
-    y: float
-    w: float
-    h: float
-    lines: tuple[tuple[Span, ...], ...]
-    statement: int  # index of the line with the multiply-add
-    label_lines: dict[str, int]  # label -> its for-line
-    value_x: float
-
-    def line_y(self, line: int) -> float:
-        """The baseline of a line."""
-        return self.y + 20 + CODE_LINE * line
-
-    def line_box(self, line: int) -> Box:
-        """The band behind a line, for lighting it."""
-        top = self.y + 7 + CODE_LINE * line
-        return Box(self.x + 3, top, self.w - 6, CODE_LINE, "codeline")
-
-
-
-def cut(size: int, limit: int) -> list[int | None]:
-    """The slots of an axis: indices shown, ``None`` for the ellipsis that hides the rest."""
-    if size <= limit:
-        return list(range(size))
-    head = max(1, limit - 2)
-    return list(range(head)) + [None, size - 1]
-
-
-
-class _Bands(NamedTuple):
-    """An array's slices: their keys (leading slots), arrangement, places ``(row, column)``,
-    the rows' heights and columns' widths, and where each starts (before the gaps)."""
-
-    keys: list[tuple[int | None, ...]]
-    rows: int
-    columns: int
-    places: dict[tuple[int | None, ...], tuple[int, int]]
-    col_widths: list[float]
-    row_heights: list[float]
-    col_starts: list[float]
-    row_starts: list[float]
-
-
-# -- arrays as grids -----------------------------------------------------------------------------
-class Block:
-    """One array (an operand or the output) laid out as a grid, a row, a column or slices."""
-
-    def __init__(
-        self,
-        layout: Layout,
-        name: str,
-        operand: int | None,
-        labels: tuple[str, ...],
-        shape: tuple[int, ...],
-        values: np.ndarray,
-        max_axis: int,
-        max_slices: int,
-    ) -> None:
-        self.layout = layout
-        self.name = name
-        self.operand = operand
-        self.labels = labels
-        self.shape = shape
-        self.values = values
-        self.ndim = len(shape)
-        self.cw, self.ch = layout.cell_w, layout.cell_h
-        self.lead = list(range(max(0, self.ndim - 2)))
-        self.orientation = "row"  # for 1-d: "row" or "column"
-        self.slots = [
-            cut(size, max_slices if axis in self.lead else max_axis)
-            for axis, size in enumerate(shape)
-        ]
-        # Where each drawn side's decorations go; the arranger may switch them off.
-        self.show_title = "top"
-        self.col_ticks = True
-        self.row_ticks = True
-        self.col_title = True
-        self.row_title = True
-        self.origin = (0.0, 0.0)
-        self._bands_cache: _Bands | None = None
-        self._title_width_cache: float | None = None
-
-    # axes by role
-    @property
-    def row_axis(self) -> int | None:
-        if self.ndim >= 2:
-            return self.ndim - 2
-        if self.ndim == 1 and self.orientation == "column":
-            return 0
-        return None
-
-    @property
-    def col_axis(self) -> int | None:
-        if self.ndim >= 2:
-            return self.ndim - 1
-        if self.ndim == 1 and self.orientation == "row":
-            return 0
-        return None
-
-    def _n(self, axis: int | None) -> int:
-        return 1 if axis is None else len(self.slots[axis])
-
-    @property
-    def empty(self) -> bool:
-        return 0 in self.shape
-
-    # slices (leading axes)
-    def _slice_grid(self) -> tuple[list[tuple[int | None, ...]], int, int]:
-        """Every slice's leading slots, and the slices' arrangement (rows, columns)."""
-        bands = self._bands()
-        return bands.keys, bands.rows, bands.columns
-
-    def _bands(self) -> _Bands:
-        """The slices, where each sits, and the rows' and columns' sizes and starts.
-
-        An array drawn as slices (3-d and up) keeps its slots and cell size once its layout
-        is made, so this is computed once for it: a figure of many slices costs the work of
-        its slices, not that times their number.
-        """
-        if self._bands_cache is not None:
-            return self._bands_cache
-        lead_slots = [self.slots[a] for a in self.lead]
-        keys: list[tuple[int | None, ...]] = list(itertools.product(*lead_slots)) if self.lead else [()]
-        if len(self.lead) <= 1:
-            rows, columns = len(keys), 1
-        else:
-            columns = max(1, len(lead_slots[-1]))  # a zero-size leading axis has no slices
-            rows = len(keys) // columns
-        outer = [keys[r * columns][:-1] if columns > 1 else keys[r] for r in range(rows)]
-        heights = [self.ch if None in part else self.slice_h for part in outer]
-        widths = ([self.slice_w] if columns == 1
-                  else [self.cw if key[-1] is None else self.slice_w for key in keys[:columns]])
-        bands = _Bands(keys, rows, columns, {key: divmod(n, columns) for n, key in enumerate(keys)},
-                       widths, heights, list(itertools.accumulate(widths, initial=0)),
-                       list(itertools.accumulate(heights, initial=0)))
-        if self.lead:  # a 1-d or 2-d array's bands follow its orientation: not kept
-            self._bands_cache = bands
-        return bands
-
-    def _slice_gaps(self) -> tuple[float, float]:
-        """Space between slices: for the next slice's row ticks and title (and col ticks)."""
-        if not self.lead:
-            return 0, 0
-        hgap = max(self._tick_width() + 16, self._slice_title_width() - self.slice_w + 14)
-        vgap = SLICE_H + (TICK_H if self.col_ticks else 0) + 8
-        return hgap, vgap
-
-    def _slice_title_width(self) -> float:
-        """The widest slice title, e.g. ``b=0, h=1`` (it follows the slots alone: kept)."""
-        if not self.lead:
-            return 0.0
-        if self._title_width_cache is None:
-            chars = sum(len(self.labels[a]) + 1 + max((len(str(v)) if v is not None else 1
-                                                       for v in self.slots[a]), default=1)
-                        for a in self.lead)
-            self._title_width_cache = mono_width("x" * (chars + 2 * (len(self.lead) - 1)), SLICE_SIZE)
-        return self._title_width_cache
-
-    def _tick_width(self) -> float:
-        if self.row_axis is None or not self.row_ticks:
-            return 0
-        widest = max((len(str(s)) for s in self.slots[self.row_axis] if s is not None), default=1)
-        return mono_width("0" * widest, TICK_SIZE) + 6
-
-    @property
-    def slice_w(self) -> float:
-        return self._n(self.col_axis) * self.cw if not self.empty else self.cw * 2
-
-    @property
-    def slice_h(self) -> float:
-        return self._n(self.row_axis) * self.ch if not self.empty else self.ch
-
-    def _row_heights(self) -> list[float]:
-        """Each row of slices: a full slice high, or one cell where its slices are hidden."""
-        return self._bands().row_heights
-
-    def _col_widths(self) -> list[float]:
-        return self._bands().col_widths
-
-    @property
-    def width(self) -> float:
-        hgap, _ = self._slice_gaps()
-        widths = self._col_widths()
-        return sum(widths) + (len(widths) - 1) * hgap
-
-    @property
-    def height(self) -> float:
-        _, vgap = self._slice_gaps()
-        heights = self._row_heights()
-        return sum(heights) + (len(heights) - 1) * vgap
-
-    # decorations around the cell area
-    def _axis_title(self, axis: int) -> tuple[Span, ...]:
-        plan = self.layout.plan
-        label = self.labels[axis]
-        size = self.shape[axis]
-        spans = [Span(label, label=label)]
-        if label in plan.ellipsis:
-            spans.append(Span(" (…)", tone="muted"))
-        if self.operand is not None and plan.is_broadcast(self.operand, axis):
-            spans.append(Span(f" 1, reused ×{plan.sizes[label]}", tone="muted"))
-        else:
-            spans.append(Span(f" {size}", tone="muted"))
-        return tuple(spans)
-
-    def _row_title_width(self) -> float:
-        if self.row_axis is None or not self.row_title:
-            return 0
-        text = "".join(s.text for s in self._axis_title(self.row_axis))
-        return mono_width(text, AXIS_SIZE) + 8 + ROW_TITLE_GAP
-
-    def _title_spans(self) -> tuple[Span, ...]:
-        shape = "×".join(str(s) for s in self.shape) if self.shape else "scalar"
-        return (Span(self.name, tone="strong"), Span(f"  {shape}", tone="muted"))
-
-    def _title_width(self) -> float:
-        return sans_width(self.name, TITLE_SIZE, True) + mono_width(
-            "  " + ("×".join(map(str, self.shape)) or "scalar"), 11)
-
-    @property
-    def top(self) -> float:
-        """How far decorations reach above the cell area."""
-        extent = 0.0
-        if self.lead:
-            extent += SLICE_H
-        if self.col_axis is not None and self.col_ticks and not self.empty:
-            extent += TICK_H
-        if self.col_axis is not None and self.col_title:
-            extent += AXIS_H
-        if self.show_title == "top":
-            extent += TITLE_H
-        return extent
-
-    @property
-    def left(self) -> float:
-        extent = self._tick_width() + self._row_title_width()
-        if self.show_title == "left":
-            extent = max(extent, self._title_width() + 10)
-        return max(extent, self.right)  # titles wider than the grid overhang both sides
-
-    @property
-    def bottom(self) -> float:
-        return TITLE_H + 4 if self.show_title == "bottom" else 0.0
-
-    @property
-    def right(self) -> float:
-        overhang = 0.0
-        if self.show_title in ("top", "bottom"):
-            overhang = max(0.0, self._title_width() - self.width) / 2
-        if self.col_axis is not None and self.col_title:
-            text = "".join(s.text for s in self._axis_title(self.col_axis))
-            overhang = max(overhang, (mono_width(text, AXIS_SIZE) - self.width) / 2)
-        return max(overhang, (self._slice_title_width() - self.slice_w) / 2)
-
-    # positions
-    def _slice_origin(self, key: tuple[int | None, ...]) -> tuple[float, float]:
-        bands = self._bands()
-        row, column = bands.places[key]
-        hgap, vgap = self._slice_gaps()
-        return (self.origin[0] + bands.col_starts[column] + column * hgap,
-                self.origin[1] + bands.row_starts[row] + row * vgap)
-
-    def slice_boxes(self) -> list[tuple[float, float, float, float]]:
-        """Each drawn 2-d slice's area, ``(x, y, w, h)`` (none for arrays of at most 2-d)."""
-        if not self.lead or self.empty:
-            return []
-        keys, _, columns = self._slice_grid()
-        boxes = []
-        for number, key in enumerate(keys):
-            x, y = self._slice_origin(key)
-            row, column = divmod(number, columns)
-            boxes.append((x, y, self._col_widths()[column], self._row_heights()[row]))
-        return boxes
-
-    def _display(self, axis: int, value: int) -> int | None:
-        """The slot's entry for an index: the index itself, or ``None`` (in the ellipsis)."""
-        return value if value in self.slots[axis] else None
-
-    def position(self, index: Sequence[int]) -> tuple[float, float]:
-        """The top-left corner of the cell (or ellipsis cell) an index is drawn in."""
-        key = tuple(self._display(a, index[a]) for a in self.lead)
-        sx, sy = self._slice_origin(key)
-        band_row, band_column = self._bands().places[key]
-        column = row = 0
-        # A hidden slice is drawn as one ellipsis row (or column): cells keep the other place.
-        if self.col_axis is not None and self._col_widths()[band_column] == self.slice_w:
-            column = self.slots[self.col_axis].index(self._display(self.col_axis, index[self.col_axis]))
-        if self.row_axis is not None and self._row_heights()[band_row] == self.slice_h:
-            row = self.slots[self.row_axis].index(self._display(self.row_axis, index[self.row_axis]))
-        return sx + column * self.cw, sy + row * self.ch
-
-    def _hidden(self, axis: int) -> list[int]:
-        """The indices of an axis that its ellipsis cell stands for."""
-        shown = set(self.slots[axis])
-        return [v for v in range(self.shape[axis]) if v not in shown]
-
-    def visible(self, index: Sequence[int]) -> bool:
-        return all(index[a] in self.slots[a] for a in range(self.ndim))
-
-    # drawing
-    def draw(self) -> None:
-        """Append the block's title, axis titles, slices, ticks and cells to the layout."""
-        self._draw_title()
-        self._draw_axis_titles()
-        if self.empty:
-            ox, oy = self.origin
-            self.layout.boxes.append(Box(ox, oy, self.slice_w, self.slice_h, "gap"))
-            self.layout.texts.append(Text(ox + self.slice_w / 2, oy + self.slice_h / 2 + 4,
-                                         (Span("empty", tone="muted"),), 11, anchor="middle"))
-            return
-        keys = self._bands().keys
-        for key in keys:
-            sx, sy = self._slice_origin(key)
-            if self.lead:
-                self._draw_slice_title(key, sx, sy)
-            if None in key:
-                row, column = self._bands().places[key]
-                self._draw_hidden_slice(key, sx, sy, self._col_widths()[column], self._row_heights()[row])
-                continue
-            self._draw_ticks(sx, sy)
-            self._draw_cells(key, sx, sy)
-
-    def _draw_title(self) -> None:
-        """The array's name and shape: above, below or left of its cells."""
-        ox, oy = self.origin
-        title = self._title_spans()
-        if self.show_title == "top":
-            self.layout.texts.append(Text(ox + self.width / 2, oy - self.top + 15, title, TITLE_SIZE,
-                                         anchor="middle", role="title"))
-        elif self.show_title == "bottom":
-            self.layout.texts.append(Text(ox + self.width / 2, oy + self.height + 19, title, TITLE_SIZE,
-                                         anchor="middle", role="title"))
-        elif self.show_title == "left":
-            self.layout.texts.append(Text(ox - 10, oy + self.height / 2 + 5, title, TITLE_SIZE,
-                                         anchor="end", role="title"))
-
-    def _draw_axis_titles(self) -> None:
-        """Each drawn axis' label and size (``j 3``), over the columns and left of the rows."""
-        s = self.layout
-        ox, oy = self.origin
-        keys, _, columns = self._slice_grid()
-        if self.col_axis is not None and self.col_title:
-            y = oy - (SLICE_H if self.lead else 0) - (TICK_H if self.col_ticks and not self.empty else 0) - 4
-            spans = self._axis_title(self.col_axis)
-            x = ox + (self.slice_w if columns == 1 else self.width) / 2
-            s.texts.append(Text(x, y, spans, AXIS_SIZE, font="mono", anchor="middle", role="axis"))
-            self._spot(self.labels[self.col_axis], x, y, spans, "middle")
-        if self.row_axis is not None and self.row_title:
-            spans = self._axis_title(self.row_axis)
-            x = ox - self._tick_width() - 6 - ROW_TITLE_GAP
-            y = oy + (self.slice_h if len(keys) > 1 else self.height) / 2 + 4
-            s.texts.append(Text(x, y, spans, AXIS_SIZE, font="mono", anchor="end", role="axis"))
-            self._spot(self.labels[self.row_axis], x, y, spans, "end")
-
-    def _draw_slice_title(self, key: tuple[int | None, ...], sx: float, sy: float) -> None:
-        """A slice's leading indices over it, ``b=0, h=1`` (``…`` for a hidden run)."""
-        spans: list[Span] = []
-        for axis, value in zip(self.lead, key):
-            if spans:
-                spans.append(Span(", ", tone="muted"))
-            spans += [Span(self.labels[axis], label=self.labels[axis]),
-                      Span(f"={'…' if value is None else value}", tone="muted")]
-        y = sy - (TICK_H if self.col_ticks and self.col_axis is not None else 0) - 5
-        self.layout.texts.append(Text(sx + self.slice_w / 2, y, tuple(spans), SLICE_SIZE,
-                                     font="mono", anchor="middle", role="slice"))
-
-    def _draw_hidden_slice(self, key: tuple[int | None, ...], sx: float, sy: float,
-                           w: float, h: float) -> None:
-        """The one band that stands for the slices a leading axis' ellipsis hides."""
-        hidden = [f"{self.labels[a]} {self._hidden(a)[0]}–{self._hidden(a)[-1]}"
-                  for a, v in zip(self.lead, key) if v is None]
-        self.layout.boxes.append(Box(sx, sy, w, h, "slice-gap"))
-        note = ", ".join(hidden) + " hidden"
-        if mono_width(note, 10.5) > w - 8:
-            note = "⋯"
-        self.layout.texts.append(Text(sx + w / 2, sy + min(h, self.ch) / 2 + 4,
-                                     (Span(note, tone="muted"),), 10.5, font="mono", anchor="middle"))
-
-    def _draw_ticks(self, sx: float, sy: float) -> None:
-        """The index of every drawn column above it and of every drawn row left of it."""
-        s, colours = self.layout, self.layout.colours
-        if self.col_axis is not None and self.col_ticks:
-            axis = self.col_axis
-            for c, value in enumerate(self.slots[axis]):
-                if value is not None:
-                    s.texts.append(Text(sx + (c + 0.5) * self.cw, sy - 4, (Span(str(value)),),
-                                        TICK_SIZE, font="mono", anchor="middle",
-                                        tone=colours[self.labels[axis]], role="tick"))
-        if self.row_axis is not None and self.row_ticks:
-            axis = self.row_axis
-            for r, value in enumerate(self.slots[axis]):
-                if value is not None:
-                    s.texts.append(Text(sx - 4, sy + (r + 0.5) * self.ch + 3.5, (Span(str(value)),),
-                                        TICK_SIZE, font="mono", anchor="end",
-                                        tone=colours[self.labels[axis]], role="tick"))
-
-    def _draw_cells(self, key: tuple[int | None, ...], sx: float, sy: float) -> None:
-        """One slice's cells with their values (an output cell's value shows when finished),
-        and the ellipsis cells of cut axes."""
-        s = self.layout
-        operand_name = "out" if self.operand is None else self.name
-        rows = self.slots[self.row_axis] if self.row_axis is not None else [0]
-        cols = self.slots[self.col_axis] if self.col_axis is not None else [0]
-        for r, row in enumerate(rows):
-            for c, col in enumerate(cols):
-                x, y = sx + c * self.cw, sy + r * self.ch
-                if row is None or col is None:
-                    symbol = "⋱" if row is None and col is None else ("⋮" if row is None else "…")
-                    s.boxes.append(Box(x, y, self.cw, self.ch, "gap", text=symbol))
-                    continue
-                index = [0] * self.ndim
-                for axis, value in zip(self.lead, key):
-                    index[axis] = value  # type: ignore[assignment]
-                if self.row_axis is not None:
-                    index[self.row_axis] = row
-                if self.col_axis is not None:
-                    index[self.col_axis] = col
-                where = tuple(index)
-                text = format_value(self.values[where])
-                if self.operand is None:
-                    s.boxes.append(Box(x, y, self.cw, self.ch, "out", "out", where))
-                    s.finals[where] = Text(x + self.cw / 2, y + VALUE_BASELINE,
-                                           (Span(text),), VALUE_SIZE, anchor="middle",
-                                           role="final")
-                else:
-                    s.boxes.append(Box(x, y, self.cw, self.ch, "cell", operand_name, where, text))
-
-    def _spot(self, label: str, x: float, y: float, spans: Sequence[Span], anchor: str) -> None:
-        width = mono_width("".join(sp.text for sp in spans), AXIS_SIZE)
-        left = {"start": x, "middle": x - width / 2, "end": x - width}[anchor]
-        lead = mono_width(spans[0].text, AXIS_SIZE)
-        self.layout.label_spots.setdefault(label, []).append((left - 2, y - AXIS_SIZE + 1, lead + 4, AXIS_SIZE + 3))
-
-
+__all__ = ["CELL_H", "CELL_MIN_W", "CODE_LINE", "CODE_SIZE", "MARGIN", "MAX_ROW_WIDTH",
+           "VALUE_BASELINE", "Block", "Bounds", "Box", "CodePanel", "Corner", "Layout", "cut",
+           "fit", "smallest_cells"]
 
 # -- the arrangement ------------------------------------------------------------------------------
 class Layout:
@@ -538,9 +79,7 @@ class Layout:
         self.trace = trace
         self.smallest = smallest  # the smallest font a cell's number may take
         self.plan = plan = trace.plan
-        self.colours = label_colours(list(plan.equation.labels) + list(plan.ellipsis))
-        if colours is not None:
-            self.colours.update((label, colours[label]) for label in self.colours if label in colours)
+        self.colours = label_colours(list(plan.equation.labels) + list(plan.ellipsis), colours)
         for label in plan.labels:  # a label that only the output names (never, by numpy's rules)
             self.colours.setdefault(label, "#555555")
         self.boxes: list[Box] = []
@@ -555,7 +94,13 @@ class Layout:
         ]
         self.out = Block(self, "out", None, plan.output, plan.out_shape,
                           np.asarray(trace.result), max_axis, max_slices)
-        # A label cut in one array is cut the same in all: its fewest slots everywhere.
+        self.arrow_to_out = True
+        self.extras: list[Box | Text] = []  # what the arranger draws itself (batch titles, ghosts)
+        self._unify_slots()
+
+    def _unify_slots(self) -> None:
+        """A label cut in one array is cut the same in all: its fewest slots everywhere."""
+        plan = self.plan
         axes = [(blk, axis) for blk in [*self.blocks, self.out] for axis in range(blk.ndim)]
         for label in plan.labels:
             mine = [(blk, axis) for blk, axis in axes
@@ -587,7 +132,7 @@ class Layout:
     # -- arrangement ------------------------------------------------------------------------------
     def arrange(self) -> tuple[float, float, float, float, tuple[float, float, float, float] | None]:
         """Place every block; return the grids' bounding box and a free corner (if any)."""
-        tableau = self._tableau() or self._stack()
+        tableau = self._tableau() or self._batched() or self._stack()
         self.tableau = tableau is not None
         if tableau is not None:
             return tableau
@@ -722,8 +267,203 @@ class Layout:
         self.placed = blocks
         return x0, y0, x1, y1, corner
 
+    # -- batches: the 2-d tableau repeated for every batch slice --------------------------------
+    def _batch_roles(self) -> dict[str, tuple[Block, int | None, int | None]] | None:
+        """For an output of 3-d and more whose last two axes make a tableau with the operands'
+        other axes: each operand's place ("top" or "left") and the axes it draws down and
+        across; its remaining axes must be the output's leading (batch) labels."""
+        out, plan = self.out, self.plan
+        if out.ndim < 3 or out.empty or len(set(out.labels)) != out.ndim or not 1 <= len(self.blocks) <= 2:
+            return None
+        batch, (r, c) = out.labels[:-2], out.labels[-2:]
+        roles: dict[str, tuple[Block, int | None, int | None]] = {}
+        for blk in self.blocks:
+            if blk.empty or len(set(blk.labels)) != blk.ndim:
+                return None
+            rest = [a for a, label in enumerate(blk.labels) if label not in batch]
+            names = [blk.labels[a] for a in rest]
+            role: tuple[str, int | None, int | None] | None = None
+            if len(rest) == 2 and c in names and r not in names:
+                role = ("top", rest[1 - names.index(c)], rest[names.index(c)])
+            elif len(rest) == 2 and r in names and c not in names:
+                role = ("left", rest[names.index(r)], rest[1 - names.index(r)])
+            elif names == [c]:
+                role = ("top", None, rest[0])
+            elif names == [r]:
+                role = ("left", rest[0], None)
+            if role is None or role[0] in roles:
+                return None
+            shared = role[2] if role[0] == "top" else role[1]
+            assert shared is not None
+            if plan.is_broadcast(blk.operand or 0, shared):
+                return None  # a size-1 axis cannot line up with the output's
+            roles[role[0]] = (blk, role[1], role[2])
+        return roles
+
+    def _batched(self):
+        """Batched matmul and attention: for every batch slice, the matmul tableau (A left,
+        B above, out under B and beside A), the tableaux side by side, each titled once."""
+        roles = self._batch_roles()
+        if roles is None:
+            return None
+        out = self.out
+        top, left = (roles[k][0] if k in roles else None for k in ("top", "left"))
+        for blk, row, column in roles.values():
+            if blk.ndim == 1:
+                blk.orientation = "row" if row is None else "column"
+            else:
+                blk.set_grid(row, column)
+        if math.prod(len(out.slots[a]) for a in out.lead) > MAX_BATCHES:
+            # Repeating the tableau costs a whole tableau a batch: cut batch labels shorter.
+            for blk in [out, *self.blocks]:
+                blk.slots = [cut(size, 3) if axis in blk.lead else slots
+                             for axis, (size, slots) in enumerate(zip(blk.shape, blk.slots))]
+        self._unify_slots()
+        for blk in [out, *self.blocks]:
+            blk.slice_titles = False
+            blk.show_title = "top"
+        out.show_title = "bottom"
+        out.col_ticks = out.col_title = top is None
+        out.row_ticks = out.row_title = left is None
+        if top is not None and left is not None and top.row_axis is not None:
+            top.row_title = False  # the summed label is named once, over the left operand
+        return self._place_batches(top, left)
+
+    def _place_batches(self, top: Block | None, left: Block | None):
+        out, cw = self.out, self.cell_w
+        for blk in [out, *self.blocks]:
+            blk.placements = {}  # from here on a block measures one slice
+        gap_v = 14.0 if top is not None else 0.0
+        gap_h = max(20.0, top.left + 8 + left.right) if top is not None and left is not None else 20.0
+        th = top.slice_h if top is not None else 0.0
+        lw = left.slice_w if left is not None else 0.0
+        above = BATCH_SIZE + 10 + (top.top + th + gap_v if top is not None else out.top)
+        # Past the first line of batches no block or axis title is drawn: ticks only.
+        ticks_h = TICK_H + 2 if (top if top is not None else out).col_ticks else 0
+        above_later = BATCH_SIZE + 10 + ticks_h + (th + gap_v if top is not None else 0.0)
+        # Only the first batch carries the row axis' title: the others need room for ticks.
+        ticks = left._tick_width() if left is not None else out._tick_width()
+        first_before = (left.left + lw + gap_h) if left is not None else out.left
+        after = max(out.right, top.right if top is not None else 0.0)
+        keys = list(itertools.product(*(out.slots[a] for a in out.lead)))
+        x, y, row_h = 0.0, 0.0, 0.0
+        firsts: dict[int, tuple[int | None, ...]] = {}
+        for number, key in enumerate(keys):
+            hidden = None in key
+            ow = cw if hidden else out.slice_w
+            before = first_before if number == 0 else ticks + (lw + gap_h if left is not None else 0)
+            if hidden:  # the batches an ellipsis hides: one narrow column of "⋯" cells
+                before = cw + 6 if left is not None else 0.0
+            width = before + ow + after
+            if x > 0 and x + width > MAX_ROW_WIDTH:
+                x, y = 0.0, y + row_h + 24
+                above = above_later
+            ox, oy = x + before, y + above  # this batch's output slice
+            row_h = above + out.slice_h + out.bottom
+            self._place_slice(out, key, key, ox, oy, ow, out.slice_h, firsts, number)
+            for side, dx, dy in ((top, 0.0, -gap_v - th), (left, -before if hidden else -gap_h - lw, 0.0)):
+                if side is not None:
+                    self._place_slice(side, self._key_in(side, key), key, ox + dx, oy + dy,
+                                      cw if hidden else side.slice_w, side.slice_h, firsts, number)
+            spans = self._batch_title(key, number == len(keys) - 1 and number > 0)
+            self.extras.append(Text(x, y + BATCH_SIZE, spans, BATCH_SIZE, font="mono", role="slice"))
+            x += width + 32
+        for blk in [out, *self.blocks]:
+            assert blk.placements is not None
+            first = blk.placements[firsts[id(blk)]]
+            blk.origin = (first[0], first[1])
+            blk.placements = {k: (px - first[0], py - first[1], w, h)
+                              for k, (px, py, w, h) in blk.placements.items()}
+        if y + row_h > MAX_GRIDS_HEIGHT:  # too many batches to repeat the tableau for
+            self._unbatch()
+            return None
+        self.placed = [out, *self.blocks]
+        self.tableau = True
+        x1 = max(b.origin[0] + dx + w for b in self.placed
+                 for dx, _, w, _ in (b.placements or {}).values()) + after
+        return 0.0, 0.0, x1, y + row_h, None
+
+    def _unbatch(self) -> None:
+        """Undo what :meth:`_batched` set, for the arrangements tried after it."""
+        self.extras.clear()
+        for blk in [self.out, *self.blocks]:
+            blk.placements = None
+            blk.slice_titles = True
+            blk.show_title = "top"
+            blk.col_ticks = blk.row_ticks = blk.col_title = blk.row_title = True
+            if blk.grid is not None:
+                blk.grid = None
+                blk.lead = list(range(max(0, blk.ndim - 2)))
+                blk.slots = blk._cut_slots()
+                blk._bands_cache = blk._title_width_cache = None
+        self._unify_slots()
+
+    def _key_in(self, blk: Block, key: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        """An operand's slice for a batch slice: a broadcast (size-1) label's one index."""
+        out = self.out
+        values = {out.labels[a]: v for a, v in zip(out.lead, key)}
+        return tuple(0 if blk.operand is not None and self.plan.is_broadcast(blk.operand, a)
+                     else values[blk.labels[a]] for a in blk.lead)
+
+    def _place_slice(self, blk: Block, key: tuple[int | None, ...], batch: tuple[int | None, ...],
+                     x: float, y: float, w: float, h: float,
+                     firsts: dict[int, tuple[int | None, ...]], number: int) -> None:
+        """Put a block's slice at ``(x, y)``, or, where an earlier batch already drew that
+        slice (a broadcast label reuses it), a ghost of it that says so."""
+        assert blk.placements is not None
+        firsts.setdefault(id(blk), key)
+        x, y = round(x), round(y)  # whole pixels: slices line up across blocks
+        if key not in blk.placements:
+            blk.placements[key] = (x, y, w, h)
+            return
+        self.extras.append(Box(x, y, w, h, "slice-gap"))
+        reused = [blk.labels[a] for a in blk.lead if self.plan.is_broadcast(blk.operand or 0, a)]
+        reused += [label for label in self.out.labels[:len(batch)] if label not in blk.labels]
+        spans: tuple[Span, ...] = (Span(blk.name, tone="strong"), Span(" reused", tone="muted"))
+        if reused:
+            spans += (Span(" for ", tone="muted"), Span(reused[0], label=reused[0]))
+        text = "".join(s.text for s in spans)
+        size = 11.0 if mono_width(text, 11) < w - 6 else 9.5
+        if mono_width(text, size) > w - 4:  # a hidden batch's narrow column: the box says it
+            return
+        self.extras.append(Text(x + w / 2, y + min(h, 3 * self.cell_h) / 2 + 4, spans, size,
+                                font="mono", anchor="middle", role="ghost"))
+
+    def _batch_title(self, key: tuple[int | None, ...], last: bool) -> tuple[Span, ...]:
+        """A batch slice's title, ``b=0, h=1`` (``b=…`` for the hidden ones), ``→`` on the last."""
+        spans: list[Span] = []
+        for axis, value in zip(self.out.lead, key):
+            label = self.out.labels[axis]
+            if spans:
+                spans.append(Span(", ", tone="muted"))
+            spans += [Span(label, label=label), Span(f"={'…' if value is None else value}", tone="muted")]
+        if last:
+            spans.append(Span(" →", tone="muted"))
+        return tuple(spans)
+
+    def _keep_orientation(self) -> None:
+        """A label drawn across (or down) in the output is drawn the same way in an operand
+        that sums over its other grid axis (``bhkd`` shows ``d`` down, ``k`` across, as
+        ``bhqk`` shows ``k``); a copy (transpose) keeps its own order, which is its point."""
+        out = self.out
+        if out.row_axis is None or out.col_axis is None:
+            return
+        down, across = out.labels[out.row_axis], out.labels[out.col_axis]
+        changed = False
+        for blk in self.blocks:
+            if blk.ndim < 2 or blk.row_axis is None or blk.col_axis is None:
+                continue
+            row, col = blk.labels[blk.row_axis], blk.labels[blk.col_axis]
+            summed = {row, col} - set(self.plan.output)
+            if summed and (row == across or col == down) and row != col:
+                blk.set_grid(blk.col_axis, blk.row_axis)
+                changed = True
+        if changed:
+            self._unify_slots()
+
     def _row(self):
         arrays = [*self.blocks, self.out]
+        self._keep_orientation()
         for block in arrays:
             if block.ndim == 1:
                 block.orientation = "row"
@@ -741,6 +481,8 @@ class Layout:
             block.origin = (x + block.left, 0.0)
             x += span + 30
             line.append(block)
+        # An output that opens a line of its own has no operand before it to point from.
+        self.arrow_to_out = lines[-1][0] is not self.out
         # Each line: cell areas top-aligned, so equal-height grids line up row for row.
         y = 0.0
         for line in lines:
@@ -759,14 +501,26 @@ class Layout:
         # Whole pixels: crisp grid lines, and short coordinates in the SVG.
         for block in self.placed:
             block.origin = (round(block.origin[0] + dx), round(block.origin[1] + dy))
+        self.extras = [item._replace(x=item.x + dx, y=item.y + dy) for item in self.extras]
 
     # -- the arrow to the output (row layout) ---------------------------------------------------
     def arrow(self) -> None:
-        if self.tableau:
+        """Draw what the arrangement adds (batch titles, ghosts) and the arrow to the output."""
+        for item in self.extras:
+            if isinstance(item, Box):
+                self.boxes.append(item)
+            else:
+                self.texts.append(item)
+        if self.tableau or not self.arrow_to_out:
             return
         block = self.out
-        x = block.origin[0] - block.left - 22
-        y = block.origin[1] + min(block.height, block.slice_h) / 2 + 6
+        if block.show_title == "top" and (block.row_axis is not None or block.lead):
+            # Pointing at the output's title ("→ out 3×2"), never at its row label ("→ e 3").
+            title_left = block.origin[0] + block.width / 2 - block._title_width() / 2
+            x, y = title_left - 16, block.origin[1] - block.top + 20
+        else:
+            x = block.origin[0] - block.left - 22
+            y = block.origin[1] + min(block.height, block.slice_h) / 2 + 6
         self.texts.append(Text(x, y, (Span("→", tone="muted"),), 20, anchor="middle", role="arrow"))
 
 

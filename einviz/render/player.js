@@ -13,6 +13,9 @@
   var hover = document.createElementNS(svgns, 'g');
   hover.setAttribute('class', 'v einviz-hover');
   svg.insertBefore(hover, svg.querySelector('.einviz-finals'));  // under the values: they stay legible
+  var words = document.createElementNS(svgns, 'g');  // the hover's caption and loop values
+  words.setAttribute('class', 'einviz-hover-words');
+  svg.appendChild(words);
   svg.classList.add('einviz-live');
 
   function status() {
@@ -109,8 +112,43 @@
   }
   function clear() {
     while (hover.firstChild) hover.removeChild(hover.firstChild);
+    while (words.firstChild) words.removeChild(words.firstChild);
     root.removeAttribute('data-hover');
     info.textContent = data.frames[current].caption.join('\n');
+  }
+  // While a cell is pointed at, the figure's own caption and loop values say what it lights
+  // (the frame's are hidden by the style): its sum, or the cells it feeds, and each loop
+  // variable's value, or the range it runs over.
+  function write(x, y, text, cls) {
+    var t = document.createElementNS(svgns, 'text');
+    t.setAttribute('x', x);
+    t.setAttribute('y', y);
+    t.setAttribute('class', cls);
+    t.textContent = text;
+    words.appendChild(t);
+  }
+  function lines(text, width) {
+    var out = [];
+    text.split('\n').forEach(function (line) {
+      while (line.length > width) {
+        var cut = line.lastIndexOf(' ', width);
+        if (cut <= width / 2) cut = width;
+        out.push(line.slice(0, cut));
+        line = line.slice(cut).replace(/^ +/, '    ');
+      }
+      out.push(line);
+    });
+    return out;
+  }
+  function caption(text, values) {
+    var c = data.places.caption, shown = lines(text, c[3]);
+    var keep = Math.max(2, data.frames.reduce(function (m, f) { return Math.max(m, f.caption.length); }, 0));
+    if (shown.length > keep) shown = shown.slice(0, keep - 1).concat(['… (the whole text is under the figure)']);
+    shown.forEach(function (line, k) { write(c[0], c[1] + c[2] * k, line, 'c'); });
+    for (var label in data.places.lines) {
+      var v = label in values ? String(values[label]) : '0–' + (data.sizes[label] - 1);
+      write(data.places.value_x, data.places.lines[label], v, 'k');
+    }
   }
   function point(cell) {
     clear();
@@ -120,6 +158,7 @@
       mark(cell, 'o');
       ins.forEach(function (p) { if (feeds(p[1], values)) { mark(p[0], 'm'); } });
       info.textContent = data.sums[index] || '';
+      caption(info.textContent, values);
     } else {
       mark(cell, 'm');
       outs.forEach(function (p) {
@@ -137,6 +176,7 @@
         else text += lit.join(', ') + (hidden ? ' and ' + hidden + ' hidden in …' : '');
       }
       info.textContent = text;
+      caption(text, values || {});
     }
     root.setAttribute('data-hover', name + ':' + index);
   }
@@ -154,6 +194,11 @@
   svg.addEventListener('focusin', function (e) { var c = cellOf(e); if (c) point(c); });
   svg.addEventListener('focusout', clear);
 
+  var zoom = root.querySelector('.ez-zoom'), fig = root.querySelector('.ez-fig');
+  zoom.addEventListener('click', function () {
+    var on = fig.classList.toggle('ez-zoomed');
+    zoom.setAttribute('aria-pressed', on ? 'true' : 'false');
+  });
   root.querySelector('.ez-first').addEventListener('click', function () { go(0); });
   root.querySelector('.ez-back').addEventListener('click', function () { go(current - 1); });
   root.querySelector('.ez-next').addEventListener('click', function () { go(current + 1); });
