@@ -232,13 +232,17 @@ class LoopPlan:
             f"{self.names[0]}.dtype" if self.n_operands == 1
             else f"np.result_type({', '.join(self.names)})"
         )
-        lines = [f"out = np.zeros({self.out_shape!r}, dtype={dtype})"]
+        # A scalar output is a running total (`out = 0`); an einsum that sums nothing writes
+        # each output cell once, a copy or a product: `=`, not `+=`.
+        lines = ([f"out = np.zeros({self.out_shape!r}, dtype={dtype})"] if self.output
+                 else ["out = 0"] if self.summed else [])
         indent = ""
         for label in self.labels:
             lines.append(f"{indent}for {names[label]} in range({self.sizes[label]}):")
             indent += "    "
         factors = " * ".join(self.index_expression(k) for k in range(self.n_operands))
-        lines.append(f"{indent}{self.index_expression(None)} += {factors}")
+        target = self.index_expression(None) if self.output else "out"
+        lines.append(f"{indent}{target} {'+=' if self.summed else '='} {factors}")
         return "\n".join(lines)
 
     def formula(self) -> str:
@@ -246,7 +250,11 @@ class LoopPlan:
         def indexed(name: str, labels: Sequence[str]) -> str:
             return f"{name}[{','.join(labels)}]" if labels else name
 
-        factors = "·".join(indexed(n, t) for n, t in zip(self.names, self.terms))
+        # A broadcast axis (size 1 against a larger size) is indexed 0, as in the loop code.
+        factors = "·".join(
+            indexed(name, ["0" if self.is_broadcast(k, axis) else label
+                           for axis, label in enumerate(term)])
+            for k, (name, term) in enumerate(zip(self.names, self.terms)))
         total = ""
         if len(self.summed) == 1:
             total = f"Σ_{self.summed[0]} "

@@ -306,3 +306,31 @@ def test_default_limits_keep_a_call_to_about_a_minute_and_2_gb():
         plan("ij,jk->ik", shapes=[(3000, 3000), (3000, 3000)]).check_limits()
 
 
+
+
+# -- copies and totals read as such (issue 13) -------------------------------------------------
+@pytest.mark.parametrize("subscripts, shapes, statement", [
+    ("ij->ji", [(2, 3)], "out[j, i] = A[i, j]"),
+    ("ii->i", [(3, 3)], "out[i] = A[i, i]"),
+    ("i->i", [(3,)], "out[i] = A[i]"),
+    ("ij,ij->ij", [(2, 2), (2, 2)], "out[i, j] = A[i, j] * B[i, j]"),
+])
+def test_an_einsum_that_sums_nothing_writes_each_cell_once(subscripts, shapes, statement):
+    code = plan(subscripts, shapes=shapes).loop_code()
+    assert code.splitlines()[-1].strip() == statement and "+=" not in code
+
+
+@pytest.mark.parametrize("subscripts, shapes, last", [
+    ("ii->", [(3, 3)], "out += A[i, i]"),
+    ("i,i->", [(3,), (3,)], "out += A[i] * B[i]"),
+])
+def test_a_scalar_output_is_a_running_total(subscripts, shapes, last):
+    code = plan(subscripts, shapes=shapes).loop_code().splitlines()
+    assert code[0] == "out = 0" and code[-1].strip() == last
+    assert not any("np.zeros(()" in line or "out[()]" in line for line in code)
+
+
+def test_the_formula_indexes_a_broadcast_axis_as_the_loop_code_does():
+    p = plan("ij,jk->ik", shapes=[(2, 3), (1, 4)])  # B's j axis: size 1, reused for j=0..2
+    assert p.formula() == "out[i,k] = Σ_j A[i,j]·B[0,k]"
+    assert "B[0, k]" in p.loop_code()
