@@ -90,8 +90,21 @@ class Animation:
 
     @property
     def granularity(self) -> str:
-        """What a frame shows: ``"step"``, ``"cell"`` or ``"sample"`` (a stated sample of cells)."""
+        """What the frames show: ``"step"``, ``"cell"``, ``"sample"`` (a stated sample of
+        cells), ``"teach"`` (the first cell step by step, then a cell a frame) or
+        ``"product"`` (the product view)."""
         return self.scene.granularity
+
+    @property
+    def colours(self) -> dict[str, str]:
+        """Each label's colour (label -> CSS colour), as every picture and caption draws it.
+
+        Each letter has a preferred palette slot; ``animate(..., colours=...)`` overrides it.
+
+        >>> animate("ij->i", shapes=[(2, 3)], colours={"j": "tomato"}).colours["j"]
+        '#FF6347'
+        """
+        return dict(self.scene.colours)
 
     @property
     def duration(self) -> float:
@@ -100,7 +113,8 @@ class Animation:
 
     def __repr__(self) -> str:
         kinds = [f.kind for f in self.frames]
-        parts = [f"{kinds.count(k)} {k}" for k in ("intro", "step", "cell") if kinds.count(k)]
+        parts = [f"{kinds.count(k)} {k}" for k in ("intro", "step", "cell", "multiply", "sum")
+                 if kinds.count(k)]
         return (f"<Animation {self.trace.plan.equation}: {self.n_frames} frames "
                 f"({', '.join(parts + ['final'])}), {self.granularity}, {self.duration:.1f} s>")
 
@@ -346,6 +360,7 @@ def animate(
     seed: int = 0,
     explanation: Explanation | None = None,
     view: str = "grid",
+    colours: Mapping[str, str] | None = None,
 ) -> Animation:
     """Animate an einsum: every multiply-add (or every output cell) as a frame.
 
@@ -375,6 +390,10 @@ def animate(
             ``"product"`` (product, then sum: the operands multiplied over every label into
             the product tensor ``P``, then ``P`` summed into the output; see
             docs/visual-language.md). ``granularity`` and ``frame_ms`` apply to the loops.
+        colours: label colours to use instead of the palette's, label -> CSS colour (a name
+            such as ``"tomato"``, ``"#RRGGBB"`` or ``rgb(…)``/``hsl(…)``); the other labels
+            keep their palette colours (see :attr:`Animation.colours`, which gives them all
+            as ``#RRGGBB``).
 
     Returns:
         The :class:`Animation`.
@@ -398,11 +417,39 @@ def animate(
         check_figure(loop_plan, _whole(max_axis, "max_axis"), _whole(max_frames, "max_frames"))
 
     traced = _traced(subscripts, operands, names, shapes, sizes, values, seed, figure_fits)
+    chosen = _colours(colours, traced.plan)
     if explanation is None:
         explanation = explain(traced.plan)
-    scene = build_scene(traced, granularity=granularity, max_frames=max_frames,
-                        frame_ms=frame_ms, max_axis=max_axis, explanation=explanation, view=view)
+    scene = build_scene(traced, granularity=granularity, max_frames=max_frames, frame_ms=frame_ms,
+                        max_axis=max_axis, explanation=explanation, colours=chosen, view=view)
     return Animation(scene, traced, explanation)
+
+
+def _colours(colours: Any, loop_plan: LoopPlan) -> dict[str, str] | None:
+    """``colours=`` checked and written as ``#RRGGBB`` (the figures tint them, so they need
+    the numbers): a mapping from the einsum's labels to CSS colours."""
+    if colours is None:
+        return None
+    if not isinstance(colours, Mapping):
+        raise ArgumentTypeError(f"colours must be a dict of label -> colour, not {type(colours).__name__}",
+                                hint='e.g. colours={"i": "tomato"}')
+    from PIL import ImageColor  # a dependency, loaded only when colours are chosen
+
+    labels, chosen = set(loop_plan.labels), {}
+    for label, colour in colours.items():
+        if label not in labels:
+            raise EinvizError(f"colours names the label {label!r}, which "
+                              f"{loop_plan.equation} does not have",
+                              hint=f"its labels: {', '.join(sorted(labels))}")
+        try:
+            rgb = ImageColor.getrgb(colour.strip()) if isinstance(colour, str) else None
+        except ValueError:
+            rgb = None
+        if rgb is None:
+            raise EinvizError(f"colours[{label!r}] is not a CSS colour: {colour!r}",
+                              hint='e.g. "tomato", "#D55E00" or "rgb(213, 94, 0)"')
+        chosen[label] = "#" + "".join(f"{c:02X}" for c in rgb[:3])
+    return chosen
 
 
 def _whole(value: Any, what: str) -> int:

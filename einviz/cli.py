@@ -250,9 +250,10 @@ def _explain_parser() -> argparse.ArgumentParser:
                         help="the most frames, opening and final ones included (default 120)")
     figure.add_argument("--frame-ms", type=milliseconds, metavar="MS",
                         help="how long a step or cell frame shows, in milliseconds")
-    figure.add_argument("--view", choices=("grid", "network", "tree", "blocks", "cube"),
+    figure.add_argument("--view", choices=("grid", "product", "network", "tree", "blocks", "cube"),
                         default="grid",
-                        help="grid (the animated arrays, the default), network (the tensor-"
+                        help="grid (the animated arrays, the default), product (animated: the "
+                        "operands multiplied into the product tensor P, then P summed), network (the tensor-"
                         "network diagram), tree (the contraction tree of the path), blocks (3-d "
                         "operands as blocks) or cube (the iteration cube of two matrices)")
     return parser
@@ -360,14 +361,14 @@ def _figure(
     """Animate the einsum (or draw the other view asked for) in the target's format."""
     from .animation import animate
 
-    if args.view != "grid":
+    if args.view not in ("grid", "product"):  # the animated views go through animate
         return _diagram(args.view, target, loop_plan, operands)
 
     # check_figure let --max-frames past the frame limit only when the einsum cannot fill it:
     # the animation gets the same frames with the limit itself.
     max_frames = min(args.max_frames, get_limits().max_frames)
     options: dict[str, Any] = {"granularity": args.granularity, "max_frames": max_frames,
-                               "frame_ms": args.frame_ms}
+                               "frame_ms": args.frame_ms, "view": args.view}
     animation = animate(loop_plan, *operands, explanation=explanation, **options)
     return render(target, animation, args.quiet)
 

@@ -29,7 +29,7 @@ try:
 except ImportError:  # run from a checkout, not installed
     sys.path.insert(0, str(ROOT))
     import einviz
-from einviz.animation import animate
+from einviz.animation import animate  # noqa: E402  (after the path is set)
 
 #: name -> (subscripts, shapes, what it shows)
 PATTERNS: dict[str, tuple[str, list[tuple[int, ...]], str]] = {

@@ -160,3 +160,40 @@ def test_an_object_array_of_strings_is_refused_as_not_numbers() -> None:
     for subscripts in ("i->i", "i->"):
         with pytest.raises(ArgumentTypeError, match=r"A holds 'a' \(str\), not a number"):
             animate(subscripts, strings)
+
+
+def test_colours_override_the_palette_and_the_animation_tells_them() -> None:
+    plain = animate("ij,jk->ik", shapes=[(2, 3), (3, 2)])
+    assert set(plain.colours) == {"i", "j", "k"}
+    assert len(set(plain.colours.values())) == 3
+    chosen = animate("ij,jk->ik", shapes=[(2, 3), (3, 2)], colours={"j": "tomato"})
+    assert chosen.colours["j"] == "#FF6347"
+    assert chosen.colours["j"] != plain.colours["j"]
+    assert {k: v for k, v in chosen.colours.items() if k != "j"} == {
+        k: v for k, v in plain.colours.items() if k != "j"}
+    assert "#FF6347" in chosen.to_svg() and "#FF6347" not in plain.to_svg()
+    chosen.colours["j"] = "#000000"  # a copy: the figure keeps its colours
+    assert chosen.colours["j"] == "#FF6347"
+    product = animate("ij,jk->ik", shapes=[(2, 3), (3, 2)], view="product", colours={"i": "#123456"})
+    assert product.colours["i"] == "#123456" and "#123456" in product.to_svg()
+
+
+@pytest.mark.parametrize(("colours", "error", "message"), [
+    (["i"], ArgumentTypeError, "colours must be a dict"),
+    ({"x": "red"}, EinvizError, "label 'x', which ij->i does not have"),
+    ({"i": 'red" onload="alert(1)'}, EinvizError, r"colours\['i'\] is not a CSS colour"),
+    ({"i": 3}, EinvizError, r"colours\['i'\] is not a CSS colour: 3"),
+])
+def test_bad_colours_are_refused(colours, error, message) -> None:
+    with pytest.raises(error, match=message):
+        animate("ij->i", shapes=[(2, 3)], colours=colours)
+
+
+def test_the_repr_counts_every_kind_of_frame() -> None:
+    product = animate("ij,jk->ik", shapes=[(2, 3), (3, 2)], view="product")
+    kinds = [f.kind for f in product.frames]
+    text = repr(product)
+    for kind in ("multiply", "sum"):
+        assert kinds.count(kind) and f"{kinds.count(kind)} {kind}" in text
+    grid = animate("ij,jk->ik", shapes=[(2, 3), (3, 2)], granularity="step")
+    assert f"{[f.kind for f in grid.frames].count('step')} step" in repr(grid)

@@ -231,10 +231,12 @@ def test_arrow_keys_step_through_frames_that_match_the_trace(browser, tmp_path, 
         step = anim.trace[first]
         expected = {(n, index_text(i)) for n, i in zip(names, step.indices)}
         expected.add(("out", index_text(step.out_index)))
-        assert page.lit(f'.einviz-frame[data-frame="{number}"] use[data-operand]') == expected & drawn
+        lit = page.lit(f'.einviz-frame[data-frame="{number}"] use[data-operand][data-role="lit"]')
+        assert lit == expected & drawn
         caption = page.tab.locator(".ez-info").inner_text()
         out_ref = f"out[{index_text(step.out_index)}]" if step.out_index else "out"
-        assert caption.startswith(f"{out_ref} += ")
+        alone = len(anim.trace.cell_steps(step.out_index)) == 1  # a one-term sum is no sum
+        assert caption.startswith(f"{out_ref} = " if alone else f"{out_ref} += ")
         assert caption.rstrip().endswith(format_value(step.running_sum))
         page.tab.keyboard.press("ArrowRight")
     page.tab.keyboard.press("ArrowLeft")
@@ -269,18 +271,47 @@ def test_hovering_an_output_cell_lights_exactly_its_contributing_cells(browser, 
 
 @pytest.mark.browser
 def test_while_hovering_only_the_hovered_sum_is_lit(browser, tmp_path):
-    path, _ = written(tmp_path, "matmul")
+    path, anim = written(tmp_path, "matmul")
     page = Page(browser, path)
     shown = ("els => els.filter(e => getComputedStyle(e).visibility === 'visible')"
              ".map(e => e.getAttribute('data-index'))")
-    for _ in range(8):
-        page.tab.keyboard.press("ArrowRight")  # a step frame: three cells lit
-    assert len(page.tab.eval_on_selector_all(".einviz-frame.einviz-on use", shown)) == 3
+    on = ".einviz-frame.einviz-on use[data-role='lit']"
+    step = next(f for f in anim.frames if f.kind == "step")
+    for _ in range(step.number):
+        page.tab.keyboard.press("ArrowRight")
+    assert len(page.tab.eval_on_selector_all(on, shown)) == 3  # a step frame: A, B and out lit
     page.tab.hover('.einviz-cells use[data-operand="out"][data-index="1,2"]')
-    assert page.tab.eval_on_selector_all(".einviz-frame.einviz-on use", shown) == []
+    assert page.tab.eval_on_selector_all(on, shown) == []
     assert page.tab.eval_on_selector_all(".einviz-hover use", shown)
     page.tab.mouse.move(1, 1)
-    assert len(page.tab.eval_on_selector_all(".einviz-frame.einviz-on use", shown)) == 3
+    assert len(page.tab.eval_on_selector_all(on, shown)) == 3
+    page.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("name", ["matmul", "batched"])
+def test_playing_holds_each_intro_frame_for_its_reading_time(browser, tmp_path, name):
+    path, anim = written(tmp_path, name, granularity="auto")
+    table = anim.scene.frame_table()
+    intro = [row for row in table if row["kind"] == "intro"]
+    assert intro and all(row["hold"] > 0 for row in intro)
+    page = Page.__new__(Page)
+    page.tab = browser.new_page(viewport={"width": 1000, "height": 900})
+    page.errors = []
+    page.tab.clock.install()  # a fake clock: the test waits no real time
+    page.tab.goto(path.as_uri())
+    fastest = max(page.tab.eval_on_selector_all(".ez-speed option", "os => os.map(o => +o.value)"))
+    page.tab.select_option(".ez-speed", str(fastest))
+    page.tab.click(".ez-play")
+    for row in intro:  # the intro frames come first, one after another
+        number = row["frame"]
+        assert page.visible_frames() == [number]
+        # At the fastest speed the frame's duration is shorter than its hold: the hold wins.
+        assert row["duration"] / fastest < row["hold"]
+        page.tab.clock.run_for(int(row["hold"] * 1000) - 50)
+        assert page.visible_frames() == [number]
+        page.tab.clock.run_for(50)
+        assert page.visible_frames() == [number + 1]
     page.close()
 
 
@@ -307,7 +338,7 @@ def test_hovering_an_input_cell_counts_the_output_cells_it_feeds_hidden_ones_too
         browser, tmp_path, name, granularity):
     path, anim = written(tmp_path, name, granularity=granularity)
     if name == "sampled":
-        assert anim.granularity == "sample"
+        assert anim.granularity == "teach"
     feeds = feeds_of(anim)
     page = Page(browser, path)
     drawn = drawn_cells(page)

@@ -174,12 +174,12 @@ def page(
 
 # -- data ---------------------------------------------------------------------------------------
 def _data(scene: Scene, traced: Trace) -> dict[str, Any]:
-    """What the script needs: frame timings and captions, the terms, and the written sums."""
+    """What the script needs: frame timings (an intro frame's reading ``hold`` too) and captions, the terms, and the written sums."""
     p = traced.plan
     frames = [
-        {"duration": f.duration, "steps": [f.steps[0], f.steps[-1]] if len(f.steps) else None,
-         "code_line": f.code_line, "caption": f.caption_text()}
-        for f in scene.frames
+        {"kind": row["kind"], "duration": row["duration"], "hold": row["hold"],
+         "steps": row["steps"], "code_line": row["code_line"], "caption": row["caption"]}
+        for row in scene.frame_table()
     ]
     operands = [
         {"name": name, "term": list(term),

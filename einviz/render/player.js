@@ -42,12 +42,18 @@
     playButton.setAttribute('aria-label', 'Play');
     root.setAttribute('data-playing', 'false');
   }
+  // An intro frame stays up for its reading time (its hold), however fast the speed; the
+  // others show for their duration at the chosen speed.
+  function wait(f) {
+    var seconds = f.duration / +speed.value;
+    return 1000 * (f.kind === 'intro' ? Math.max(seconds, f.hold || 0) : seconds);
+  }
   function tick() {
     timer = setTimeout(function () {
       if (current >= n - 1) { stop(); return; }
       show(current + 1);
       tick();
-    }, 1000 * data.frames[current].duration / +speed.value);
+    }, wait(data.frames[current]));
   }
   function play() {
     if (current >= n - 1) show(0);
