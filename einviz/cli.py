@@ -231,6 +231,12 @@ def _explain_parser() -> argparse.ArgumentParser:
     shown.add_argument("--no-color", dest="color", action="store_const",
                        const="never", help="the same as --color=never")
 
+    _figure_options(parser)
+    return parser
+
+
+def _figure_options(parser: argparse.ArgumentParser) -> None:
+    """The options of the figure the command writes."""
     figure = parser.add_argument_group("the figure")
     figure.add_argument("-o", "--output", metavar="FILE",
                         help="write the figure to FILE: .svg (animated), .png (the final state), "
@@ -256,7 +262,6 @@ def _explain_parser() -> argparse.ArgumentParser:
                         "operands multiplied into the product tensor P, then P summed), network (the tensor-"
                         "network diagram), tree (the contraction tree of the path), blocks (3-d "
                         "operands as blocks) or cube (the iteration cube of two matrices)")
-    return parser
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ Graphviz's own layout.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 
 from .network import BUNDLE, OUT, Line, Network
@@ -42,11 +41,24 @@ def _colour_name(label: str) -> str:
                               (label if label.isascii() and label.isalpha() else str(ord(label[0]))))
 
 
+def _path_commands(path: str) -> list[tuple[str, list[float]]]:
+    """The commands of an SVG path the diagrams write (``M``, ``L``, ``Q``, ``C``, each
+    followed by its numbers, separated by spaces or commas), with their numbers."""
+    for command in "MLQC":
+        path = path.replace(command, f" {command} ")
+    commands: list[tuple[str, list[float]]] = []
+    for token in path.replace(",", " ").split():
+        if token in ("M", "L", "Q", "C"):
+            commands.append((token, []))
+        else:
+            commands[-1][1].append(float(token))
+    return commands
+
+
 def _tikz_path(path: str) -> str:
     """An SVG path of M, L, Q and C commands (what the diagram draws) as a TikZ path."""
     out = []
-    for command, numbers in re.findall(r"([MLQC])\s*([-\d.,\s]+)", path):
-        values = [float(v) for v in re.split(r"[\s,]+", numbers.strip())]
+    for command, values in _path_commands(path):
         points = [_cm(values[k], values[k + 1]) for k in range(0, len(values), 2)]
         if command == "M":
             out.append(points[0])
