@@ -17,7 +17,7 @@ from .planning import LoopPlan
 from .terminal import Painter
 
 if TYPE_CHECKING:
-    from .explaining import Explanation
+    from .explaining import Explanation, Sentence
 
 __all__ = ["report", "script"]
 
@@ -53,6 +53,15 @@ def _sizes_table(loop_plan: LoopPlan, painter: Painter) -> list[str]:
     return rows
 
 
+def _sentence(sentence: Sentence, painter: Painter) -> str:
+    """The sentence with each label it marks in its colour (a word label whole)."""
+    text, out, at = sentence.text, [], 0
+    for start, end in sentence.coloured:
+        out += [text[at:start], painter.label(text[start:end], text[start:end])]
+        at = end
+    return "".join(out) + text[at:]
+
+
 def report(
     explanation: Explanation,
     operands: Sequence[np.ndarray],
@@ -64,7 +73,7 @@ def report(
     """The report: narrative, sizes, formula, loop code, operands and result, labels coloured."""
     loop_plan = explanation.plan
     lines = [f"{painter.letters(explanation.subscripts)}  —  {explanation.title}", ""]
-    lines += [f"  {painter.sentence(s.text, s.coloured)}" for s in explanation.sentences]
+    lines += [f"  {_sentence(s, painter)}" for s in explanation.sentences]
     lines += ["", "sizes", *_sizes_table(loop_plan, painter)]
     lines += ["", "formula", f"  {painter.formula(explanation.formula)}"]
     code = painter.code(explanation.loop_code, loop_plan.variables())

@@ -105,30 +105,34 @@ class Sentence:
         text: the sentence, plain text (``str(sentence)`` gives it too).
         labels: the labels it speaks of, in order of mention (a picture highlights them).
         role: what it says, a key of :data:`ROLES` (``"summed"``, ``"pattern"``, …).
-        coloured: the positions in ``text`` of the letters that are labels (each a one-letter
-            label), for drawing them in their label's colour.
+        coloured: where labels stand in ``text``, each a ``(start, end)`` pair with
+            ``text[start:end]`` the label (a letter, or a word in einops' notation), for
+            drawing it in its label's colour.
 
     >>> s = explain("ij->i", shapes=[(2, 3)]).sentences[3]
-    >>> s.role, s.labels, [s.text[k] for k in s.coloured]
+    >>> s.role, s.labels, [s.text[a:b] for a, b in s.coloured]
     ('summed', ('j',), ['j', 'j'])
+    >>> s = explain("batch seq, seq dim -> batch dim", shapes=[(2, 3), (3, 4)]).sentences[4]
+    >>> s.role, [s.text[a:b] for a, b in s.coloured]
+    ('letters', ['batch', 'seq', 'dim'])
     """
 
     text: str
     labels: tuple[str, ...] = ()
     role: str = ""
-    coloured: tuple[int, ...] = ()
+    coloured: tuple[tuple[int, int], ...] = ()
 
     def __str__(self) -> str:
         return self.text
 
 
-#: Put before a label's letter while a sentence is written; :func:`_say` takes it out and
-#: keeps the letter's position (names are identifiers, labels letters: neither holds it).
-_LABEL = "\x1f"
+#: Put around a label while a sentence is written; :func:`_say` takes them out and keeps
+#: where the label stands (names and labels are identifiers: neither holds them).
+_LABEL, _END = "\x02", "\x03"
 
 
 def _mark(label: str) -> str:
-    return _LABEL + label
+    return _LABEL + label + _END
 
 
 def _labels(labels: Sequence[str]) -> str:
@@ -139,19 +143,17 @@ def _labels(labels: Sequence[str]) -> str:
 def _say(role: str, marked: str, labels: Sequence[str] | None = None) -> Sentence:
     """A sentence from text with its labels marked (:func:`_mark`); it speaks of ``labels``
     (default: every label marked in it)."""
-    text: list[str] = []
-    coloured: list[int] = []
-    after_mark = False
-    for char in marked:
-        if char == _LABEL:
-            after_mark = True
-            continue
-        if after_mark:
-            coloured.append(len(text))
-            after_mark = False
-        text.append(char)
-    plain = "".join(text)
-    found = tuple(dict.fromkeys(plain[k] for k in coloured))
+    pieces: list[str] = []
+    coloured: list[tuple[int, int]] = []
+    at = 0
+    for k, piece in enumerate(marked.split(_LABEL)):
+        label, _, rest = piece.partition(_END) if k else ("", "", piece)
+        if label:
+            coloured.append((at, at + len(label)))
+        pieces += [label, rest]
+        at += len(label) + len(rest)
+    plain = "".join(pieces)
+    found = tuple(dict.fromkeys(plain[a:b] for a, b in coloured))
     return Sentence(plain, found if labels is None else tuple(labels), role, tuple(coloured))
 
 
@@ -741,7 +743,7 @@ def _shape(shape: tuple[int, ...]) -> str:
 
 def _narrative(p: LoopPlan, match: _Match | None, made_up: bool) -> list[Sentence]:
     eq, names = p.equation, p.names
-    subscripts = "".join(_mark(char) if char in p.labels else char for char in str(eq))
+    subscripts = _written(eq)
     arrays = "one array, " + names[0] if p.n_operands == 1 else f"{_number(p.n_operands)} arrays: {_and(names)}"
     # The call is about every label at once: it names none in particular.
     sentences = [_say("intro", f"The subscripts '{subscripts}' tell einsum what to do with {arrays}.", ())]
@@ -781,6 +783,18 @@ def _narrative(p: LoopPlan, match: _Match | None, made_up: bool) -> list[Sentenc
         sentences.append(_say("pattern", match.gloss))
         sentences.append(_say("numpy", f"In plain numpy: {match.equivalent}"))
     return sentences
+
+
+def _written(eq: Equation) -> str:
+    """``str(eq)`` with its labels marked (:func:`_mark`)."""
+    def marked(term: Sequence[str], sep: str) -> str:
+        return sep.join(x if x == ELLIPSIS else _mark(x) for x in term)
+
+    if eq.notation == "einops":
+        inputs = ", ".join(marked(term, " ") for term in eq.terms)
+        return f"{inputs} -> {marked(eq.output, ' ')}".rstrip()
+    inputs = ",".join(marked(term, "") for term in eq.terms)
+    return f"{inputs}->{marked(eq.output, '')}" if eq.explicit else inputs
 
 
 def _repeated_sentences(p: LoopPlan) -> list[Sentence]:

@@ -75,10 +75,6 @@ def test_trace_explain_and_animate_take_einops_text():
     assert einviz.animate(MATMUL, sizes={"batch": 2, "seq": 2, "dim": 2}).trace.plan.n_steps == 8
 
 
-@pytest.mark.xfail(strict=True, raises=KeyError, reason=(
-    "explaining._say colours one letter of a label (Sentence.coloured holds single positions), "
-    "so render/text.py makes Span('b', label='b') for the word 'batch' and svg.py has no colour "
-    "for 'b': needs Sentence to mark whole word labels (explaining.py, render/text.py)"))
 def test_the_opening_frames_colour_word_labels():
     anim = einviz.animate(MATMUL, shapes=[(2, 3), (3, 4)])
     svg = anim.to_svg()
