@@ -81,6 +81,7 @@ _TIMES = {2: "twice", 3: "three times", 4: "four times"}
 #: What a sentence of the narrative says, by its ``role``, in the order they come.
 ROLES: dict[str, str] = {
     "intro": "what the call is: the subscripts and the arrays",
+    "notation": "the text was read as einops' notation: words as axis names",
     "sizes": "no operands were given: the small sizes einviz picked",
     "ellipsis": "what '...' stands for, and which operand is reused along what it lacks",
     "dims": "one operand's dimensions, each label with its size",
@@ -331,8 +332,9 @@ def _small_shapes(equation: Equation) -> list[tuple[int, ...]]:
 
 
 def _explicit(equation: Equation) -> str:
-    inputs = ",".join("".join(term) for term in equation.terms)
-    return f"{inputs}->{''.join(equation.output)}"
+    """The equation written with its output, in its own notation (``"ij,jk->ik"``,
+    ``"batch seq, seq dim -> batch dim"``)."""
+    return str(equation if equation.explicit else Equation(equation.terms, equation.output, explicit=True))
 
 
 # -- recognising the pattern -----------------------------------------------------------------
@@ -747,6 +749,9 @@ def _narrative(p: LoopPlan, match: _Match | None, made_up: bool) -> list[Sentenc
     arrays = "one array, " + names[0] if p.n_operands == 1 else f"{_number(p.n_operands)} arrays: {_and(names)}"
     # The call is about every label at once: it names none in particular.
     sentences = [_say("intro", f"The subscripts '{subscripts}' tell einsum what to do with {arrays}.", ())]
+    if eq.notation == "einops":
+        sentences.append(_say("notation", "They are read as einops' notation: each word is the name of "
+                              "an axis, and spaces separate them.", ()))
     if made_up:
         sizes = ", ".join(f"{_mark(label)}: {p.sizes[label]}"
                           for label in dict.fromkeys(x for t in p.terms for x in t))

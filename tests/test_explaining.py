@@ -458,3 +458,14 @@ def test_word_labels_are_marked_whole_in_every_sentence():
         assert set(sentence.labels) <= set(marked)
     summed = next(s for s in e.sentences if s.role == "summed")
     assert summed.labels == ("seq",) and len(summed.coloured) == 2
+
+
+def test_einops_text_is_written_back_as_it_was_read_and_the_reading_is_said():
+    e = explain("batch seq, seq dim -> batch dim", shapes=[(2, 3), (3, 4)])
+    assert e.subscripts == "batch seq, seq dim -> batch dim"
+    assert str(e).startswith("batch seq, seq dim -> batch dim  —  matrix multiplication")
+    assert [s.role for s in e.sentences][:2] == ["intro", "notation"]
+    assert "einops' notation" in e.sentences[1].text and e.sentences[1].labels == ()
+    numpy_text = explain("ij,jk", shapes=[(2, 3), (3, 4)])
+    assert numpy_text.subscripts == "ij,jk->ik"
+    assert "notation" not in [s.role for s in numpy_text.sentences]
