@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import EinvizError
+from .operands import default_shapes
 from .planning import LoopPlan, plan
 from .subscripts import ELLIPSIS, Equation, parse
 
@@ -271,7 +272,8 @@ def explain(
             the first operand (``explain(A, [0, 1], B, [1, 2])``).
         *operands: the operands (only their shapes are read).
         shapes: the operands' shapes, instead of operands. With neither, einviz picks small
-            sizes (2, 3, 4, … in order of first appearance) and says so.
+            sizes (:func:`einviz.operands.default_shapes`: 2, 3, 4, 2, … in order of first
+            appearance) and says so.
         names: the operands' names (default: :func:`einviz.planning.default_names`), used in
             the sentences, the formula, the loop code and the equivalent.
 
@@ -306,7 +308,7 @@ def explain(
     else:
         if not operands and shapes is None and isinstance(subscripts, (str, Equation)):
             equation = parse(subscripts) if isinstance(subscripts, str) else subscripts
-            shapes = _small_shapes(equation)
+            shapes = default_shapes(equation)
             made_up = True
         loop_plan = plan(subscripts, *operands, shapes=shapes, names=names)
     match = _recognise(loop_plan)
@@ -321,14 +323,6 @@ def explain(
         loop_code=loop_plan.loop_code(),
         plan=loop_plan,
     )
-
-
-def _small_shapes(equation: Equation) -> list[tuple[int, ...]]:
-    """Small readable shapes: sizes 2, 3, 4, 5, 2, … by first appearance; '...' as
-    :attr:`Equation.example_ellipsis` has it."""
-    sizes: dict[str, tuple[int, ...]] = {label: (2 + k % 4,) for k, label in enumerate(equation.labels)}
-    sizes[ELLIPSIS] = equation.example_ellipsis
-    return [tuple(size for label in term for size in sizes[label]) for term in equation.terms]
 
 
 def _explicit(equation: Equation) -> str:
