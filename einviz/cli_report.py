@@ -7,6 +7,7 @@ or binding again.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -17,7 +18,7 @@ from .planning import LoopPlan
 from .terminal import Painter
 
 if TYPE_CHECKING:
-    from .explaining import Explanation
+    from .explaining import Explanation, Sentence
 
 __all__ = ["report", "script"]
 
@@ -42,15 +43,35 @@ def _sizes_table(loop_plan: LoopPlan, painter: Painter) -> list[str]:
             where[label].append(f"{name} axis {axis}{note}")
     for axis, label in enumerate(loop_plan.output):
         where[label].append(f"out axis {axis}")
-    rows = ["  label  size  role    axes"]
+    # A column as wide as the longest label (words in einops' notation), padded outside the
+    # colour codes, which take no room on screen.
+    width = max([len("label"), *map(len, loop_plan.labels)])
+    rows = [f"  {'label':<{width}} {'size':>5}  role    axes"]
     for label in loop_plan.labels:
         role = "free" if label in loop_plan.free else "summed"
         origin = "  (a dimension of '...')" if label in loop_plan.ellipsis else ""
-        rows.append(f"  {painter.label(label, label)}{' ' * 5}{loop_plan.sizes[label]:>5}  "
+        pad = " " * (width - len(label) + 1)
+        rows.append(f"  {painter.label(label, label)}{pad}{loop_plan.sizes[label]:>5}  "
                     f"{role:<7} {', '.join(dict.fromkeys(where[label]))}{origin}")
     rows.append(f"  steps {loop_plan.n_steps:,}   flops {loop_plan.flops:,}   "
                 f"out shape {loop_plan.out_shape}")
     return rows
+
+
+def _subscripts(text: str, loop_plan: LoopPlan, painter: Painter) -> str:
+    """The subscripts with their labels coloured: each letter, or each word in einops' notation."""
+    if loop_plan.equation.notation == "numpy":
+        return painter.letters(text)
+    return re.sub(r"\w+", lambda m: painter.label(m.group(), m.group()), text)
+
+
+def _sentence(sentence: Sentence, painter: Painter) -> str:
+    """The sentence with each label it marks in its colour (a word label whole)."""
+    text, out, at = sentence.text, [], 0
+    for start, end in sentence.coloured:
+        out += [text[at:start], painter.label(text[start:end], text[start:end])]
+        at = end
+    return "".join(out) + text[at:]
 
 
 def report(
@@ -63,8 +84,8 @@ def report(
 ) -> str:
     """The report: narrative, sizes, formula, loop code, operands and result, labels coloured."""
     loop_plan = explanation.plan
-    lines = [f"{painter.letters(explanation.subscripts)}  —  {explanation.title}", ""]
-    lines += [f"  {painter.sentence(s.text, s.coloured)}" for s in explanation.sentences]
+    lines = [f"{_subscripts(explanation.subscripts, loop_plan, painter)}  —  {explanation.title}", ""]
+    lines += [f"  {_sentence(s, painter)}" for s in explanation.sentences]
     lines += ["", "sizes", *_sizes_table(loop_plan, painter)]
     lines += ["", "formula", f"  {painter.formula(explanation.formula)}"]
     code = painter.code(explanation.loop_code, loop_plan.variables())

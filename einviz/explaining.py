@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import EinvizError
+from .operands import default_shapes
 from .planning import LoopPlan, plan
 from .subscripts import ELLIPSIS, Equation, parse
 
@@ -81,6 +82,7 @@ _TIMES = {2: "twice", 3: "three times", 4: "four times"}
 #: What a sentence of the narrative says, by its ``role``, in the order they come.
 ROLES: dict[str, str] = {
     "intro": "what the call is: the subscripts and the arrays",
+    "notation": "the text was read as einops' notation: words as axis names",
     "sizes": "no operands were given: the small sizes einviz picked",
     "ellipsis": "what '...' stands for, and which operand is reused along what it lacks",
     "dims": "one operand's dimensions, each label with its size",
@@ -105,30 +107,34 @@ class Sentence:
         text: the sentence, plain text (``str(sentence)`` gives it too).
         labels: the labels it speaks of, in order of mention (a picture highlights them).
         role: what it says, a key of :data:`ROLES` (``"summed"``, ``"pattern"``, …).
-        coloured: the positions in ``text`` of the letters that are labels (each a one-letter
-            label), for drawing them in their label's colour.
+        coloured: where labels stand in ``text``, each a ``(start, end)`` pair with
+            ``text[start:end]`` the label (a letter, or a word in einops' notation), for
+            drawing it in its label's colour.
 
     >>> s = explain("ij->i", shapes=[(2, 3)]).sentences[3]
-    >>> s.role, s.labels, [s.text[k] for k in s.coloured]
+    >>> s.role, s.labels, [s.text[a:b] for a, b in s.coloured]
     ('summed', ('j',), ['j', 'j'])
+    >>> s = explain("batch seq, seq dim -> batch dim", shapes=[(2, 3), (3, 4)]).sentences[4]
+    >>> s.role, [s.text[a:b] for a, b in s.coloured]
+    ('letters', ['batch', 'seq', 'dim'])
     """
 
     text: str
     labels: tuple[str, ...] = ()
     role: str = ""
-    coloured: tuple[int, ...] = ()
+    coloured: tuple[tuple[int, int], ...] = ()
 
     def __str__(self) -> str:
         return self.text
 
 
-#: Put before a label's letter while a sentence is written; :func:`_say` takes it out and
-#: keeps the letter's position (names are identifiers, labels letters: neither holds it).
-_LABEL = "\x1f"
+#: Put around a label while a sentence is written; :func:`_say` takes them out and keeps
+#: where the label stands (names and labels are identifiers: neither holds them).
+_LABEL, _END = "\x02", "\x03"
 
 
 def _mark(label: str) -> str:
-    return _LABEL + label
+    return _LABEL + label + _END
 
 
 def _labels(labels: Sequence[str]) -> str:
@@ -139,19 +145,17 @@ def _labels(labels: Sequence[str]) -> str:
 def _say(role: str, marked: str, labels: Sequence[str] | None = None) -> Sentence:
     """A sentence from text with its labels marked (:func:`_mark`); it speaks of ``labels``
     (default: every label marked in it)."""
-    text: list[str] = []
-    coloured: list[int] = []
-    after_mark = False
-    for char in marked:
-        if char == _LABEL:
-            after_mark = True
-            continue
-        if after_mark:
-            coloured.append(len(text))
-            after_mark = False
-        text.append(char)
-    plain = "".join(text)
-    found = tuple(dict.fromkeys(plain[k] for k in coloured))
+    pieces: list[str] = []
+    coloured: list[tuple[int, int]] = []
+    at = 0
+    for k, piece in enumerate(marked.split(_LABEL)):
+        label, _, rest = piece.partition(_END) if k else ("", "", piece)
+        if label:
+            coloured.append((at, at + len(label)))
+        pieces += [label, rest]
+        at += len(label) + len(rest)
+    plain = "".join(pieces)
+    found = tuple(dict.fromkeys(plain[a:b] for a, b in coloured))
     return Sentence(plain, found if labels is None else tuple(labels), role, tuple(coloured))
 
 
@@ -268,7 +272,8 @@ def explain(
             the first operand (``explain(A, [0, 1], B, [1, 2])``).
         *operands: the operands (only their shapes are read).
         shapes: the operands' shapes, instead of operands. With neither, einviz picks small
-            sizes (2, 3, 4, … in order of first appearance) and says so.
+            sizes (:func:`einviz.operands.default_shapes`: 2, 3, 4, 2, … in order of first
+            appearance) and says so.
         names: the operands' names (default: :func:`einviz.planning.default_names`), used in
             the sentences, the formula, the loop code and the equivalent.
 
@@ -303,7 +308,7 @@ def explain(
     else:
         if not operands and shapes is None and isinstance(subscripts, (str, Equation)):
             equation = parse(subscripts) if isinstance(subscripts, str) else subscripts
-            shapes = _small_shapes(equation)
+            shapes = default_shapes(equation)
             made_up = True
         loop_plan = plan(subscripts, *operands, shapes=shapes, names=names)
     match = _recognise(loop_plan)
@@ -320,17 +325,10 @@ def explain(
     )
 
 
-def _small_shapes(equation: Equation) -> list[tuple[int, ...]]:
-    """Small readable shapes: sizes 2, 3, 4, 5, 2, … by first appearance; '...' as
-    :attr:`Equation.example_ellipsis` has it."""
-    sizes: dict[str, tuple[int, ...]] = {label: (2 + k % 4,) for k, label in enumerate(equation.labels)}
-    sizes[ELLIPSIS] = equation.example_ellipsis
-    return [tuple(size for label in term for size in sizes[label]) for term in equation.terms]
-
-
 def _explicit(equation: Equation) -> str:
-    inputs = ",".join("".join(term) for term in equation.terms)
-    return f"{inputs}->{''.join(equation.output)}"
+    """The equation written with its output, in its own notation (``"ij,jk->ik"``,
+    ``"batch seq, seq dim -> batch dim"``)."""
+    return str(equation if equation.explicit else Equation(equation.terms, equation.output, explicit=True))
 
 
 # -- recognising the pattern -----------------------------------------------------------------
@@ -741,10 +739,13 @@ def _shape(shape: tuple[int, ...]) -> str:
 
 def _narrative(p: LoopPlan, match: _Match | None, made_up: bool) -> list[Sentence]:
     eq, names = p.equation, p.names
-    subscripts = "".join(_mark(char) if char in p.labels else char for char in str(eq))
+    subscripts = _written(eq)
     arrays = "one array, " + names[0] if p.n_operands == 1 else f"{_number(p.n_operands)} arrays: {_and(names)}"
     # The call is about every label at once: it names none in particular.
     sentences = [_say("intro", f"The subscripts '{subscripts}' tell einsum what to do with {arrays}.", ())]
+    if eq.notation == "einops":
+        sentences.append(_say("notation", "They are read as einops' notation: each word is the name of "
+                              "an axis, and spaces separate them.", ()))
     if made_up:
         sizes = ", ".join(f"{_mark(label)}: {p.sizes[label]}"
                           for label in dict.fromkeys(x for t in p.terms for x in t))
@@ -781,6 +782,18 @@ def _narrative(p: LoopPlan, match: _Match | None, made_up: bool) -> list[Sentenc
         sentences.append(_say("pattern", match.gloss))
         sentences.append(_say("numpy", f"In plain numpy: {match.equivalent}"))
     return sentences
+
+
+def _written(eq: Equation) -> str:
+    """``str(eq)`` with its labels marked (:func:`_mark`)."""
+    def marked(term: Sequence[str], sep: str) -> str:
+        return sep.join(x if x == ELLIPSIS else _mark(x) for x in term)
+
+    if eq.notation == "einops":
+        inputs = ", ".join(marked(term, " ") for term in eq.terms)
+        return f"{inputs} -> {marked(eq.output, ' ')}".rstrip()
+    inputs = ",".join(marked(term, "") for term in eq.terms)
+    return f"{inputs}->{marked(eq.output, '')}" if eq.explicit else inputs
 
 
 def _repeated_sentences(p: LoopPlan) -> list[Sentence]:

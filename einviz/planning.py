@@ -263,15 +263,28 @@ class LoopPlan:
         return f"{indexed('out', self.output)} = {total}{factors}"
 
     def latex(self) -> str:
-        r"""The einsum as a LaTeX formula, e.g. ``\mathrm{out}_{ik} = \sum_{j} A_{ij} B_{jk}``."""
+        r"""The einsum as a LaTeX formula, e.g. ``\mathrm{out}_{ik} = \sum_{j} A_{ij} B_{jk}``;
+        word labels (einops' notation) upright and apart: ``A_{\mathrm{batch}\,\mathrm{seq}}``.
+
+        >>> print(plan("batch seq, seq dim -> batch dim", shapes=[(2, 3), (3, 4)]).latex())
+        \mathrm{out}_{\mathrm{batch}\,\mathrm{dim}} = \sum_{\mathrm{seq}} A_{\mathrm{batch}\,\mathrm{seq}} B_{\mathrm{seq}\,\mathrm{dim}}
+        """
+        underscore = "\\_"
+
         def tex(label: str) -> str:
             if label in _LATEX_GREEK:
                 return _LATEX_GREEK[label] + " "
+            if len(label) > 1:
+                return rf"\mathrm{{{label.replace('_', underscore)}}}"
             return label if label.isascii() else rf"\text{{{label}}}"
+
+        # Letters run together (A_{ij}); words need a thin space between them.
+        apart = "\\," if any(len(x) > 1 and x not in _LATEX_GREEK for x in self.labels) else ""
 
         def indexed(name: str, labels: Sequence[str]) -> str:
             name = name if len(name) == 1 else rf"\mathrm{{{name}}}"
-            return f"{name}_{{{''.join(tex(x) for x in labels).strip()}}}" if labels else name
+            index = apart.join(tex(x).strip() for x in labels) if apart else "".join(map(tex, labels))
+            return f"{name}_{{{index.strip()}}}" if labels else name
 
         total = rf"\sum_{{{','.join(tex(x).strip() for x in self.summed)}}} " if self.summed else ""
         factors = " ".join(indexed(n, t) for n, t in zip(self.names, self.terms))

@@ -29,15 +29,16 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .errors import ArgumentTypeError, EinvizError, install_hint
+
 try:
     from hypothesis import strategies as st
     from hypothesis.extra import numpy as hnp
 except ImportError as e:  # pragma: no cover - only without hypothesis
     raise ImportError(
-        "einviz.testing needs hypothesis: pip install 'einviz[testing]'"
+        f"einviz.testing needs hypothesis: {install_hint('testing')}"
     ) from e
 
-from .errors import ArgumentTypeError, EinvizError
 from .subscripts import ELLIPSIS, parse
 
 __all__ = [

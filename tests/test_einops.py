@@ -75,10 +75,6 @@ def test_trace_explain_and_animate_take_einops_text():
     assert einviz.animate(MATMUL, sizes={"batch": 2, "seq": 2, "dim": 2}).trace.plan.n_steps == 8
 
 
-@pytest.mark.xfail(strict=True, raises=KeyError, reason=(
-    "explaining._say colours one letter of a label (Sentence.coloured holds single positions), "
-    "so render/text.py makes Span('b', label='b') for the word 'batch' and svg.py has no colour "
-    "for 'b': needs Sentence to mark whole word labels (explaining.py, render/text.py)"))
 def test_the_opening_frames_colour_word_labels():
     anim = einviz.animate(MATMUL, shapes=[(2, 3), (3, 4)])
     svg = anim.to_svg()
@@ -198,3 +194,30 @@ def test_capture_keeps_numpys_reading_of_a_numpy_call():
 def test_text_without_spaces_keeps_numpys_message():
     with pytest.raises(SubscriptError, match=r"^'1' is not a valid label\n    ij,j1->i\n        \^\n"):
         parse("ij,j1->i")
+
+
+# -- the formula and the printed report -------------------------------------------------------
+def test_latex_keeps_word_labels_apart_and_letters_together():
+    latex = einviz.plan(MATMUL, shapes=[(2, 3), (3, 4)]).latex()
+    assert r"A_{\mathrm{batch}\,\mathrm{seq}}" in latex and r"\sum_{\mathrm{seq}}" in latex
+    assert r"\mathrm{out\_dim}" in einviz.plan("out_dim in_dim, in_dim -> out_dim",
+                                               shapes=[(2, 3), (3,)]).latex()
+    assert einviz.plan("ij,jk->ik", shapes=[(2, 3), (3, 4)]).latex() == \
+        r"\mathrm{out}_{ik} = \sum_{j} A_{ij} B_{jk}"
+
+
+def test_the_report_lines_up_word_labels_and_colours_them_whole():
+    from einviz.cli_report import report
+    from einviz.terminal import Painter
+
+    e = einviz.explain("out_dimension in_dim, in_dim -> out_dimension", shapes=[(2, 3), (3,)])
+    ops = [np.ones((2, 3)), np.ones(3)]
+    text = report(e, ops, ops[0] @ ops[1], "ones", 0, Painter({}))
+    rows = text.split("\nsizes\n")[1].splitlines()[:3]
+    assert [row.index("size") + 4 for row in rows[:1]] == [row.index("2") + 1 for row in rows[1:2]]
+    assert rows[2].index("3") == rows[1].index("2")
+    painter = Painter.for_labels(e.plan.labels, on=True)
+    coloured = report(e, ops, ops[0] @ ops[1], "ones", 0, painter)
+    code = painter.codes["in_dim"]
+    assert coloured.startswith(painter.label("out_dimension", "out_dimension") + " " + code + "in_dim")
+    assert f"{code}in_dim{Painter.RESET} appears in A and B" in coloured

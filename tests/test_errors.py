@@ -2,7 +2,7 @@
 
 def test_every_missing_extra_hint_comes_from_install_hint():
     """One wording for a missing optional dependency, quoted for zsh: no module spells a
-    ``pip install "einviz[...]"`` of its own (render/gif.py and testing.py: see the report)."""
+    ``pip install "einviz[...]"`` of its own."""
     import pathlib
     import re
 
@@ -14,4 +14,4 @@ def test_every_missing_extra_hint_comes_from_install_hint():
     spelled = [str(path.relative_to(root)) for path in sorted(root.rglob("*.py"))
                if path.name != "errors.py"
                and re.search(r"pip install ['\"]?einviz\[", path.read_text(encoding="utf-8"))]
-    assert spelled == [] or set(spelled) <= {"render/gif.py", "testing.py"}, spelled
+    assert spelled == [], spelled

@@ -392,14 +392,14 @@ def test_every_sentence_says_what_it_is_and_which_labels_it_speaks_of(problem):
     assert [order.index(r) for r in roles] == sorted(order.index(r) for r in roles)
     assert e.narrative == [s.text for s in e.sentences] == [str(s) for s in e.sentences]
     for sentence in e.sentences:
-        # Each coloured position is a label letter: one standing as a word of its own, or
-        # (where the sentence quotes subscripts) one of the subscripts' letters.
-        for k in sentence.coloured:
-            assert sentence.text[k] in p.labels
-            around = sentence.text[k - 1 : k] + sentence.text[k + 1 : k + 2]
+        # Each coloured stretch is a label: one standing as a word of its own, or (where the
+        # sentence quotes subscripts) one of the subscripts' letters.
+        for start, end in sentence.coloured:
+            assert sentence.text[start:end] in p.labels
+            around = sentence.text[start - 1 : start] + sentence.text[end : end + 1]
             if sentence.role not in ("intro", "implicit"):
-                assert not any(char.isalnum() for char in around), (sentence.text, k)
-        assert set(sentence.labels) <= {sentence.text[k] for k in sentence.coloured}
+                assert not any(char.isalnum() for char in around), (sentence.text, start)
+        assert set(sentence.labels) <= {sentence.text[a:b] for a, b in sentence.coloured}
     summed = next(s for s in e.sentences if s.role == "summed")
     assert set(summed.labels) == set(p.summed)
     free = next(s for s in e.sentences if s.role == "free")
@@ -446,3 +446,26 @@ def test_a_copy_is_told_as_a_copy_not_as_multiply_adds(subscripts, shapes) -> No
 def test_a_product_with_nothing_summed_writes_each_product_once() -> None:
     steps = next(s for s in explain("i,j->ij", shapes=[(2,), (3,)]).sentences if s.role == "steps")
     assert steps.text.endswith("6 steps, each writing one product.")
+
+
+def test_word_labels_are_marked_whole_in_every_sentence():
+    e = explain("batch seq, seq dim -> batch dim", shapes=[(2, 3), (3, 4)])
+    intro = e.sentences[0]
+    assert [intro.text[a:b] for a, b in intro.coloured] == ["batch", "seq", "seq", "dim", "batch", "dim"]
+    for sentence in e.sentences:
+        marked = [sentence.text[a:b] for a, b in sentence.coloured]
+        assert set(marked) <= {"batch", "seq", "dim"}
+        assert set(sentence.labels) <= set(marked)
+    summed = next(s for s in e.sentences if s.role == "summed")
+    assert summed.labels == ("seq",) and len(summed.coloured) == 2
+
+
+def test_einops_text_is_written_back_as_it_was_read_and_the_reading_is_said():
+    e = explain("batch seq, seq dim -> batch dim", shapes=[(2, 3), (3, 4)])
+    assert e.subscripts == "batch seq, seq dim -> batch dim"
+    assert str(e).startswith("batch seq, seq dim -> batch dim  —  matrix multiplication")
+    assert [s.role for s in e.sentences][:2] == ["intro", "notation"]
+    assert "einops' notation" in e.sentences[1].text and e.sentences[1].labels == ()
+    numpy_text = explain("ij,jk", shapes=[(2, 3), (3, 4)])
+    assert numpy_text.subscripts == "ij,jk->ik"
+    assert "notation" not in [s.role for s in numpy_text.sentences]

@@ -74,8 +74,6 @@ def test_arange_starts_at_1_in_each_operand_and_sizes_cycle_2_3_4():
     assert default_shapes(einviz.parse("abcde->")) == [(2, 3, 4, 2, 3)]
 
 
-@pytest.mark.xfail(strict=True, reason="explaining._small_shapes has its own rule (2, 3, 4, 5, …) "
-                   "until it calls einviz.operands.default_shapes")
 def test_explain_makes_up_the_same_shapes():
     assert einviz.explain("ij,jk,kl,lm->im").plan.shapes == tuple(
         default_shapes(einviz.parse("ij,jk,kl,lm->im")))

@@ -35,7 +35,7 @@ def test_only_the_letters_explain_marks_are_coloured_wherever_a_line_breaks(widt
         lines = prose_lines([sentence], width)
         assert " ".join("".join(span.text for span in line) for line in lines) == sentence.text
         coloured = [span.text for line in lines for span in line if span.label]
-        assert coloured == [sentence.text[k] for k in sentence.coloured]
+        assert coloured == [sentence.text[a:b] for a, b in sentence.coloured]
     joined = prose_lines(sentences[:2], width)
     assert sum(1 for line in joined for span in line if span.label) == \
         len(sentences[0].coloured) + len(sentences[1].coloured)
@@ -69,3 +69,16 @@ def test_a_scalar_output_starts_at_0_and_a_copy_assigns() -> None:
     assert text("ij->ji", [(2, 3)])[1] == "out[j, i] = A[i, j]"
     assert text("ii->i", [(3, 3)])[1] == "out[i] = A[i, i]"
     assert text("ij->i", [(2, 3)])[1] == "out[i] += A[i, j]"
+
+
+@pytest.mark.parametrize("width", range(10, 40, 3))
+def test_a_word_label_is_one_span_in_its_own_colour(width) -> None:
+    from einviz.explaining import explain
+    from einviz.render.text import prose_lines
+
+    sentences = explain("batch seq, seq dim -> batch dim", shapes=[(2, 3), (3, 4)]).sentences
+    for sentence in sentences:
+        lines = prose_lines([sentence], width)
+        assert " ".join("".join(span.text for span in line) for line in lines) == sentence.text
+        labelled = [(span.text, span.label) for line in lines for span in line if span.label]
+        assert labelled == [(sentence.text[a:b],) * 2 for a, b in sentence.coloured]

@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import EinvizError
+from ..errors import EinvizError, install_hint
 from .palette import tint
 from .scene import CAPTION_LINE, CAPTION_SIZE, CODE_SIZE, Frame, Scene, Span, mono_width
 from .svg import _LIT_STROKE, _n, cell_fonts, mark_shape, render
@@ -850,7 +850,7 @@ def _imports() -> tuple[Any, Any]:
         from PIL import Image
     except ImportError as e:
         raise EinvizError(f"GIF output needs Pillow and resvg-py ({e.name} is missing)",
-                          hint='pip install "einviz[gif]"') from e
+                          hint=install_hint("gif")) from e
     return Image, resvg_py
 
 

@@ -283,8 +283,9 @@ def label_spans(text: str, labels: Iterable[str]) -> tuple[Span, ...]:
 
 
 def prose_lines(sentences: Sequence[Sentence], width: int) -> list[tuple[Span, ...]]:
-    """Sentences joined with spaces and wrapped to ``width`` characters, each letter the
-    explanation marks as a label drawn in its label's colour.
+    """Sentences joined with spaces and wrapped to ``width`` characters, each label the
+    explanation marks (:attr:`~einviz.explaining.Sentence.coloured`, a letter or a word)
+    drawn in its label's colour.
 
     >>> from einviz.explaining import explain
     >>> lines = prose_lines(explain("ij->i", shapes=[(2, 3)]).sentences[3:4], 40)
@@ -292,19 +293,23 @@ def prose_lines(sentences: Sequence[Sentence], width: int) -> list[tuple[Span, .
     ['j']
     """
     text = " ".join(sentence.text for sentence in sentences)
-    coloured: set[int] = set()
+    ends: dict[int, int] = {}
     offset = 0
     for sentence in sentences:
-        coloured.update(offset + k for k in sentence.coloured)
+        ends.update((offset + start, offset + end) for start, end in sentence.coloured)
         offset += len(sentence.text) + 1
     spans: list[Span] = []
-    for k, char in enumerate(text):
-        if k in coloured:
-            spans.append(Span(char, label=char))
-        elif spans and spans[-1].label is None:
-            spans[-1] = Span(spans[-1].text + char)
+    k = 0
+    while k < len(text):
+        if k in ends:
+            spans.append(Span(text[k:ends[k]], label=text[k:ends[k]]))
+            k = ends[k]
+            continue
+        if spans and spans[-1].label is None:
+            spans[-1] = Span(spans[-1].text + text[k])
         else:
-            spans.append(Span(char))
+            spans.append(Span(text[k]))
+        k += 1
     lines: list[tuple[Span, ...]] = []
     for line in wrap(text, width):
         taken: list[Span] = []
