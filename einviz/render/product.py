@@ -144,8 +144,10 @@ class _ProductFrames(Frames):
                 f"({size} = {math.prod(e.sizes[x] for x in labels):,} products). ")
         text += (f"Then it adds {PRODUCT} up along {', '.join(e.summed)}, the labels the output lacks."
                  if e.summed else "Nothing is summed: the output is P itself.")
-        coloured = tuple(k for k, ch in enumerate(text) if ch in e.labels and (
-            k == 0 or not text[k - 1].isalnum()) and (k + 1 == len(text) or not text[k + 1].isalnum()))
+        coloured = tuple(sorted(
+            (k, k + len(label)) for label in e.labels for k in range(len(text))
+            if text.startswith(label, k) and (k == 0 or not text[k - 1].isalnum())
+            and (k + len(label) == len(text) or not text[k + len(label)].isalnum())))
         sentence = Sentence(text, labels, "intro", coloured)
         lines = prose_lines([sentence], self.chars)
         hold = self.seconds("intro", len(text))
