@@ -16,6 +16,7 @@ import math
 import operator
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -415,8 +416,11 @@ def plan(
     {'b': 8, 'i': 2, 'k': 4, 'j': 3}
     """
     if shapes is None or isinstance(subscripts, (str, bytes, Equation)):
-        equation, operand_list = parse_call((subscripts,) + operands)
-        operands = tuple(operand_list)
+        # Shapes alone choose between numpy's and einops' reading as operands would.
+        stand_ins = () if shapes is None or operands else tuple(
+            SimpleNamespace(shape=shape) for shape in _as_shapes(shapes))
+        equation, operand_list = parse_call((subscripts,) + (operands or stand_ins))
+        operands = tuple(operand_list) if not stand_ins else ()
     else:
         raise ArgumentTypeError(
             f"with shapes= the subscripts must be a string, not {type(subscripts).__name__}",

@@ -35,3 +35,18 @@ def pytest_runtest_makereport(item, call):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.outcome = "failed"
         report.longrepr = f"skipped in CI, where nothing may be skipped: {reason}"
+
+
+# The quick subset (`pytest -m "not slow"`) leaves out what starts another program: Chromium,
+# a server or JupyterLab, torch or jax, a subprocess running the command or an example.
+# Tests mark themselves `slow` where that is not plain from these rules.
+_SLOW_MODULES = {"test_examples.py", "test_html.py", "test_site.py", "test_widget.py"}
+_SLOW_WORDS = ("torch", "jax", "-shell]", "end_to_end", "subprocess", "fresh_interpreter")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if (item.path.name in _SLOW_MODULES or item.get_closest_marker("browser")
+                or item.get_closest_marker("backend")
+                or any(word in item.nodeid for word in _SLOW_WORDS)):
+            item.add_marker(pytest.mark.slow)

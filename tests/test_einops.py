@@ -221,3 +221,10 @@ def test_the_report_lines_up_word_labels_and_colours_them_whole():
     code = painter.codes["in_dim"]
     assert coloured.startswith(painter.label("out_dimension", "out_dimension") + " " + code + "in_dim")
     assert f"{code}in_dim{Painter.RESET} appears in A and B" in coloured
+
+
+def test_shapes_alone_choose_the_reading_as_operands_do():
+    # Found by test_paths' property test: 'aa a' reads as einops' words, but shapes of 2 and 3
+    # dimensions fit numpy's letters, as the same operands would.
+    assert str(einviz.plan("aa,aa a,->", shapes=[(0, 0), (0, 0, 0), ()]).equation) == "aa,aaa,->"
+    assert einviz.plan("ab c, c -> ab", shapes=[(2, 4), (4,)]).equation.notation == "einops"

@@ -26,7 +26,7 @@ def test_the_scene_shows_the_explanation_it_is_given() -> None:
     traced = trace("ij->i", np.arange(6).reshape(2, 3))
     given = explain(traced.plan)
     told = dataclasses.replace(given, sentences=[
-        Sentence("Only j is summed here.", ("j",), "summed", (5,)),
+        Sentence("Only j is summed here.", ("j",), "summed", ((5, 6),)),
         Sentence("In plain numpy: A.sum(1)", (), "numpy"),
     ])
     scene = build_scene(traced, explanation=told)
