@@ -163,30 +163,12 @@ def run_module(module: str, argv: list[str], report_path: str | None = None) -> 
     """
     import runpy
 
-    from .recording import _exit_status, capture
+    from .recording import run_as_main
 
     _check_module(module)
-    saved_argv, saved_path = sys.argv, sys.path[:]
-    calls = None
-    try:
-        sys.argv = [module, *argv]
-        sys.path.insert(0, os.getcwd())
-        with capture() as calls:
-            status = 0
-            try:
-                runpy.run_module(module, run_name="__main__", alter_sys=True)
-            except SystemExit as stop:
-                status = _exit_status(stop.code)
-            except Exception as error:  # the module's own error, shown as Python shows it
-                calls.error = error
-                status = 1
-            calls.exit_status = status
-    finally:
-        sys.argv = saved_argv
-        sys.path[:] = saved_path
-        if report_path is not None and calls is not None:
-            calls.report(report_path, title=" ".join(["einviz run -m", module, *argv]))
-    return calls
+    return run_as_main(lambda: runpy.run_module(module, run_name="__main__", alter_sys=True),
+                       [module, *argv], os.getcwd(), report_path,
+                       " ".join(["einviz run -m", module, *argv]))
 
 
 def _check_module(module: str) -> None:

@@ -43,7 +43,7 @@ import os
 import runpy
 import sys
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
 
@@ -579,19 +579,38 @@ def run_script(
             f"cannot run {script!r}: there is no such file",
             hint="give the path of a Python script, then its arguments",
         )
+    return run_as_main(lambda: runpy.run_path(script, run_name="__main__"), [script, *argv],
+                       os.path.dirname(os.path.abspath(script)), report_path,
+                       " ".join(["einviz run", script, *argv]), catch, **options)
+
+
+def run_as_main(
+    run: Callable[[], Any],
+    argv: list[str],
+    path_entry: str,
+    report_path: str | os.PathLike[str] | None,
+    title: str,
+    catch: bool = True,
+    **options: Any,
+) -> Calls:
+    """Run a program as ``__main__`` under :func:`capture`: ``sys.argv`` set to ``argv`` and
+    ``path_entry`` first on ``sys.path`` (both put back afterwards); ``sys.exit`` gives the
+    exit status, the program's own exception is kept in ``calls.error`` (status 1) and raised
+    again unless ``catch``; the report is written to ``report_path`` however it stopped.
+    ``einviz run SCRIPT`` and ``einviz run -m MODULE`` both run through here."""
     saved_argv, saved_path = sys.argv, sys.path[:]
     calls: Calls | None = None
     try:
-        sys.argv = [script, *argv]
-        sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
+        sys.argv = list(argv)
+        sys.path.insert(0, path_entry)
         with capture(**options) as calls:
             status = 0
             try:
-                runpy.run_path(script, run_name="__main__")
+                run()
             except SystemExit as stop:
                 status = _exit_status(stop.code)
-            except Exception as error:  # the script's own error, kept when asked
-                calls.error = error  # the report says how the script stopped, either way
+            except Exception as error:  # the program's own error, kept when asked
+                calls.error = error  # the report says how the program stopped, either way
                 if not catch:
                     calls.exit_status = 1
                     raise
@@ -601,7 +620,8 @@ def run_script(
         sys.argv = saved_argv
         sys.path[:] = saved_path
         if report_path is not None and calls is not None:
-            calls.report(report_path, title=" ".join(["einviz run", script, *argv]))
+            calls.report(report_path, title=title)
+    assert calls is not None  # capture() always yields its Calls
     return calls
 
 
