@@ -761,11 +761,13 @@ def _narrative(p: LoopPlan, match: _Match | None, made_up: bool) -> list[Sentenc
             dims = ", ".join(f"{_mark(label)}: {size}" for label, size in zip(term, shape))
             sentences.append(_say("dims", f"{start}{name} has {_plural(len(shape), 'dimension')} ({dims})."))
     letters = eq.labels
+    # einops' notation names axes with words: call them what the user wrote.
+    unit = "unique letter" if eq.notation == "numpy" else "axis name"
     if letters:
-        sentences.append(_say("letters", f"The subscripts have {_plural(len(letters), 'unique letter')}: "
+        sentences.append(_say("letters", f"The subscripts have {_plural(len(letters), unit)}: "
                               f"{', '.join(_mark(x) for x in letters)}."))
     else:
-        sentences.append(_say("letters", "The subscripts have no letters"
+        sentences.append(_say("letters", "The subscripts have no " + unit.split()[-1] + "s"
                               + (", only '...'." if eq.has_ellipsis else ".")))
     if not eq.explicit:
         sentences.append(_implicit_sentence(eq))

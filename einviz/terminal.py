@@ -123,30 +123,20 @@ class Painter:
             return text
         return "".join(self.label(char, char) for char in text)
 
-    def sentence(self, text: str, coloured: Iterable[int]) -> str:
-        """Colour the letters of an explanation's sentence that explain marked as labels
-        (:attr:`einviz.explaining.Sentence.coloured`): the figure's captions colour the same."""
-        if not self.codes:
-            return text
-        marked = set(coloured)
-        return "".join(self.label(char, char) if k in marked else char for k, char in enumerate(text))
-
     def formula(self, text: str) -> str:
-        """Colour the labels inside ``[...]`` and after ``Σ_``, not the operands' names."""
+        """Colour the labels inside ``[...]`` and after ``Σ_``, not the operands' names (a word
+        label, in einops' notation, whole)."""
         if not self.codes:
             return text
-        out, inside, summed = [], False, False
-        for k, char in enumerate(text):
-            if char == "[":
-                inside = True
-            elif char == "]":
-                inside = False
-            elif char == "_" and k > 0 and text[k - 1] == "Σ":
-                summed = True
-            elif char == " ":
-                summed = False
-            out.append(self.label(char, char) if inside or summed else char)
-        return "".join(out)
+
+        def word(match: re.Match[str]) -> str:
+            text = match.group()
+            return self.label(text, text) if text in self.codes else self.letters(text)
+
+        def paint(match: re.Match[str]) -> str:
+            return re.sub(r"\w+", word, match.group())
+
+        return re.sub(r"\[[^\]]*\]|(?<=Σ_)\S+", paint, text)
 
     def code(self, text: str, variables: dict[str, str]) -> str:
         """Colour the loop variables (``for i in``, and inside ``[...]``) by their labels."""

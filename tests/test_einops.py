@@ -228,3 +228,22 @@ def test_shapes_alone_choose_the_reading_as_operands_do():
     # dimensions fit numpy's letters, as the same operands would.
     assert str(einviz.plan("aa,aa a,->", shapes=[(0, 0), (0, 0, 0), ()]).equation) == "aa,aaa,->"
     assert einviz.plan("ab c, c -> ab", shapes=[(2, 4), (4,)]).equation.notation == "einops"
+
+
+def test_the_explanation_calls_words_axis_names_and_letters_letters():
+    words = einviz.explain("batch seq, seq dim -> batch dim", shapes=[(2, 3), (3, 4)])
+    letters = einviz.explain("ij,jk->ik", shapes=[(2, 3), (3, 4)])
+    (said,) = [s.text for s in words.sentences if s.role == "letters"]
+    assert said == "The subscripts have three axis names: batch, seq, dim."
+    assert [s.text for s in letters.sentences if s.role == "letters"] == [
+        "The subscripts have three unique letters: i, j, k."]
+
+
+def test_the_terminal_formula_colours_a_word_label_whole_and_letters_each():
+    from einviz.terminal import Painter
+
+    painter = Painter({"batch": "#112233", "seq": "#445566", "i": "#010203", "j": "#040506"})
+    batch, seq, i, j = (painter.label(x, x) for x in ("batch", "seq", "i", "j"))
+    assert painter.formula("out[batch] = Σ_seq A[batch,seq]") == f"out[{batch}] = Σ_{seq} A[{batch},{seq}]"
+    # Letters run together after Σ_ in numpy's notation; the operand's name stays plain.
+    assert painter.formula("out[i] = Σ_ij A[i,j]") == f"out[{i}] = Σ_{i}{j} A[{i},{j}]"
