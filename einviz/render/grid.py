@@ -355,7 +355,7 @@ class Block:
             overhang = max(0.0, self._title_width() - self.width) / 2
         if self.col_axis is not None and self.col_title:
             text = "".join(s.text for s in self._axis_title(self.col_axis))
-            overhang = max(overhang, (mono_width(text, AXIS_SIZE) - self.width) / 2)
+            overhang = max(overhang, (mono_width(text, AXIS_SIZE) - self.slice_w) / 2)
         if not self.slice_titles:
             return overhang
         return max(overhang, (self._slice_title_width() - self.slice_w) / 2)
@@ -447,11 +447,12 @@ class Block:
         """Each drawn axis' label and size (``j 3``), over the columns and left of the rows."""
         s = self.layout
         ox, oy = self.origin
-        keys, _, columns = self._slice_grid()
+        keys, _, _ = self._slice_grid()
         if self.col_axis is not None and self.col_title:
             y = oy - (SLICE_H if self.lead and self.slice_titles else 0) - (TICK_H if self.col_ticks and not self.empty else 0) - 4
             spans = self._axis_title(self.col_axis)
-            x = ox + (self.slice_w if columns == 1 or self.placements else self.width) / 2
+            # Over the first slice's columns, beside its ticks (the others repeat them).
+            x = ox + self.slice_w / 2
             s.texts.append(Text(x, y, spans, AXIS_SIZE, font="mono", anchor="middle", role="axis"))
             self._spot(self.labels[self.col_axis], x, y, spans, "middle")
         if self.row_axis is not None and self.row_title:

@@ -159,14 +159,24 @@ def mono_width(text: str, size: float) -> float:
     return len(text) * MONO_EM * size
 
 
+#: DejaVu Sans' advance widths (in em) of the signs the figures write; letters go by class.
+_SANS_SIGNS = {
+    **dict.fromkeys(" ,.·", 0.318), **dict.fromkeys("'", 0.275), **dict.fromkeys("/:;|\\", 0.337),
+    "-": 0.361, **dict.fromkeys("()[]", 0.39), "!": 0.401, '"': 0.46, "?": 0.531, "Σ": 0.632,
+    **dict.fromkeys("${}", 0.636), "&": 0.78, **dict.fromkeys("#+<=>^~×−→≈←↓", 0.838),
+    "%": 0.95, **dict.fromkeys("@…⋯", 1.0),
+}
+
+
 def sans_width(text: str, size: float, bold: bool = False) -> float:
-    """The width of text in DejaVu Sans at ``size`` px, from each character's class."""
+    """The width of text in DejaVu Sans at ``size`` px: signs by their own widths, letters
+    and digits by their class."""
     total = 0.0
     for char in text:
-        if char.isdigit():
+        if char in _SANS_SIGNS:
+            total += _SANS_SIGNS[char]
+        elif char.isdigit():
             total += 0.636
-        elif char == " ":
-            total += 0.318
         elif char.isupper():
             total += 0.70
         elif char.islower():
