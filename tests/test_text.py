@@ -82,3 +82,21 @@ def test_a_word_label_is_one_span_in_its_own_colour(width) -> None:
         assert " ".join("".join(span.text for span in line) for line in lines) == sentence.text
         labelled = [(span.text, span.label) for line in lines for span in line if span.label]
         assert labelled == [(sentence.text[a:b],) * 2 for a, b in sentence.coloured]
+
+
+_DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
+
+@pytest.mark.parametrize("text", ["A  1×2×3×2", "out  2×3", "B  4×(…)", "b=0, h=1 →", "x − y ≈ 0.5"])
+def test_sans_width_is_within_a_few_percent_of_the_font_itself(text):
+    # Titles are placed by these widths: an estimate 40% short let a title touch a neighbour.
+    import os
+
+    from PIL import ImageFont
+
+    from einviz.render.text import sans_width
+
+    if not os.path.exists(_DEJAVU):
+        pytest.skip("DejaVu Sans is not installed (CI installs fonts-dejavu-core)")
+    measured = ImageFont.truetype(_DEJAVU, 100).getlength(text) / 100 * 15
+    assert sans_width(text, 15) == pytest.approx(measured, rel=0.06)
