@@ -332,38 +332,49 @@ def _step_groups(doc: _Element, canvas: _Canvas, steps: Sequence[StepCells], cap
                                fill=INK, class_="einviz-caption")).add_text(step.caption)
 
 
+def _caption(parent: _Element, view: ArrayView, x: float, y: float, colours: Mapping[str, str]) -> None:
+    caption = parent.add(_Element("text", x=_n(x), y=_n(y), font_size=13, fill=INK))
+    caption.add(_Element("tspan", font_weight="bold")).add_text(view.name + "  ")
+    for label in view.labels:
+        caption.add(_Element("tspan", fill=colours.get(label, INK), font_weight="bold")).add_text(label)
+    caption.add(_Element("tspan", fill=MUTED)).add_text(
+        "  " + str(tuple(np.shape(view.values))[3 - len(view.labels):]))
+
+
 def blocks_document(views: Sequence[ArrayView], colours: Mapping[str, str], title: str = "",
                     lit: Mapping[str, set[tuple[int, ...]]] | None = None, prefix: str = "einviz-blocks",
-                    steps: Sequence[StepCells] = ()) -> _Document:
-    """The arrays as 3-D blocks side by side (the last after an arrow), each named with its
-    labels and shape, the reasons for any slices drawn apart written underneath; ``steps``
-    adds a hidden group of lit cells (and a caption) for each step."""
+                    steps: Sequence[StepCells] = (), per_row: int | None = None) -> _Document:
+    """The arrays as 3-D blocks side by side (``per_row`` a row; the last after an arrow when
+    it shares a row), each named with its labels and shape, the reasons for any slices drawn
+    apart written underneath; ``steps`` adds a hidden group of lit cells (and a caption) for
+    each step."""
     lit = lit or {}
-    extents = [_extent(view) for view in views]
     notes = [view.apart for view in views if view.apart]
-    top = _MARGIN + (30 if title else 0) + 22
-    rise = max(-e[1] for e in extents)
-    x = _MARGIN
+    per_row = per_row or len(views)
     body = _Element("g")
     canvas = _Canvas()
-    for k, (view, (left, _, right, _)) in enumerate(zip(views, extents)):
-        caption_w = sans_width(view.name + "  " + "".join(view.labels) + "  (8, 8, 8)", 13)
-        if k and k == len(views) - 1:
-            body.add(_Element("text", x=_n(x - 8), y=_n(top + rise + 2 * _L), font_size=26,
-                              fill=MUTED, text_anchor="middle")).add_text("→")
-            x += 16
-        origin = (x - left, top + rise)
-        caption = body.add(_Element("text", x=_n(x), y=_n(top - 8), font_size=13, fill=INK))
-        caption.add(_Element("tspan", font_weight="bold")).add_text(view.name + "  ")
-        for label in view.labels:
-            caption.add(_Element("tspan", fill=colours.get(label, INK), font_weight="bold")).add_text(label)
-        caption.add(_Element("tspan", fill=MUTED)).add_text(
-            "  " + str(tuple(np.shape(view.values))[3 - len(view.labels):]))
-        _draw_view(body, view, origin, colours, lit.get(view.name, set()), canvas)
-        x += max(right - left, caption_w) + 34
-    bottom = top + rise + max(e[3] for e in extents)
+    y = _MARGIN + (30 if title else 0) + 22
+    widest = 0.0
+    for first in range(0, len(views), per_row):
+        row = list(range(first, min(first + per_row, len(views))))
+        extents = {k: _extent(views[k]) for k in row}
+        rise = max(-e[1] for e in extents.values())
+        x = _MARGIN
+        for k in row:
+            left, _, right, _ = extents[k]
+            if k == len(views) - 1 and k != row[0]:
+                body.add(_Element("text", x=_n(x - 8), y=_n(y + rise + 2 * _L), font_size=26,
+                                  fill=MUTED, text_anchor="middle")).add_text("→")
+                x += 16
+            _caption(body, views[k], x, y - 8, colours)
+            _draw_view(body, views[k], (x - left, y + rise), colours, lit.get(views[k].name, set()), canvas)
+            caption_w = sans_width(views[k].name + "  " + "".join(views[k].labels) + "  (8, 8, 8)", 13)
+            x += max(right - left, caption_w) + 34
+        widest = max(widest, x - 34)
+        y += rise + max(e[3] for e in extents.values()) + 34
+    bottom = y - 34
     captions = [s.caption for s in steps if s.caption]
-    width = max(x - 34 + _MARGIN, sans_width(title, 15, True) + 2 * _MARGIN,
+    width = max(widest + _MARGIN, sans_width(title, 15, True) + 2 * _MARGIN,
                 *(sans_width(n, 11) + 2 * _MARGIN for n in notes),
                 *(sans_width(c, 13) + 2 * _MARGIN for c in captions))
     height = bottom + (24 if captions else 0) + 16 * len(notes) + _MARGIN
@@ -510,10 +521,14 @@ class CubeStep:
 def cube_document(a: np.ndarray, b: np.ndarray, out: np.ndarray, labels: tuple[str, str, str],
                   names: tuple[str, str], colours: Mapping[str, str], step: tuple[int, int, int] | None = None,
                   caption: str = "", title: str = "", prefix: str = "einviz-cube",
-                  steps: Sequence[CubeStep] = ()) -> _Document:
+                  steps: Sequence[CubeStep] = (), inside: bool = True) -> _Document:
     """The iteration space of ``out[i,k] = Σ_j a[i,j]·b[j,k]`` (``labels`` = (i, j, k)): the
-    result on the front face, ``b`` on the top, ``a`` on the right, ``step`` = (i, j, k) lit;
-    ``steps`` adds a hidden group for each (the products' cubes, their cells, a caption)."""
+    result on the front face, ``b`` on the top, ``a`` on the right, ``step`` = (i, j, k) lit.
+
+    ``steps`` adds hidden groups for each: the products' small cubes (``inside``: in a group
+    under the faces, which are then see-through, so a cube reads as inside the block; else
+    over them) and, over the faces, the cells of A, B and the result they join, and a caption.
+    """
     shape = (a.shape[0], a.shape[1], b.shape[1])
     doc, origin, height = _cube_frame(shape, title, [caption, *(s.caption for s in steps)], prefix)
     if title:
@@ -522,12 +537,19 @@ def cube_document(a: np.ndarray, b: np.ndarray, out: np.ndarray, labels: tuple[s
     if step is not None:
         # Drawn first: the faces, translucent, show it inside the cube.
         _inner_cube(doc, origin, step, shape[2], axis_colours)
+    if steps and inside:
+        under = doc.add(_Element("g", class_="einviz-steps einviz-inside"))
+        for run in steps:
+            group = under.add(_Element("g", class_="einviz-step", **{"data-step": str(run.step)}))
+            for where in run.where:
+                _inner_cube(group, origin, where, shape[2], axis_colours)
     lit = _step_cells(step, names) if step is not None else {}
     canvas = _Canvas()
+    see_through = 0.5 if step is not None else 0.6 if steps and inside else None
     for kind, matrix, cells, name, where in _cube_faces(a, b, out, names, origin):
         group = doc.add(_Element("g", class_="einviz-block", **{"data-operand": name}))
         _face(group, kind, matrix, cells, {k for k, v in where.items() if v == lit.get(name)}, where,
-              name, canvas, opacity=0.5 if step is not None else None)
+              name, canvas, opacity=see_through)
     _cube_labels(doc, origin, shape, labels, names, colours)
     if caption:
         doc.add(_Element("text", x=_n(_MARGIN), y=_n(height - _MARGIN), font_size=13,
@@ -540,9 +562,10 @@ def cube_document(a: np.ndarray, b: np.ndarray, out: np.ndarray, labels: tuple[s
             for name, cell in _step_cells(where, names).items():
                 for spot in canvas.spots.get((name, cell), ()):
                     _lit_spot(group, spot, name, tuple(cell))
-        for where in run.where:
-            # Over the faces (drawn once, under every step): see-through.
-            _inner_cube(group, origin, where, shape[2], axis_colours, 0.45)
+        if not inside:
+            for where in run.where:
+                # Over the faces (drawn once, under every step): see-through.
+                _inner_cube(group, origin, where, shape[2], axis_colours, 0.45)
         if run.caption:
             group.add(_Element("text", x=_n(_MARGIN), y=_n(height - _MARGIN), font_size=13, fill=INK,
                                class_="einviz-caption")).add_text(run.caption)
@@ -570,7 +593,8 @@ def cube_animated_svg(a: np.ndarray, b: np.ndarray, out: np.ndarray, labels: tup
     a group of changes (the three lit cells, the product's cube, the caption). Where nothing
     animates the last frame shows."""
     doc = cube_document(a, b, out, labels, names, colours, title=title, prefix=prefix,
-                        steps=[CubeStep(k, [where], caption) for k, (where, caption) in enumerate(frames)])
+                        steps=[CubeStep(k, [where], caption) for k, (where, caption) in enumerate(frames)],
+                        inside=False)
     css = [f"#{prefix} .einviz-frame{{animation:{seconds * len(frames):.2f}s step-end infinite}}"]
     for element in doc.parts:
         if isinstance(element, _Element) and element.attribs.get("class") == "einviz-steps":
