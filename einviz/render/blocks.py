@@ -98,14 +98,17 @@ def array_view(name: str, labels: Sequence[str], values: np.ndarray) -> ArrayVie
 
 
 def check_blocks(loop_plan: LoopPlan, what: str) -> None:
-    """Refuse arrays that blocks cannot show: over 3 dimensions, or an axis over
-    :data:`MAX_BLOCK_SIDE` cells (``what`` names the figure in the message)."""
+    """Refuse arrays that blocks cannot show: over 3 dimensions, an empty axis, or an axis
+    over :data:`MAX_BLOCK_SIDE` cells (``what`` names the figure in the message)."""
     for name, shape in zip((*loop_plan.names, "out"), (*loop_plan.shapes, loop_plan.out_shape)):
         if len(shape) > 3:
             raise EinvizError(
                 f"{what} draws arrays of up to 3 dimensions; {name} has {len(shape)}",
                 hint="einviz.animate draws any number of dimensions as small multiples of grids",
             )
+        if 0 in shape:
+            raise EinvizError(f"{what} draws no empty array; {name} has shape {shape}",
+                              hint="an axis of size 0 has no cells to draw: einviz.animate shows it")
         if any(side > MAX_BLOCK_SIDE for side in shape):
             raise EinvizError(
                 f"{what} draws axes of up to {MAX_BLOCK_SIDE} cells; {name} has shape {shape}",

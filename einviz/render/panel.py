@@ -22,9 +22,8 @@ side by side in one SVG, the panel's groups shown by CSS in the grids' frame tim
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -167,7 +166,7 @@ def _values(loop_plan: LoopPlan, span: range, lit: Sequence[str]) -> tuple[tuple
 
 
 def network_panel(loop_plan: LoopPlan, spans: Sequence[range] | None = None,
-                  prefix: str = "einviz-panel-network") -> Panel:
+                  prefix: str = "einviz-panel-network", colours: Mapping[str, str] | None = None) -> Panel:
     """The tensor-network diagram, each span lighting the lines of the loop variables that
     move (see :func:`lit_labels`), with the loop variables' values under it.
 
@@ -184,7 +183,9 @@ def network_panel(loop_plan: LoopPlan, spans: Sequence[range] | None = None,
         lit = lit_labels(loop_plan, span)
         shown = tuple(dict.fromkeys(BUNDLE if label in bundle else label for label in lit))
         steps.append(NetworkStep(span[-1], shown, _values(loop_plan, span, lit)))
-    doc = network_document(network_geometry(loop_plan), "", prefix, legend=True, steps=steps)
+    geometry = network_geometry(loop_plan)
+    geometry = replace(geometry, colours={**geometry.colours, **(colours or {})})
+    doc = network_document(geometry, "", prefix, legend=True, steps=steps)
     return _panel("network", doc, prefix, [s.step for s in steps])
 
 
@@ -201,7 +202,7 @@ def _index(index: Sequence[int]) -> str:
 
 
 def blocks_panel(trace: Trace, spans: Sequence[range] | None = None,
-                 prefix: str = "einviz-panel-blocks") -> Panel:
+                 prefix: str = "einviz-panel-blocks", colours: Mapping[str, str] | None = None) -> Panel:
     """The operands and the result as 3-D blocks, each span lighting every cell its
     multiply-adds read (amber) and the output cell they write (blue), on every face it shows.
 
@@ -239,13 +240,14 @@ def blocks_panel(trace: Trace, spans: Sequence[range] | None = None,
         caption = (f"out[{shown[-1]}] += {reads}" if len(records) == 1 else
                    f"out[{shown[-1]}] = Σ {reads}  ({len(records)} products)")
         steps.append(StepCells(span[-1], {k: sorted(v) for k, v in cells.items()}, caption))
-    doc = blocks_document(views, plan_colours(loop_plan), "", prefix=prefix, steps=steps, per_row=2)
+    doc = blocks_document(views, {**plan_colours(loop_plan), **(colours or {})}, "", prefix=prefix,
+                          steps=steps, per_row=2)
     note = "; ".join(view.apart for view in views if view.apart)
     return _panel("blocks", doc, prefix, [s.step for s in steps], note)
 
 
 def cube_panel(trace: Trace, spans: Sequence[range] | None = None,
-               prefix: str = "einviz-panel-cube") -> Panel:
+               prefix: str = "einviz-panel-cube", colours: Mapping[str, str] | None = None) -> Panel:
     """The i×j×k iteration cube of a product of two matrices, each span lighting its
     products' small cubes and the cells of A, B and the result they join.
 
@@ -277,21 +279,22 @@ def cube_panel(trace: Trace, spans: Sequence[range] | None = None,
             caption = (f"out[{row}={i},{col}={k}] = Σ over {summed} of {name_a}[{i},{summed}]"
                        f" × {name_b}[{summed},{k}] = {format_value(out[i, k])}")
         steps.append(CubeStep(span[-1], where, caption))
-    doc = cube_document(a, b, out, (row, summed, col), (name_a, name_b), plan_colours(loop_plan),
-                        prefix=prefix, steps=steps)
+    doc = cube_document(a, b, out, (row, summed, col), (name_a, name_b),
+                        {**plan_colours(loop_plan), **(colours or {})}, prefix=prefix, steps=steps)
     return _panel("cube", doc, prefix, [s.step for s in steps])
 
 
 def make_panel(kind: str, trace: Trace, spans: Sequence[range] | None = None,
-               prefix: str | None = None) -> Panel:
-    """A panel by name: ``"network"``, ``"blocks"`` or ``"cube"`` (see the builders)."""
+               prefix: str | None = None, colours: Mapping[str, str] | None = None) -> Panel:
+    """A panel by name: ``"network"``, ``"blocks"`` or ``"cube"`` (see the builders), in
+    ``colours`` (label -> colour; default: the palette's, as the grids have them)."""
     prefix = prefix or f"einviz-panel-{kind}"
     if kind == "network":
-        return network_panel(trace.plan, spans, prefix)
+        return network_panel(trace.plan, spans, prefix, colours)
     if kind == "blocks":
-        return blocks_panel(trace, spans, prefix)
+        return blocks_panel(trace, spans, prefix, colours)
     if kind == "cube":
-        return cube_panel(trace, spans, prefix)
+        return cube_panel(trace, spans, prefix, colours)
     raise EinvizError(f"unknown panel {kind!r}", hint="the panels are " + ", ".join(PANELS))
 
 
@@ -301,8 +304,8 @@ def choose_panel(loop_plan: LoopPlan, layout: str = "auto", panel: str | None = 
     ``layout="3d"`` is the iteration cube for a product of two matrices, else 3-D blocks
     (every array up to 3 dims, no axis over 8 cells), else an error saying why.
     ``layout="auto"`` draws blocks only where a 3-d operand is small: every array up to 3
-    dims, no axis over :data:`AUTO_SIDE` cells, at most three operands (a larger block stands
-    wider than the grids beside it). ``panel=`` names one outright.
+    dims, every axis from 1 to :data:`AUTO_SIDE` cells, at most three operands (a larger
+    block stands wider than the grids beside it). ``panel=`` names one outright.
 
     >>> from einviz import plan
     >>> choose_panel(plan("bij,bjk->bik", shapes=[(2, 2, 3), (2, 3, 2)]))
@@ -322,11 +325,11 @@ def choose_panel(loop_plan: LoopPlan, layout: str = "auto", panel: str | None = 
         raise EinvizError(f"panel must be one of {', '.join(map(repr, PANELS))} or None, not {panel!r}",
                           hint="panel='network' draws the tensor network beside the grids")
     if layout == "3d":
+        check_blocks(loop_plan, "layout='3d'")
         try:
             cube_arrays(loop_plan, [np.zeros(shape) for shape in loop_plan.shapes])
             kind = "cube"
         except EinvizError:
-            check_blocks(loop_plan, "layout='3d'")
             kind = "blocks"
         if panel is not None and panel != kind:
             raise EinvizError(f"layout='3d' draws the {kind} panel beside the grids; panel={panel!r} "
@@ -336,7 +339,7 @@ def choose_panel(loop_plan: LoopPlan, layout: str = "auto", panel: str | None = 
         return panel
     arrays = [*loop_plan.shapes, loop_plan.out_shape]
     small = (loop_plan.n_operands <= 3 and any(len(shape) == 3 for shape in loop_plan.shapes)
-             and all(len(shape) <= 3 and all(side <= AUTO_SIDE for side in shape) for shape in arrays))
+             and all(len(shape) <= 3 and all(1 <= side <= AUTO_SIDE for side in shape) for shape in arrays))
     return "blocks" if small else None
 
 
@@ -366,6 +369,11 @@ def _panel_css(scene: Scene, panel: Panel, outer: str) -> list[str]:
         rules += [f"@keyframes {outer}-s{step}{{{text}}}",
                   f"#{outer} #{panel.id} g.einviz-step[data-step='{step}']{{animation-name:{outer}-s{step}}}"]
     return rules
+
+
+def _attribute(tag: str, name: str) -> str:
+    """The value of attribute ``name`` in an element's start ``tag`` (it must be there)."""
+    return tag.split(f' {name}="', 1)[1].split('"', 1)[0]
 
 
 def combined_svg(scene: Scene, panel: Panel, prefix: str = "einviz", frame: int | None = None) -> str:
@@ -398,16 +406,16 @@ def combined_svg(scene: Scene, panel: Panel, prefix: str = "einviz", frame: int 
     scale = max(1.0, min(1.5, 0.7 * scene.height / panel.height))
     shown = (panel.width * scale, panel.height * scale)
     root = drawn[:drawn.index(">")]
-    sized = re.sub(r' height="[^"]*"', f' height="{_s(shown[1])}"',
-                   re.sub(r' width="[^"]*"', f' width="{_s(shown[0])}"', root, count=1), count=1)
-    drawn = sized + drawn[len(root):]
+    for name, value in (("width", shown[0]), ("height", shown[1])):
+        root = root.replace(f' {name}="{_attribute(root, name)}"', f' {name}="{_s(value)}"', 1)
+    drawn = root + drawn[drawn.index(">"):]
     width = scene.width + _GAP + shown[0]
     height = max(scene.height, shown[1])
-    title = re.search(r"<title>(.*?)</title>", grids)
+    title = grids.partition("<title>")[2].partition("</title>")[0]
     return (f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
             f'id="{outer}" class="einviz einviz-combined" role="img" width="{_s(width)}" '
             f'height="{_s(height)}" viewBox="0,0,{_s(width)},{_s(height)}">'
-            f"<title>{title.group(1) if title else ''} (with the {panel.kind} panel)</title>"
+            f"<title>{title} (with the {panel.kind} panel)</title>"
             f"<defs><style type=\"text/css\"><![CDATA[{css}]]></style></defs>"
             f'<rect width="100%" height="100%" fill="#FFFFFF"/>'
             f'<svg x="0" y="0"{grids[4:]}'
