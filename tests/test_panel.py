@@ -22,6 +22,7 @@ from einviz.render.panel import (
     lit_labels,
     make_panel,
     network_panel,
+    panel_scale,
 )
 from einviz.render.scene import build_scene
 from einviz.tracing import trace
@@ -179,8 +180,9 @@ def test_resvg_draws_the_combined_svg_as_its_final_frame() -> None:
     still, final = (np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=int)
                     for png in (rasterise(anim.to_svg()), anim.to_png()))
     assert still.shape == final.shape
-    assert still.shape[1] == round(anim.scene.width + 24 + anim.panel.width * max(
-        1.0, min(1.5, 0.7 * anim.scene.height / anim.panel.height)))
+    scale = panel_scale(anim.scene, anim.panel)
+    assert 0.8 <= scale <= 1.5
+    assert still.shape[1] == round(anim.scene.width + 24 + anim.panel.width * scale)
     assert np.abs(still - final).max() <= 8
     # The panel is drawn (not white), and a step frame lights something the final frame does not.
     panel = final[:, int(anim.scene.width) + 30:]

@@ -260,7 +260,7 @@ def _extent(view: ArrayView) -> tuple[float, float, float, float]:
     """(left, top, right, bottom) of an array's drawing around its corner (0, 0), axes in."""
     xs, ys = zip(*_corners(view))
     slice_label = 40.0 if view.apart else 0.0
-    return min(xs) - 40, min(ys) - 34, max(xs) + 12 + slice_label, max(ys) + 40
+    return min(xs) - 40, min(ys) - 26, max(xs) + 12 + slice_label, max(ys) + 40
 
 
 def _draw_view(parent: _Element, view: ArrayView, origin: Point, colours: Mapping[str, str],

@@ -38,7 +38,8 @@ if TYPE_CHECKING:
     from .scene import Scene
 
 __all__ = ["AUTO_SIDE", "LAYOUTS", "MAX_PANEL_STEPS", "PANELS", "Panel", "blocks_panel", "choose_panel",
-           "combined_svg", "cube_panel", "frame_spans", "lit_labels", "make_panel", "network_panel"]
+           "combined_svg", "cube_panel", "frame_spans", "lit_labels", "make_panel", "network_panel",
+           "panel_scale"]
 
 #: The panels :func:`make_panel` draws.
 PANELS = ("network", "blocks", "cube")
@@ -371,6 +372,13 @@ def _panel_css(scene: Scene, panel: Panel, outer: str) -> list[str]:
     return rules
 
 
+def panel_scale(scene: Scene, panel: Panel) -> float:
+    """How much larger (or smaller) :func:`combined_svg` draws a panel: about the grids'
+    height (and not much wider than them), between 0.8 times (its text stays readable) and
+    1.5 times its own size."""
+    return max(0.8, min(1.5, 0.95 * scene.height / panel.height, 1.2 * scene.width / panel.width))
+
+
 def _attribute(tag: str, name: str) -> str:
     """The value of attribute ``name`` in an element's start ``tag`` (it must be there)."""
     return tag.split(f' {name}="', 1)[1].split('"', 1)[0]
@@ -402,8 +410,7 @@ def combined_svg(scene: Scene, panel: Panel, prefix: str = "einviz", frame: int 
         if len(steps):
             drawn = drawn.replace(f'class="einviz-step" data-step="{steps[-1]}"',
                                   f'class="einviz-step einviz-on" data-step="{steps[-1]}"')
-    # A panel much shorter than the grids is drawn larger (up to 1.5 times), to read alike.
-    scale = max(1.0, min(1.5, 0.7 * scene.height / panel.height))
+    scale = panel_scale(scene, panel)
     shown = (panel.width * scale, panel.height * scale)
     root = drawn[:drawn.index(">")]
     for name, value in (("width", shown[0]), ("height", shown[1])):
