@@ -221,7 +221,8 @@ def blocks_panel(trace: Trace, spans: Sequence[range] | None = None,
     loop_plan = trace.plan
     check_blocks(loop_plan, "a blocks panel")
     names = (*loop_plan.names, "out")
-    terms = [*loop_plan.equation.terms, loop_plan.equation.output]
+    # The plan's terms name the dimensions of '...' as the grids do (α, β, …).
+    terms = [*loop_plan.terms, loop_plan.output]
     views = [array_view(name, term, np.asarray(values)) for name, term, values
              in zip(names, terms, (*trace.operands, trace.result))]
     steps = []
