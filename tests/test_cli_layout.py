@@ -58,7 +58,7 @@ def test_the_png_carries_the_panel(capsys) -> None:  # type: ignore[no-untyped-d
     (["ij,jk->ik", "--panel", "tree"], "argument --panel: invalid choice: 'tree'"),
 ])
 def test_what_cannot_be_drawn_is_refused_with_the_reason(capsys, args, message) -> None:  # type: ignore[no-untyped-def]
-    status, out, err = run(capsys, *args, "-o", "figure.svg")
+    status, _, err = run(capsys, *args, "-o", "figure.svg")
     assert status == 2
     assert message in " ".join(err.split())
     assert not Path("figure.svg").exists()

@@ -544,8 +544,8 @@ def cube_document(a: np.ndarray, b: np.ndarray, out: np.ndarray, labels: tuple[s
         under = doc.add(_Element("g", class_="einviz-steps einviz-inside"))
         for run in steps:
             group = under.add(_Element("g", class_="einviz-step", **{"data-step": str(run.step)}))
-            for where in run.where:
-                _inner_cube(group, origin, where, shape[2], axis_colours)
+            for product in run.where:
+                _inner_cube(group, origin, product, shape[2], axis_colours)
     lit = _step_cells(step, names) if step is not None else {}
     canvas = _Canvas()
     see_through = 0.5 if step is not None else 0.6 if steps and inside else None
@@ -561,14 +561,14 @@ def cube_document(a: np.ndarray, b: np.ndarray, out: np.ndarray, labels: tuple[s
     for run in steps:
         assert layer is not None
         group = layer.add(_Element("g", class_="einviz-step", **{"data-step": str(run.step)}))
-        for where in run.where:
-            for name, cell in _step_cells(where, names).items():
+        for product in run.where:
+            for name, cell in _step_cells(product, names).items():
                 for spot in canvas.spots.get((name, cell), ()):
                     _lit_spot(group, spot, name, tuple(cell))
         if not inside:
-            for where in run.where:
+            for product in run.where:
                 # Over the faces (drawn once, under every step): see-through.
-                _inner_cube(group, origin, where, shape[2], axis_colours, 0.45)
+                _inner_cube(group, origin, product, shape[2], axis_colours, 0.45)
         if run.caption:
             group.add(_Element("text", x=_n(_MARGIN), y=_n(height - _MARGIN), font_size=13, fill=INK,
                                class_="einviz-caption")).add_text(run.caption)
