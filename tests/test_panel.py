@@ -249,3 +249,12 @@ def test_the_animations_svg_and_png_carry_the_panel(tmp_path) -> None:  # type: 
 def test_custom_colours_reach_the_panel() -> None:
     anim = animate("ij,jk->ik", shapes=[(2, 3), (3, 2)], panel="network", colours={"j": "#123456"})
     assert 'stroke="#123456"' in anim.panel.svg
+
+
+def test_the_cube_reads_a_broadcast_axis_again_for_every_index() -> None:
+    t = trace("ij,jk->ik", np.array([[2], [3]]), np.arange(12).reshape(3, 4))
+    panel = make_panel("cube", t)
+    assert panel.steps == tuple(range(24))
+    (caption,) = [g.find(f".//{NS}text[@class='einviz-caption']").text for g in step_groups(panel.svg)
+                  if g.get("data-step") == "23" and g.find(f".//{NS}text[@class='einviz-caption']") is not None]
+    assert caption == "out[i=1,k=3] += A[1,0] × B[2,3] = 3 × 11"  # A's one column, read again

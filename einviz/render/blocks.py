@@ -438,8 +438,12 @@ def cube_arrays(loop_plan: LoopPlan, arrays: Sequence[Any]
             hint="einviz.diagrams.blocks draws any arrays of up to 3 dimensions as blocks",
         )
     a_term, b_term = "".join(loop_plan.terms[first]), "".join(loop_plan.terms[1 - first])
-    a = np.einsum(f"{a_term}->{row}{summed}", np.asarray(arrays[first]))
-    b = np.einsum(f"{b_term}->{summed}{col}", np.asarray(arrays[1 - first]))
+    sizes = loop_plan.sizes
+    # A size-1 axis broadcast against a longer one is read again for every index, as the loops do.
+    a = np.broadcast_to(np.einsum(f"{a_term}->{row}{summed}", np.asarray(arrays[first])),
+                        (sizes[row], sizes[summed]))
+    b = np.broadcast_to(np.einsum(f"{b_term}->{summed}{col}", np.asarray(arrays[1 - first])),
+                        (sizes[summed], sizes[col]))
     out = np.einsum(f"{row}{summed},{summed}{col}->{row}{col}", a, b)
     return a, b, out, (row, summed, col), (loop_plan.names[first], loop_plan.names[1 - first])
 

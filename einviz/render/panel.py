@@ -191,7 +191,7 @@ def network_panel(loop_plan: LoopPlan, spans: Sequence[range] | None = None,
 
 
 # -- blocks and the cube ---------------------------------------------------------------------------
-def _read(trace: Trace, span: range) -> list:
+def _records(trace: Trace, span: range) -> list:
     """The span's step records (only its last when it is longer than MAX_SPAN_STEPS)."""
     if len(span) > MAX_SPAN_STEPS:
         return list(trace.steps(span[-1], span[-1] + 1))
@@ -227,7 +227,7 @@ def blocks_panel(trace: Trace, spans: Sequence[range] | None = None,
              in zip(names, terms, (*trace.operands, trace.result))]
     steps = []
     for span in _spans(loop_plan, spans):
-        records = _read(trace, span)
+        records = _records(trace, span)
         cells: dict[str, set[tuple[int, ...]]] = {name: set() for name in names}
         for record in records:
             for name, index in zip(names, (*record.indices, record.out_index)):
@@ -274,16 +274,26 @@ def cube_panel(trace: Trace, spans: Sequence[range] | None = None,
             v = loop_values(loop_plan, t)
             where.append((v[row], v[summed], v[col]))
         i, j, k = where[-1]
+        values = {row: i, summed: j, col: k}
         if len(where) == 1:
-            caption = (f"out[{row}={i},{col}={k}] += {name_a}[{i},{j}] × {name_b}[{j},{k}]"
-                       f" = {format_value(a[i, j])} × {format_value(b[j, k])}")
+            caption = (f"out[{row}={i},{col}={k}] += {_read(loop_plan, name_a, values)} × "
+                       f"{_read(loop_plan, name_b, values)} = {format_value(a[i, j])} × {format_value(b[j, k])}")
         else:
-            caption = (f"out[{row}={i},{col}={k}] = Σ over {summed} of {name_a}[{i},{summed}]"
-                       f" × {name_b}[{summed},{k}] = {format_value(out[i, k])}")
+            caption = (f"out[{row}={i},{col}={k}] = Σ over {summed} of {_read(loop_plan, name_a, values, summed)}"
+                       f" × {_read(loop_plan, name_b, values, summed)} = {format_value(out[i, k])}")
         steps.append(CubeStep(span[-1], where, caption))
     doc = cube_document(a, b, out, (row, summed, col), (name_a, name_b),
                         {**plan_colours(loop_plan), **(colours or {})}, prefix=prefix, steps=steps)
     return _panel("cube", doc, prefix, [s.step for s in steps])
+
+
+def _read(loop_plan: LoopPlan, name: str, values: Mapping[str, int], moving: str = "") -> str:
+    """An operand's cell as the loops read it: ``A[1,0]`` in its own axes' order (a
+    broadcast size-1 axis reads 0; the ``moving`` label written as itself)."""
+    number = loop_plan.names.index(name)
+    term, shape = loop_plan.terms[number], loop_plan.shapes[number]
+    return f"{name}[" + ",".join(label if label == moving else str(values[label] if side > 1 else 0)
+                                 for label, side in zip(term, shape)) + "]"
 
 
 def make_panel(kind: str, trace: Trace, spans: Sequence[range] | None = None,
