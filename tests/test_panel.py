@@ -238,6 +238,8 @@ def test_the_animations_svg_and_png_carry_the_panel(tmp_path) -> None:  # type: 
     anim = animate("ij,jk->ik", shapes=[(2, 3), (3, 2)], panel="network")
     svg = anim.to_svg()
     assert svg.count("<svg") == 3 and f'id="{anim.id}-with-network"' in svg
+    root = ElementTree.fromstring(svg)
+    assert (root.get("data-frames"), root.get("data-panel")) == (str(anim.n_frames), "network")
     assert len(step_groups(svg)) == len(frame_spans(anim.scene))
     anim.save(tmp_path / "a.svg")
     assert (tmp_path / "a.svg").read_text() == svg

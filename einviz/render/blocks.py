@@ -125,7 +125,7 @@ class _Spot:
     centre: Point
     size: float
     text: str
-    front: bool
+    shown: bool
 
 
 @dataclass
@@ -164,8 +164,7 @@ def _face(parent: _Element, kind: str, matrix: tuple[float, ...], cells: np.ndar
         if canvas is not None:
             corners = [_map(matrix, u + du, w + dw) for du, dw in ((0, 0), (1, 0), (1, 1), (0, 1))]
             canvas.spots.setdefault((name, index), []).append(
-                _Spot(" ".join(f"{_n(px)},{_n(py)}" for px, py in corners), (x, y), size, text,
-                      kind == "front"))
+                _Spot(" ".join(f"{_n(px)},{_n(py)}" for px, py in corners), (x, y), size, text, values))
         if values:
             group.add(_Element("text", x=_n(x), y=_n(y + size * 0.36), font_size=_n(size),
                                text_anchor="middle", fill=INK if kind == "front" else MUTED
@@ -316,9 +315,10 @@ def _lit_spot(group: _Element, spot: _Spot, name: str, cell: tuple[int, ...]) ->
                        **{"data-operand": name, "data-index": ",".join(map(str, cell))},
                        fill_opacity=0.35 if output else 0.6, stroke=_OUT_STROKE if output else _LIT_STROKE,
                        stroke_width=2.2 if output else 1.8, stroke_linejoin="round"))
-    group.add(_Element("text", x=_n(spot.centre[0]), y=_n(spot.centre[1] + spot.size * 0.36),
-                       font_size=_n(spot.size), text_anchor="middle", fill=INK,
-                       font_weight="bold")).add_text(spot.text)
+    if spot.shown:  # a face that repeats another's cells shows no values, lit or not
+        group.add(_Element("text", x=_n(spot.centre[0]), y=_n(spot.centre[1] + spot.size * 0.36),
+                           font_size=_n(spot.size), text_anchor="middle", fill=INK,
+                           font_weight="bold")).add_text(spot.text)
 
 
 def _step_groups(doc: _Element, canvas: _Canvas, steps: Sequence[StepCells], caption_at: Point) -> None:

@@ -399,6 +399,7 @@ def combined_svg(scene: Scene, panel: Panel, prefix: str = "einviz", frame: int 
     """The grids and a panel side by side, as one SVG: animated (``frame=None``: the panel's
     step groups shown by CSS in the grids' frame times, looping with them; where CSS
     animation does not run, the final frame, nothing lit) or one frame (its last step lit).
+    The root carries the grids' ``data-frames`` and ``data-granularity``, and ``data-panel``.
 
     >>> from einviz.tracing import trace
     >>> from einviz.render.scene import build_scene
@@ -431,7 +432,8 @@ def combined_svg(scene: Scene, panel: Panel, prefix: str = "einviz", frame: int 
     height = max(scene.height, shown[1])
     title = grids.partition("<title>")[2].partition("</title>")[0]
     return (f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
-            f'id="{outer}" class="einviz einviz-combined" role="img" width="{_s(width)}" '
+            f'id="{outer}" class="einviz einviz-combined" role="img" data-frames="{scene.n_frames}" '
+            f'data-granularity="{scene.granularity}" data-panel="{panel.kind}" width="{_s(width)}" '
             f'height="{_s(height)}" viewBox="0,0,{_s(width)},{_s(height)}">'
             f"<title>{title} (with the {panel.kind} panel)</title>"
             f"<defs><style type=\"text/css\"><![CDATA[{css}]]></style></defs>"
