@@ -337,10 +337,11 @@ def blocks(
 ) -> BlocksDiagram:
     """The operands and the result as 3-D blocks of cubes, each cell a cube face with its value.
 
-    The leading axis of a 3-d array is the depth (for ``bij,bjk->bik``, ``b``); rows go down
-    and columns right, as in the grids. A solid block shows every cell only when an axis has
-    size 1; otherwise its slices are drawn apart along the depth axis, and the figure says so
-    (:attr:`BlocksDiagram.notes`).
+    An isometric view (the three axes 120° apart, a cell's edge as long along each): the
+    leading axis of a 3-d array is the depth (for ``bij,bjk->bik``, ``b``), receding up and
+    to the right; rows go down and columns right (and down, at 30°), as in the grids. A
+    solid block shows every cell only when an axis has size 1; otherwise its slices are drawn
+    apart along the depth axis, and the figure says so (:attr:`BlocksDiagram.notes`).
 
     Args:
         subscripts: the subscripts.
@@ -354,7 +355,7 @@ def blocks(
         A :class:`BlocksDiagram` (``to_svg``, ``to_png``, ``to_html``).
 
     Raises:
-        EinvizError: an array has more than 3 dims or an axis over 8 cells.
+        EinvizError: an array has more than 3 dims, an empty axis or an axis over 8 cells.
 
     >>> figure = blocks("bij,bjk->bik", shapes=[(2, 2, 3), (2, 3, 2)])
     >>> figure.notes[0]

@@ -12,7 +12,9 @@ bundle (a double line) labelled ``...``.
 crossings and then the shortest lines), :func:`draw` turns both into :class:`Network`
 geometry, and :func:`network_svg` writes it. The SVG carries its data: every node is a
 ``<g data-node="A">`` and every line a ``<g data-label="j" data-kind="summed"
-data-ends="A,B">`` (kinds: ``summed``, ``free``, ``hyper``, ``loop``).
+data-ends="A,B">`` (kinds: ``summed``, ``free``, ``hyper``, ``loop``). :func:`network_document`
+can add, for each step of an animation, a hidden ``<g class="einviz-step">`` of the lines it
+lights (:class:`NetworkStep`), for :mod:`einviz.render.panel`.
 """
 
 from __future__ import annotations
