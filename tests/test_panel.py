@@ -260,3 +260,35 @@ def test_the_cube_reads_a_broadcast_axis_again_for_every_index() -> None:
     (caption,) = [g.find(f".//{NS}text[@class='einviz-caption']").text for g in step_groups(panel.svg)
                   if g.get("data-step") == "23" and g.find(f".//{NS}text[@class='einviz-caption']") is not None]
     assert caption == "out[i=1,k=3] += A[1,0] × B[2,3] = 3 × 11"  # A's one column, read again
+
+
+@pytest.mark.browser
+def test_in_a_browser_the_panel_lights_the_step_the_grids_show() -> None:
+    import shutil
+    from pathlib import Path
+
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    chromium = "/usr/bin/chromium"
+    if not Path(chromium).exists() and shutil.which("chromium") is None:
+        pytest.skip(f"no Chromium at {chromium} (apt-get install chromium)")
+    anim = animate("ij,jk->ik", shapes=[(2, 3), (3, 2)], layout="3d")
+    starts = anim.scene.starts()
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        page = browser.new_page()
+        page.set_content(anim.to_svg())
+        for number, frame in enumerate(anim.frames):
+            # Every animation paused at the same moment: 0.2 s into this frame.
+            at = (starts[number] + 0.2) * 1000
+            page.evaluate(f"document.getAnimations().forEach(a => {{ a.pause(); a.currentTime = {at}; }})")
+            shown = page.evaluate(
+                "[...document.querySelectorAll('g.einviz-frame')].filter("
+                "g => getComputedStyle(g).opacity === '1').map(g => g.dataset.frame)")
+            lit = page.evaluate(
+                "[...new Set([...document.querySelectorAll('g.einviz-step')].filter("
+                "g => getComputedStyle(g).opacity === '1').map(g => g.dataset.step))]")
+            assert shown == [str(number)]
+            assert lit == ([str(frame.steps[-1])] if len(frame.steps) else [])
+        browser.close()
