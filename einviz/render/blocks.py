@@ -285,7 +285,7 @@ def _draw_view(parent: _Element, view: ArrayView, origin: Point, colours: Mappin
     if labels[1]:
         _axis(group, _at(origin, 0, 0, 0), _at(origin, 0, rows, 0), labels[1],
               colours.get(labels[1], INK), _LEFT)
-    if labels[0] and depth > 1:
+    if labels[0]:
         far = _slab_origins(view)[0]
         _axis(group, origin, _at(origin, 0, 0, far[0] + far[1]), labels[0],
               colours.get(labels[0], INK), _ABOVE)
