@@ -30,6 +30,7 @@ from .explaining import Explanation, explain
 from .operands import default_call, made_up
 from .planning import LoopPlan
 from .planning import plan as make_plan
+from .render.panel import Panel, choose_panel, combined_svg, frame_spans, make_panel
 from .render.scene import Frame, Scene, build_scene, check_figure
 from .render.svg import render
 from .subscripts import Equation, parse_call
@@ -50,13 +51,18 @@ class Animation:
         trace: the traced einsum the pictures show.
         scene: the laid-out picture and its frames.
         id: the figure's id prefix (distinct for every animation made in a process).
+        panel: the diagram drawn beside the grids and lit in step with them (the network,
+            3-D blocks or the iteration cube; see ``animate(layout=..., panel=...)``), or
+            ``None``.
     """
 
-    def __init__(self, scene: Scene, trace: Trace, explanation: Explanation | None = None) -> None:
+    def __init__(self, scene: Scene, trace: Trace, explanation: Explanation | None = None,
+                 panel: Panel | None = None) -> None:
         self.scene = scene
         self.trace = trace
         self.id = _prefix(scene)
         self._explanation = explanation
+        self.panel = panel
 
     @property
     def explanation(self) -> Explanation:
@@ -126,6 +132,9 @@ class Animation:
     def to_svg(self, path: Target | None = None) -> str | None:
         """The animated SVG: self-contained, no script, looping; plays inside an ``<img>``.
 
+        With a :attr:`panel`, the grids and the panel side by side in one SVG, the panel's
+        lit parts shown in the grids' frame times.
+
         Args:
             path: where to write it (a file name or an open file); without a path the text
                 is returned.
@@ -134,6 +143,8 @@ class Animation:
             The SVG text, or ``None`` when it was written to ``path``.
         """
         _check(path)
+        if self.panel is not None:
+            return _deliver(combined_svg(self.scene, self.panel, self.id), path)
         return _deliver(render(self.scene, "animated", prefix=self.id), path)
 
     def frame_svg(self, frame: int = -1) -> str:
@@ -155,7 +166,8 @@ class Animation:
         frame: int | None = None,
         scale: float = 1.0,
     ) -> bytes | None:
-        """Rasterise the hero image (the final state, with formula and loop code) or a frame.
+        """Rasterise the hero image (the final state, with formula and loop code) or a frame,
+        with the :attr:`panel` beside it (the frame's step lit there).
 
         Args:
             path: where to write the PNG (a file name or a file opened in binary mode);
@@ -167,7 +179,12 @@ class Animation:
             The PNG bytes, or ``None`` when they were written to ``path``.
         """
         _check(path)
-        return _deliver(rasterise(self.frame_svg(-1 if frame is None else frame), scale), path)
+        number = -1 if frame is None else frame
+        if self.panel is not None:
+            self.frame_svg(number)  # checks the frame number, as without a panel
+            svg = combined_svg(self.scene, self.panel, self.id, number % self.scene.n_frames)
+            return _deliver(rasterise(svg, scale), path)
+        return _deliver(rasterise(self.frame_svg(number), scale), path)
 
     # -- GIF and the HTML player -------------------------------------------------------------
     @overload
@@ -361,6 +378,8 @@ def animate(
     explanation: Explanation | None = None,
     view: str = "grid",
     colours: Mapping[str, str] | None = None,
+    layout: str = "auto",
+    panel: str | None = None,
 ) -> Animation:
     """Animate an einsum: every multiply-add (or every output cell) as a frame.
 
@@ -394,6 +413,16 @@ def animate(
             such as ``"tomato"``, ``"#RRGGBB"`` or ``rgb(…)``/``hsl(…)``); the other labels
             keep their palette colours (see :attr:`Animation.colours`, which gives them all
             as ``#RRGGBB``).
+        layout: ``"grid"`` (the grids alone), ``"3d"`` (a 3-D panel beside the grids, lit in
+            step with them: the i×j×k iteration cube for a product of two matrices, else the
+            arrays as 3-D blocks, for arrays of up to 3 dims and 8 cells an axis) or
+            ``"auto"`` (3-D blocks only where a 3-d operand is small: every array up to 3
+            dims and 4 cells an axis, at most three operands; see
+            :func:`einviz.render.panel.choose_panel`).
+        panel: a diagram to draw beside the grids, lit in step with them: ``"network"``
+            (the tensor network, the moving loop variable's line lit), ``"blocks"`` or
+            ``"cube"`` (see :attr:`Animation.panel`); ``to_svg``, ``to_png`` and ``save``
+            draw it, ``to_gif`` does not.
 
     Returns:
         The :class:`Animation`.
@@ -412,17 +441,31 @@ def animate(
     >>> from einviz.planning import plan
     >>> str(animate(plan("i,i->", shapes=[(3,), (3,)])).trace.plan.equation)
     'i,i->'
+    >>> animate("bij,bjk->bik", shapes=[(2, 2, 3), (2, 3, 2)]).panel.kind  # auto: small 3-d
+    'blocks'
+    >>> animate("ij,jk->ik", shapes=[(2, 3), (3, 2)], layout="3d").panel.kind
+    'cube'
     """
     def figure_fits(loop_plan: LoopPlan) -> None:
         check_figure(loop_plan, _whole(max_axis, "max_axis"), _whole(max_frames, "max_frames"))
 
     traced = _traced(subscripts, operands, names, shapes, sizes, values, seed, figure_fits)
+    kind = choose_panel(traced.plan, layout, panel)
+    if kind is not None and view == "product":
+        if panel is not None or layout == "3d":
+            raise EinvizError("a panel is lit by the loops' steps, and view='product' has none",
+                              hint="draw the panel with view='grid' (the default)")
+        kind = None  # layout="auto" leaves the product view as it is
     chosen = _colours(colours, traced.plan)
     if explanation is None:
         explanation = explain(traced.plan)
     scene = build_scene(traced, granularity=granularity, max_frames=max_frames, frame_ms=frame_ms,
                         max_axis=max_axis, explanation=explanation, colours=chosen, view=view)
-    return Animation(scene, traced, explanation)
+    animation = Animation(scene, traced, explanation)
+    if kind is not None:
+        animation.panel = make_panel(kind, traced, frame_spans(scene), prefix=f"{animation.id}-{kind}",
+                                     colours=scene.colours)
+    return animation
 
 
 def _colours(colours: Any, loop_plan: LoopPlan) -> dict[str, str] | None:

@@ -262,6 +262,14 @@ def _figure_options(parser: argparse.ArgumentParser) -> None:
                         "operands multiplied into the product tensor P, then P summed), network (the tensor-"
                         "network diagram), tree (the contraction tree of the path), blocks (3-d "
                         "operands as blocks) or cube (the iteration cube of two matrices)")
+    figure.add_argument("--layout", choices=("grid", "3d", "auto"), default="auto",
+                        help="beside the animated grids: nothing (grid), a 3-D panel lit in step "
+                        "with them (3d: the iteration cube of two matrices, else the arrays as "
+                        "blocks), or blocks where a 3-d operand is small (auto, the default)")
+    figure.add_argument("--panel", choices=("network", "blocks", "cube"),
+                        help="a diagram beside the animated grids, lit in step with them: the "
+                        "tensor network (the moving loop variable's line lit), 3-D blocks or "
+                        "the iteration cube (.svg and .png; a .gif leaves it out)")
 
 
 @dataclass(frozen=True)
@@ -319,6 +327,10 @@ def _check_option_pairs(args: argparse.Namespace) -> None:
                                f"-o figure.{args.figure_format}")
     if args.backends is not None and not args.check:
         raise EinvizError("--backends goes with --check", hint="add --check")
+    if (args.panel is not None or args.layout == "3d") and args.view not in ("grid", "product"):
+        said = f"--panel {args.panel}" if args.panel is not None else "--layout 3d"
+        raise EinvizError(f"{said} goes beside the animated grids, not --view {args.view}",
+                          hint=f"drop --view {args.view}, or drop {said}")
     if (args.optimize is not None or args.path_source != "opt_einsum") and not args.path:
         raise EinvizError("--optimize and --path-source go with --path", hint="add --path")
 
@@ -373,7 +385,8 @@ def _figure(
     # the animation gets the same frames with the limit itself.
     max_frames = min(args.max_frames, get_limits().max_frames)
     options: dict[str, Any] = {"granularity": args.granularity, "max_frames": max_frames,
-                               "frame_ms": args.frame_ms, "view": args.view}
+                               "frame_ms": args.frame_ms, "view": args.view,
+                               "layout": args.layout, "panel": args.panel}
     animation = animate(loop_plan, *operands, explanation=explanation, **options)
     return render(target, animation, args.quiet)
 

@@ -119,10 +119,12 @@ def render(target: Target, animation: Animation, quiet: bool) -> tuple[str | byt
         )
     write = getattr(animation, method)
     data = write(**_progress_option(write, quiet)) if target.suffix == ".gif" else write()
+    panel = getattr(animation, "panel", None)
+    beside = f", with the {panel.kind} panel" if panel is not None and target.suffix in (".svg", ".png") else ""
     if target.suffix == ".png":
-        return data, FIGURES[".png"]
+        return data, FIGURES[".png"] + beside
     return data, (f"{FIGURES[target.suffix]}, {animation.n_frames} frames, "
-                  f"granularity {animation.granularity}")
+                  f"granularity {animation.granularity}{beside}")
 
 
 def save(target: Target, data: str | bytes) -> str:

@@ -19,12 +19,13 @@ from ._files import check_target, write_file
 from .errors import EinvizError
 from .planning import LoopPlan, plan
 from .render import network as net
+from .render.blocks import MAX_BLOCK_SIDE
 from .render.network import loop_values, moving_label, network_geometry
 from .render.network import network_parts as _network_parts
 from .render.network import plan_colours as _colours
 from .render.network import term_text as _term_text
 
-__all__ = ["BlocksDiagram", "CubeDiagram", "Figure", "NetworkDiagram", "TreeDiagram", "blocks",
+__all__ = ["MAX_BLOCK_SIDE", "BlocksDiagram", "CubeDiagram", "Figure", "NetworkDiagram", "TreeDiagram", "blocks",
            "contraction_tree", "iteration_cube", "loop_values", "moving_label", "network",
            "network_geometry", "view"]
 
@@ -280,10 +281,6 @@ def contraction_tree(
 
 
 # -- 3-D blocks ----------------------------------------------------------------------------------
-#: The largest size of any axis drawn as blocks.
-MAX_BLOCK_SIDE = 8
-
-
 def _plan_and_arrays(subscripts: Any, operands: tuple[Any, ...], shapes: Sequence[Sequence[int]] | None,
                      names: Sequence[str] | None, seed: int, what: str) -> tuple[LoopPlan, list[Any]]:
     """The plan, checked small enough to draw as blocks, and the operands given (or small
@@ -291,19 +288,10 @@ def _plan_and_arrays(subscripts: Any, operands: tuple[Any, ...], shapes: Sequenc
     import numpy as np
 
     from .operands import default_operands
+    from .render.blocks import check_blocks
 
     loop_plan = plan(subscripts, *operands, shapes=shapes, names=names)
-    for name, shape in zip((*loop_plan.names, "out"), (*loop_plan.shapes, loop_plan.out_shape)):
-        if len(shape) > 3:
-            raise EinvizError(
-                f"{what} draws arrays of up to 3 dimensions; {name} has {len(shape)}",
-                hint="einviz.animate draws any number of dimensions as small multiples of grids",
-            )
-        if any(side > MAX_BLOCK_SIDE for side in shape):
-            raise EinvizError(
-                f"{what} draws axes of up to {MAX_BLOCK_SIDE} cells; {name} has shape {shape}",
-                hint="pass smaller shapes= (the picture is for seeing, the sizes do not matter)",
-            )
+    check_blocks(loop_plan, what)
     if operands:
         return loop_plan, [np.asarray(a) for a in operands]
     return loop_plan, default_operands(str(loop_plan.equation), shapes=loop_plan.shapes, seed=seed)
@@ -349,10 +337,11 @@ def blocks(
 ) -> BlocksDiagram:
     """The operands and the result as 3-D blocks of cubes, each cell a cube face with its value.
 
-    The leading axis of a 3-d array is the depth (for ``bij,bjk->bik``, ``b``); rows go down
-    and columns right, as in the grids. A solid block shows every cell only when an axis has
-    size 1; otherwise its slices are drawn apart along the depth axis, and the figure says so
-    (:attr:`BlocksDiagram.notes`).
+    An isometric view (the three axes 120° apart, a cell's edge as long along each): the
+    leading axis of a 3-d array is the depth (for ``bij,bjk->bik``, ``b``), receding up and
+    to the right; rows go down and columns right (and down, at 30°), as in the grids. A
+    solid block shows every cell only when an axis has size 1; otherwise its slices are drawn
+    apart along the depth axis, and the figure says so (:attr:`BlocksDiagram.notes`).
 
     Args:
         subscripts: the subscripts.
@@ -366,7 +355,7 @@ def blocks(
         A :class:`BlocksDiagram` (``to_svg``, ``to_png``, ``to_html``).
 
     Raises:
-        EinvizError: an array has more than 3 dims or an axis over 8 cells.
+        EinvizError: an array has more than 3 dims, an empty axis or an axis over 8 cells.
 
     >>> figure = blocks("bij,bjk->bik", shapes=[(2, 2, 3), (2, 3, 2)])
     >>> figure.notes[0]
@@ -386,31 +375,10 @@ class CubeDiagram(Figure):
     """
 
     def __init__(self, loop_plan: LoopPlan, arrays: Sequence[Any], step: int | None) -> None:
-        import numpy as np
+        from .render.blocks import cube_arrays
 
-        if (loop_plan.n_operands != 2 or len(loop_plan.output) != 2 or len(loop_plan.summed) != 1
-                or loop_plan.ellipsis or any(len(set(t)) != 2 or len(t) != 2 for t in loop_plan.terms)):
-            raise EinvizError(
-                f"the iteration cube draws a product of two matrices, like 'ij,jk->ik', not "
-                f"'{loop_plan.equation}'",
-                hint="einviz.diagrams.blocks draws any arrays of up to 3 dimensions as blocks",
-            )
-        row, col = loop_plan.output
-        summed = loop_plan.summed[0]
-        first = 0 if row in loop_plan.terms[0] else 1
-        if row not in loop_plan.terms[first] or col not in loop_plan.terms[1 - first]:
-            raise EinvizError(
-                f"the iteration cube needs one matrix per output label; '{loop_plan.equation}' "
-                "takes both from one operand",
-                hint="einviz.diagrams.blocks draws any arrays of up to 3 dimensions as blocks",
-            )
         self.plan = loop_plan
-        self.labels = (row, summed, col)
-        a_term, b_term = "".join(loop_plan.terms[first]), "".join(loop_plan.terms[1 - first])
-        self._a = np.einsum(f"{a_term}->{row}{summed}", arrays[first])
-        self._b = np.einsum(f"{b_term}->{summed}{col}", arrays[1 - first])
-        self._out = np.einsum(f"{row}{summed},{summed}{col}->{row}{col}", self._a, self._b)
-        self._names = (loop_plan.names[first], loop_plan.names[1 - first])
+        self._a, self._b, self._out, self.labels, self._names = cube_arrays(loop_plan, arrays)
         self.n_frames = self._a.shape[0] * self._a.shape[1] * self._b.shape[1]
         self.title = str(loop_plan.equation)
         self.step = step

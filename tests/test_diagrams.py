@@ -216,7 +216,7 @@ def test_the_animated_cube_lights_each_step_in_loop_order() -> None:
     for frame in frames:
         (product,) = [g.get("data-index") for g in frame.iter(f"{NS}g") if g.get("class") == "einviz-product"]
         seen.append(tuple(int(v) for v in product.split(",")))
-        assert {r.get("data-operand") for r in frame.iter(f"{NS}rect")} == {"out", "A", "B"}
+        assert {r.get("data-operand") for r in frame.iter(f"{NS}polygon") if r.get("data-operand")} == {"out", "A", "B"}
     # i and k outside, j inside: j moves fastest.
     assert seen == [(i, j, k) for i in range(2) for k in range(2) for j in range(3)]
 

@@ -12,7 +12,9 @@ bundle (a double line) labelled ``...``.
 crossings and then the shortest lines), :func:`draw` turns both into :class:`Network`
 geometry, and :func:`network_svg` writes it. The SVG carries its data: every node is a
 ``<g data-node="A">`` and every line a ``<g data-label="j" data-kind="summed"
-data-ends="A,B">`` (kinds: ``summed``, ``free``, ``hyper``, ``loop``).
+data-ends="A,B">`` (kinds: ``summed``, ``free``, ``hyper``, ``loop``). :func:`network_document`
+can add, for each step of an animation, a hidden ``<g class="einviz-step">`` of the lines it
+lights (:class:`NetworkStep`), for :mod:`einviz.render.panel`.
 """
 
 from __future__ import annotations
@@ -20,15 +22,15 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from .palette import INK, MUTED, label_colours
 from .svg import _Document, _Element, _n
 from .text import sans_width
 
-__all__ = ["KINDS", "Connection", "Line", "Network", "Node", "connections", "draw", "loop_values",
-           "moving_label", "network_body", "network_geometry", "network_parts", "network_svg", "place",
+__all__ = ["KINDS", "Connection", "Line", "Network", "NetworkStep", "Node", "connections", "draw", "loop_values",
+           "moving_label", "network_body", "network_document", "network_geometry", "network_parts", "network_svg", "place",
            "plan_colours", "term_text"]
 
 if TYPE_CHECKING:
@@ -559,12 +561,40 @@ def _node_group(node: Node, colours: Mapping[str, str], lit: bool) -> _Element:
     return group
 
 
-def network_body(network: Network, transform: str | None = None) -> _Element:
-    """The drawing's ``<g>``: lines (lit ones last, on top), then the nodes over them."""
+@dataclass(frozen=True)
+class NetworkStep:
+    """What one step lights on the diagram: the lines of ``labels``, and a caption (the loop
+    variables' values); its group is ``<g class="einviz-step" data-step="step">``."""
+
+    step: int
+    labels: tuple[str, ...]
+    caption: tuple[tuple[str, str], ...] = ()
+
+
+def network_body(network: Network, transform: str | None = None, steps: Sequence[NetworkStep] = (),
+                 caption_at: tuple[float, float] = (0.0, 0.0)) -> _Element:
+    """The drawing's ``<g>``: lines (lit ones last, on top), each step's lit lines (hidden
+    groups, see :class:`NetworkStep`), then the nodes over them."""
     body = _Element("g", class_="einviz-network", transform=transform)
     lines = body.add(_Element("g", class_="einviz-lines"))
     for line in sorted(network.lines, key=lambda item: item.lit):
         lines.add(_line_group(line, network.colours.get(line.connection.label, INK)))
+    if steps:
+        layer = body.add(_Element("g", class_="einviz-steps"))
+        for step in steps:
+            group = layer.add(_Element("g", class_="einviz-step", **{"data-step": str(step.step)}))
+            for line in network.lines:
+                if line.connection.label in step.labels:
+                    group.add(_line_group(replace(line, lit=True),
+                                          network.colours.get(line.connection.label, INK)))
+            if step.caption:
+                text = group.add(_Element("text", x=_n(caption_at[0]), y=_n(caption_at[1]), font_size=13,
+                                          fill=INK, class_="einviz-caption"))
+                for k, (label, value) in enumerate(step.caption):
+                    text.add(_Element("tspan", fill=MUTED)).add_text(", " if k else "")
+                    text.add(_Element("tspan", fill=network.colours.get(label, INK),
+                                      font_weight="bold")).add_text(label)
+                    text.add(_Element("tspan")).add_text(f" = {value}")
     nodes = body.add(_Element("g", class_="einviz-nodes"))
     for node in network.nodes:
         nodes.add(_node_group(node, network.colours, node.name in network.lit_nodes))
@@ -582,13 +612,24 @@ def network_svg(network: Network, title: str = "", prefix: str = "einviz-net",
     >>> svg.count("data-node="), svg.count("data-kind=")
     (3, 2)
     """
+    return network_document(network, title, prefix, legend).tostring()
+
+
+def network_document(network: Network, title: str = "", prefix: str = "einviz-net",
+                     legend: bool = True, steps: Sequence[NetworkStep] = ()) -> _Document:
+    """The diagram as an SVG document (see :func:`network_svg`); ``steps`` adds, for each
+    step, a hidden group of the lines it lights and a caption line under the diagram."""
     left, top, width, height = network.box
     shown = {"stub" if len(line.connection.ends) == 1 else line.connection.kind for line in network.lines}
     kinds = [k for k in _WORDS if k in shown]
+    captions = [", ".join(f"{label} = {value}" for label, value in step.caption) for step in steps]
     text_width = max(sans_width(title, 16, True),
-                     sans_width("   ·   ".join(_WORDS[k] for k in kinds), 11) if legend else 0.0)
+                     sans_width("   ·   ".join(_WORDS[k] for k in kinds), 11) if legend else 0.0,
+                     *(sans_width(c, 13) for c in captions))
+    caption_h = 24.0 if any(captions) else 0.0
     total_w = max(width, text_width) + 2 * _MARGIN
-    total_h = height + 2 * _MARGIN + (_TITLE if title else 0) + (_LEGEND if legend and kinds else 0)
+    total_h = (height + 2 * _MARGIN + (_TITLE if title else 0) + (_LEGEND if legend and kinds else 0)
+               + caption_h)
     doc = _Document(_n(total_w), _n(total_h))
     doc.attribs["id"] = prefix
     doc.attribs["font-family"] = _SANS
@@ -601,8 +642,10 @@ def network_svg(network: Network, title: str = "", prefix: str = "einviz-net",
         _coloured(heading, title, network.colours)
     dx = _MARGIN - left + (total_w - 2 * _MARGIN - width) / 2
     dy = _MARGIN - top + (_TITLE if title else 0)
-    doc.add(network_body(network, f"translate({_n(dx)},{_n(dy)})"))
+    # The caption sits under the drawing, at the left margin (in the body's coordinates).
+    caption_at = (_MARGIN - dx, top + height + 22)
+    doc.add(network_body(network, f"translate({_n(dx)},{_n(dy)})", steps, caption_at))
     if legend and kinds:
         doc.add(_Element("text", x=_n(_MARGIN), y=_n(total_h - _MARGIN + 4), font_size=11,
                          fill=MUTED, class_="einviz-legend")).add_text("   ·   ".join(_WORDS[k] for k in kinds))
-    return doc.tostring()
+    return doc
