@@ -154,6 +154,9 @@ class Animation:
         >>> animate("i->", np.arange(3)).frame_svg(0).count('class="einviz-frame')
         1
         """
+        if self.panel is not None:
+            render(self.scene, "frame", frame, prefix=self.id)  # checks the frame number
+            return combined_svg(self.scene, self.panel, self.id, frame % self.scene.n_frames)
         return render(self.scene, "frame", frame, prefix=self.id)
 
     @overload

@@ -265,7 +265,7 @@ def _extent(view: ArrayView) -> tuple[float, float, float, float]:
 def _draw_view(parent: _Element, view: ArrayView, origin: Point, colours: Mapping[str, str],
                lit: set[tuple[int, ...]], canvas: _Canvas | None) -> None:
     """An array with its front face's top-left corner at ``origin``, and its axes."""
-    depth, rows, cols = view.values.shape
+    _, rows, cols = view.values.shape
     labels = ("",) * (3 - len(view.labels)) + tuple(view.labels)
     group = parent.add(_Element("g", class_="einviz-array", **{"data-operand": view.name,
                                                                 "data-apart": "1" if view.apart else "0"}))
