@@ -387,7 +387,9 @@ def panel_scale(scene: Scene, panel: Panel) -> float:
     """How much larger (or smaller) :func:`combined_svg` draws a panel: about the grids'
     height (and not much wider than them), between 0.8 times (its text stays readable) and
     1.5 times its own size."""
-    return max(0.8, min(1.5, 0.95 * scene.height / panel.height, 1.2 * scene.width / panel.width))
+    # The network's words are drawn at reading size already: never larger than the grids'.
+    largest = 1.0 if panel.kind == "network" else 1.5
+    return max(0.8, min(largest, 0.95 * scene.height / panel.height, 1.2 * scene.width / panel.width))
 
 
 def _attribute(tag: str, name: str) -> str:
