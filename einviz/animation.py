@@ -182,12 +182,7 @@ class Animation:
             The PNG bytes, or ``None`` when they were written to ``path``.
         """
         _check(path)
-        number = -1 if frame is None else frame
-        if self.panel is not None:
-            self.frame_svg(number)  # checks the frame number, as without a panel
-            svg = combined_svg(self.scene, self.panel, self.id, number % self.scene.n_frames)
-            return _deliver(rasterise(svg, scale), path)
-        return _deliver(rasterise(self.frame_svg(number), scale), path)
+        return _deliver(rasterise(self.frame_svg(-1 if frame is None else frame), scale), path)
 
     # -- GIF and the HTML player -------------------------------------------------------------
     @overload

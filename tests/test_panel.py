@@ -292,3 +292,19 @@ def test_in_a_browser_the_panel_lights_the_step_the_grids_show() -> None:
             assert shown == [str(number)]
             assert lit == ([str(frame.steps[-1])] if len(frame.steps) else [])
         browser.close()
+
+
+def test_a_panel_too_wide_to_stand_beside_the_grids_goes_under_them() -> None:
+    from einviz.render import panel as panels
+
+    anim = animate("ij,jk->ik", shapes=[(2, 3), (3, 4)], panel="cube")
+    x, y, scale = panels.panel_place(anim.scene, anim.panel)
+    assert (x, y) == (anim.scene.width + 24, 0.0)  # beside: the pair fits a laptop screen
+    drawn = ElementTree.fromstring(combined_svg(anim.scene, anim.panel, "g"))
+    _, beside = drawn.findall("{http://www.w3.org/2000/svg}svg")
+    assert (float(beside.get("x")), float(beside.get("y"))) == (x, 0.0)
+    narrow = panels.Panel(anim.panel.kind, anim.panel.svg, panels.MAX_SIDE_BY_SIDE, anim.panel.height)
+    x, y, scale = panels.panel_place(anim.scene, narrow)
+    assert y == anim.scene.height and x == 0.0 and scale == 0.8
+    root = ElementTree.fromstring(combined_svg(anim.scene, narrow, "g"))
+    assert float(root.get("height")) == pytest.approx(anim.scene.height + narrow.height * scale, abs=0.1)

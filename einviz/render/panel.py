@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AUTO_SIDE", "LAYOUTS", "MAX_PANEL_STEPS", "PANELS", "Panel", "blocks_panel", "choose_panel",
            "combined_svg", "cube_panel", "frame_spans", "lit_labels", "make_panel", "network_panel",
-           "panel_scale"]
+           "panel_place", "panel_scale"]
 
 #: The panels :func:`make_panel` draws.
 PANELS = ("network", "blocks", "cube")
@@ -52,6 +52,9 @@ MAX_SPAN_STEPS = 512
 #: ``layout="auto"`` draws 3-D blocks when no axis is longer than this (see :func:`choose_panel`).
 AUTO_SIDE = 4
 _GAP = 24.0
+#: The widest a figure gets with its panel beside the grids (a laptop screen: both seen at once
+#: as they move); wider, the panel goes under them.
+MAX_SIDE_BY_SIDE = 1280.0
 
 
 @dataclass(frozen=True)
@@ -392,6 +395,18 @@ def panel_scale(scene: Scene, panel: Panel) -> float:
     return max(0.8, min(largest, 0.95 * scene.height / panel.height, 1.2 * scene.width / panel.width))
 
 
+def panel_place(scene: Scene, panel: Panel) -> tuple[float, float, float]:
+    """Where :func:`combined_svg` draws a panel: ``(x, y, scale)``. Beside the grids while the
+    two together fit :data:`MAX_SIDE_BY_SIDE`; under them otherwise (centred, at about their
+    width), so a wide pair does not shrink every word of both to fit a page."""
+    scale = panel_scale(scene, panel)
+    if scene.width + _GAP + panel.width * scale <= MAX_SIDE_BY_SIDE:
+        return scene.width + _GAP, 0.0, scale
+    largest = 1.0 if panel.kind == "network" else 1.5
+    scale = max(0.8, min(largest, scene.width / panel.width))
+    return max(0.0, (scene.width - panel.width * scale) / 2), scene.height, scale
+
+
 def _attribute(tag: str, name: str) -> str:
     """The value of attribute ``name`` in an element's start ``tag`` (it must be there)."""
     return tag.split(f' {name}="', 1)[1].split('"', 1)[0]
@@ -424,14 +439,14 @@ def combined_svg(scene: Scene, panel: Panel, prefix: str = "einviz", frame: int 
         if len(steps):
             drawn = drawn.replace(f'class="einviz-step" data-step="{steps[-1]}"',
                                   f'class="einviz-step einviz-on" data-step="{steps[-1]}"')
-    scale = panel_scale(scene, panel)
+    x, y, scale = panel_place(scene, panel)
     shown = (panel.width * scale, panel.height * scale)
     root = drawn[:drawn.index(">")]
     for name, value in (("width", shown[0]), ("height", shown[1])):
         root = root.replace(f' {name}="{_attribute(root, name)}"', f' {name}="{_s(value)}"', 1)
     drawn = root + drawn[drawn.index(">"):]
-    width = scene.width + _GAP + shown[0]
-    height = max(scene.height, shown[1])
+    width = max(scene.width, x + shown[0])
+    height = max(scene.height, y + shown[1])
     title = grids.partition("<title>")[2].partition("</title>")[0]
     return (f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
             f'id="{outer}" class="einviz einviz-combined" role="img" data-frames="{scene.n_frames}" '
@@ -441,4 +456,4 @@ def combined_svg(scene: Scene, panel: Panel, prefix: str = "einviz", frame: int 
             f"<defs><style type=\"text/css\"><![CDATA[{css}]]></style></defs>"
             f'<rect width="100%" height="100%" fill="#FFFFFF"/>'
             f'<svg x="0" y="0"{grids[4:]}'
-            f'<svg x="{_s(scene.width + _GAP)}" y="0"{drawn[4:]}</svg>')
+            f'<svg x="{_s(x)}" y="{_s(y)}"{drawn[4:]}</svg>')
