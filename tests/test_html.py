@@ -99,7 +99,7 @@ from einviz.animation import animate
 anim = animate("ij,jk->ik", np.arange(6).reshape(2, 3), np.arange(12).reshape(3, 4))
 print(re.search(r'class="einviz-player" id="([^"]+)"', anim._repr_html_()).group(1))
 print(re.search(r'class="einviz-player" id="([^"]+)"', anim.player_html()).group(1))
-print(re.search(r'<svg[^>]* id="([^"]+)"', anim._repr_svg_()).group(1))
+print(re.search(r'<svg[^>]* id="([^"]+)"', anim.player_html()).group(1))
 print(hashlib.sha256((anim.to_html() + anim.to_svg()).encode()).hexdigest())
 """
 

@@ -1,9 +1,11 @@
 """The interactive HTML player: the scene's frames, stepped through and poked at in a browser.
 
-The player draws nothing of its own. Its picture is the SVG of :mod:`einviz.render.svg` in
-``"player"`` mode, where every frame group is already drawn and hidden; a small script shows
-one frame at a time by toggling the class ``einviz-on``, and lights cells on hover with the
-same marks the frames use. The numbers it writes out (each output cell's whole sum) come
+The player draws nothing of its own. Its picture is the animated SVG of
+:mod:`einviz.render.svg`, where every frame group is already drawn; a small script stops the
+animation (the class ``einviz-live``), shows one frame at a time by toggling the class
+``einviz-on``, and lights cells on hover with the same marks the frames use. Where no script
+runs, the picture simply plays. In a notebook the picture is an ``<img>`` of that SVG, which
+survives the sanitizer of an untrusted notebook; the script makes it inline to play it. The numbers it writes out (each output cell's whole sum) come
 from the :class:`~einviz.tracing.Trace`, formatted as the captions are.
 
 :func:`player` makes a fragment (its own ids, style, data and script, so several players on
@@ -26,12 +28,14 @@ True
 
 from __future__ import annotations
 
+import base64
 import html as _html
 import json
 from functools import cache
 from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 
+from ..errors import EinvizError
 from .grid import CODE_SIZE
 from .scene import CAPTION_LINE, CAPTION_SIZE
 from .svg import render
@@ -73,8 +77,12 @@ def player(
     explanation: Explanation | None = None,
     path: ContractionPath | None = None,
     details: bool = True,
+    embed: str = "inline",
 ) -> str:
-    """The player as an HTML fragment: figure, controls, explanation, data and script.
+    """The player as an HTML fragment: figure, explanation, data and script.
+
+    The figure is the animated SVG; the controls are made by the script. Where no script
+    runs, the fragment is the animation playing by itself, with the explanation under it.
 
     Args:
         scene: the laid-out scene to play.
@@ -84,6 +92,9 @@ def player(
         explanation: shown under the player, with its numpy equivalent (none: not shown).
         path: the contraction path of three operands or more, shown under the player.
         details: show the explanation and the path (``False``: the player alone).
+        embed: ``"inline"`` (the SVG in the page) or ``"image"``: an ``<img>`` of it, which
+            sanitizers that strip ``<svg>``, ``<style>`` and scripts (an untrusted notebook)
+            keep, and which still animates; the script decodes it and plays it inline.
 
     Returns:
         The fragment's HTML.
@@ -92,34 +103,62 @@ def player(
     >>> from einviz.render.scene import build_scene
     >>> from einviz.tracing import trace
     >>> traced = trace("i->", np.arange(3))
-    >>> html = player(build_scene(traced), traced, "demo")
+    >>> html = player(build_scene(traced), traced, "demo", embed="image")
     >>> html.startswith('<div class="einviz-player" id="demo"') and html.count("<script") == 2
     True
+    >>> "<svg" in html, '<img src="data:image/svg+xml;base64,' in html
+    (False, True)
     """
-    svg = render(scene, "player", prefix=f"{prefix}-svg")
-    data = json.dumps(_data(scene, trace), ensure_ascii=False, separators=(",", ":"))
-    data = data.replace("</", "<\\/")  # a "</script>" in a name must not end the block
-    last = scene.n_frames - 1
-    speeds = "".join(f'<option value="{s}"{" selected" if s == 1 else ""}>{s}×</option>'
-                     for s in SPEEDS)
-    equation = _html.escape(str(scene.plan.equation))
+    if embed not in ("inline", "image"):
+        raise EinvizError(f"embed must be 'inline' or 'image', not {embed!r}")
+    svg = render(scene, "animated", prefix=f"{prefix}-svg")
+    equation = str(scene.plan.equation)
+    if embed == "image":
+        about = explanation.title if explanation is not None else f"{scene.n_frames} frames"
+        svg = _image(svg, scene, f"einsum {equation}: {about}")
+    data = _data(scene, trace)
+    data["controls"] = _controls(scene.n_frames)
+    data["label"] = f"einsum {equation}: an interactive animation"
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = text.replace("</", "<\\/")  # a "</script>" in a name must not end the block
     min_width = round(scene.width * MIN_SCALE)
     extra = _details(explanation, path, scene.plan.n_operands) if details else ""
     return (
-        f'<div class="einviz-player" id="{prefix}" tabindex="0" role="group" '
-        f'aria-label="einsum {equation}: an interactive animation">'
+        f'<div class="einviz-player" id="{prefix}">'
         f"<style>{_resource('player.css').replace('#P', '#' + prefix)}"
         f"#{prefix} .ez-fig.ez-zoomed svg{{min-width:{min_width}px}}"
         f"#{prefix} .ez-fig:not(.ez-zoomed) svg{{max-height:max(320px,calc(100vh - {BELOW_FIGURE}px))}}"
         "</style>"
         f'<div class="ez-fig">{svg}</div>'
+        f"{extra}"
+        f'<script type="application/json" class="ez-data">{text}</script>'
+        f"<script>\n{_resource('player.js').rstrip()}(document.getElementById({json.dumps(prefix)}));\n</script>"
+        "</div>"
+    )
+
+
+def _image(svg: str, scene: Scene, alt: str) -> str:
+    """The animated SVG as an ``<img>`` (base64, so any text in it survives), at its size
+    and never wider than its box."""
+    encoded = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return (f'<img src="data:image/svg+xml;base64,{encoded}" width="{round(scene.width)}" '
+            f'height="{round(scene.height)}" alt="{_html.escape(alt)}" '
+            'style="max-width:100%;height:auto">')
+
+
+def _controls(n_frames: int) -> str:
+    """The controls, the caption box and the keys' hint: made by the script (in its data),
+    so a page that runs no script shows no dead buttons."""
+    speeds = "".join(f'<option value="{s}"{" selected" if s == 1 else ""}>{s}×</option>'
+                     for s in SPEEDS)
+    return (
         '<div class="ez-bar">'
         '<button type="button" class="ez-first" aria-label="First frame" title="First frame (Home)">|◀</button>'
         '<button type="button" class="ez-back" aria-label="Previous frame" title="Previous frame (←)">◀</button>'
         '<button type="button" class="ez-play" aria-label="Play" title="Play or pause (space)">▶ Play</button>'
         '<button type="button" class="ez-next" aria-label="Next frame" title="Next frame (→)">▶</button>'
         '<button type="button" class="ez-last" aria-label="Last frame" title="Last frame (End)">▶|</button>'
-        f'<input type="range" class="ez-scrub" min="0" max="{last}" value="0" step="1" '
+        f'<input type="range" class="ez-scrub" min="0" max="{n_frames - 1}" value="0" step="1" '
         'aria-label="Frame">'
         f'<label>speed <select class="ez-speed" aria-label="Speed">{speeds}</select></label>'
         '<span class="ez-count" aria-live="off"></span>'
@@ -129,10 +168,6 @@ def player(
         '<div class="ez-info" aria-live="polite"></div>'
         '<p class="ez-hint">Keys: space plays or pauses, ← → step, Home and End jump. '
         "Point at an output cell to see its whole sum, at an input cell to see what it feeds.</p>"
-        f"{extra}"
-        f'<script type="application/json" class="ez-data">{data}</script>'
-        f"<script>\n{_resource('player.js').rstrip()}(document.getElementById({json.dumps(prefix)}));\n</script>"
-        "</div>"
     )
 
 
