@@ -94,7 +94,8 @@ def player(
         details: show the explanation and the path (``False``: the player alone).
         embed: ``"inline"`` (the SVG in the page) or ``"image"``: an ``<img>`` of it, which
             sanitizers that strip ``<svg>``, ``<style>`` and scripts (an untrusted notebook)
-            keep, and which still animates; the script decodes it and plays it inline.
+            keep, and which still animates; the script decodes it and plays it inline. The
+            script then comes as one ``data:`` file holding the style and the data too.
 
     Returns:
         The fragment's HTML.
@@ -104,7 +105,7 @@ def player(
     >>> from einviz.tracing import trace
     >>> traced = trace("i->", np.arange(3))
     >>> html = player(build_scene(traced), traced, "demo", embed="image")
-    >>> html.startswith('<div class="einviz-player" id="demo"') and html.count("<script") == 2
+    >>> html.startswith('<div class="einviz-player" id="demo"') and html.count("<script") == 1
     True
     >>> "<svg" in html, '<img src="data:image/svg+xml;base64,' in html
     (False, True)
@@ -119,16 +120,24 @@ def player(
     data = _data(scene, trace)
     data["controls"] = _controls(scene.n_frames)
     data["label"] = f"einsum {equation}: an interactive animation"
+    style = (f"{_resource('player.css').replace('#P', '#' + prefix)}"
+             f"#{prefix} .ez-fig.ez-zoomed svg{{min-width:{round(scene.width * MIN_SCALE)}px}}"
+             f"#{prefix} .ez-fig:not(.ez-zoomed) svg"
+             f"{{max-height:max(320px,calc(100vh - {BELOW_FIGURE}px))}}")
+    extra = _details(explanation, path, scene.plan.n_operands) if details else ""
+    if embed == "image":
+        # The style, the data and the script as one script file: a sanitizer that escapes
+        # what it does not allow (nbconvert's) then shows one line of it, not pages of code.
+        data["style"] = style
+        code = (f"{_resource('player.js').rstrip()}(document.currentScript.parentNode, "
+                f"{json.dumps(data, ensure_ascii=False, separators=(',', ':'))});\n")
+        encoded = base64.b64encode(code.encode("utf-8")).decode("ascii")
+        return (f'<div class="einviz-player" id="{prefix}"><div class="ez-fig">{svg}</div>{extra}'
+                f'<script src="data:text/javascript;charset=utf-8;base64,{encoded}"></script></div>')
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     text = text.replace("</", "<\\/")  # a "</script>" in a name must not end the block
-    min_width = round(scene.width * MIN_SCALE)
-    extra = _details(explanation, path, scene.plan.n_operands) if details else ""
     return (
-        f'<div class="einviz-player" id="{prefix}">'
-        f"<style>{_resource('player.css').replace('#P', '#' + prefix)}"
-        f"#{prefix} .ez-fig.ez-zoomed svg{{min-width:{min_width}px}}"
-        f"#{prefix} .ez-fig:not(.ez-zoomed) svg{{max-height:max(320px,calc(100vh - {BELOW_FIGURE}px))}}"
-        "</style>"
+        f'<div class="einviz-player" id="{prefix}"><style>{style}</style>'
         f'<div class="ez-fig">{svg}</div>'
         f"{extra}"
         f'<script type="application/json" class="ez-data">{text}</script>'
@@ -272,7 +281,7 @@ def _details(explanation: Explanation | None, path: ContractionPath | None, n_op
         parts.append(f"<details><summary>In words: {_html.escape(explanation.title)}</summary>"
                      f"<ul>{sentences}</ul>")
         if explanation.equivalent is not None:
-            parts.append("<p>Without einsum:</p>"
+            parts.append("<div>Without einsum:</div>"
                          f'<pre class="ez-code">{_html.escape(explanation.equivalent)}</pre>')
         parts.append("</details>")
     if path is not None:

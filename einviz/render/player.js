@@ -5,8 +5,14 @@
 // The figure is the animated SVG, inline or (in a notebook, where sanitizers keep only an
 // image) as an <img> of it, which is decoded here and put inline in its place; the controls
 // come with the data, so a page that runs no script shows the animation and no dead buttons.
-(function (root) {
-  var data = JSON.parse(root.querySelector('script.ez-data').textContent);
+// The data (and, in a notebook, the style) may come as the second argument instead.
+(function (root, given) {
+  var data = given || JSON.parse(root.querySelector('script.ez-data').textContent);
+  if (data.style) {
+    var style = document.createElement('style');
+    style.textContent = data.style;
+    root.insertBefore(style, root.firstChild);
+  }
   var fig = root.querySelector('.ez-fig'), img = fig.querySelector('img');
   if (img) {
     var bytes = atob(img.getAttribute('src').split(',')[1]), codes = new Uint8Array(bytes.length);
