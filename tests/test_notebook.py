@@ -150,34 +150,39 @@ def lab(tmp_path_factory):
     notes.mkdir(parents=True)
     (notes / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
     port, token = free_port(), secrets.token_hex(16)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-         "--ServerApp.port_retries=0", f"--LabApp.user_settings_dir={home / 'settings'}",
-         f"--LabApp.workspaces_dir={home / 'workspaces'}", "--allow-root",
-         # Nothing from the network: no news feed, no update check, no extension index.
-         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-         "--LabApp.extension_manager=readonly"],
-        env=env, stdout=subprocess.DEVNULL, stderr=open(home / "server.log", "w"))
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=5):
-                    break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"JupyterLab did not start: {(home / 'server.log').read_text()[-2000:]}")
-                time.sleep(0.5)
-        yield {"url": url, "token": token, "root": root, "data_dir": home / "data"}
-    finally:
-        server.terminate()
+    with open(home / "server.log", "w") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
+             f"--port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+             "--ServerApp.port_retries=0", f"--LabApp.user_settings_dir={home / 'settings'}",
+             f"--LabApp.workspaces_dir={home / 'workspaces'}", "--allow-root",
+             # Nothing from the network: no news feed, no update check, no extension index.
+             "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+             "--LabApp.extension_manager=readonly"],
+            env=env, stdout=subprocess.DEVNULL, stderr=log)
         try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+            yield _started(server, f"http://127.0.0.1:{port}", token, home)
+        finally:
+            server.terminate()  # it shuts its kernels down as it stops
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+def _started(server: subprocess.Popen, url: str, token: str, home: Path) -> dict:
+    """The server's address once it answers (a failure with its log if it never does)."""
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=5):
+                return {"url": url, "token": token, "root": home / "notebooks",
+                        "data_dir": home / "data"}
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"JupyterLab did not start: {(home / 'server.log').read_text()[-2000:]}")
+            time.sleep(0.5)
 
 
 def notebook(anim):
