@@ -284,15 +284,33 @@ def test_trusted_jupyterlab_upgrades_the_image_to_the_player(browser, lab, tmp_p
     tab.close()
 
 
-def sanitized_export(anim) -> str:
+def exported(anim, sanitize: bool = True) -> str:
     pytest.importorskip("nbconvert", reason="nbconvert is not installed")
     from nbconvert import HTMLExporter
 
-    return HTMLExporter(sanitize_html=True).from_notebook_node(notebook(anim))[0]
+    return HTMLExporter(sanitize_html=sanitize).from_notebook_node(notebook(anim))[0]
+
+
+@pytest.mark.browser
+def test_nbconvert_html_plays_the_player(browser, tmp_path):
+    anim = shown()
+    path = tmp_path / "exported.html"
+    path.write_text(exported(anim, sanitize=False), encoding="utf-8")
+    tab = browser.new_page(viewport={"width": 1280, "height": 1000})
+    errors: list[str] = []
+    tab.on("pageerror", lambda e: errors.append(str(e)))
+    tab.goto(path.as_uri())
+    player = tab.locator(".einviz-player")
+    player.locator("svg.einviz-live").wait_for()
+    player.screenshot(path=str(tmp_path / "nbconvert.png"))
+    assert player.locator("img").count() == 0 and player.locator(".ez-bar button").count() == 6
+    check_size(box(player.locator(".ez-fig svg")), anim, box(player.locator(".ez-fig"))["width"])
+    assert errors == []
+    tab.close()
 
 
 def test_nbconvert_sanitized_html_runs_no_script_of_the_display():
-    page = sanitized_export(shown())
+    page = exported(shown())
     output = page[page.index('data-mime-type="text/html"'):]
     output = output[:output.index("</div>\n</div>")]
     assert "<script" not in output and "&lt;script" in output
@@ -302,7 +320,7 @@ def test_nbconvert_sanitized_html_runs_no_script_of_the_display():
 def test_nbconvert_sanitized_html_is_no_wall_of_text(browser, tmp_path):
     anim = shown()
     path = tmp_path / "sanitized.html"
-    path.write_text(sanitized_export(anim), encoding="utf-8")
+    path.write_text(exported(anim), encoding="utf-8")
     tab = browser.new_page(viewport={"width": 1280, "height": 1000})
     tab.goto(path.as_uri())
     output = tab.locator(".jp-OutputArea-output").first
