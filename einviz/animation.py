@@ -268,10 +268,12 @@ class Animation:
     def _player(self, details: bool, embed: str) -> str:
         from .render.html import player
 
+        panel = getattr(self, "panel", None)  # a diagram beside the grids, where there is one
         if not details:
-            return player(self.scene, self.trace, self._display_prefix(), details=False, embed=embed)
+            return player(self.scene, self.trace, self._display_prefix(), details=False,
+                          embed=embed, panel=panel)
         return player(self.scene, self.trace, self._display_prefix(), explanation=self.explanation,
-                      path=self._contraction_path(), embed=embed)
+                      path=self._contraction_path(), embed=embed, panel=panel)
 
     # -- notebooks ------------------------------------------------------------------------------
     def _display_prefix(self) -> str:

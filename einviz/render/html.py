@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from ..explaining import Explanation
     from ..paths import ContractionPath
     from ..tracing import Trace
+    from .panel import Panel
     from .scene import Scene
 
 __all__ = ["page", "player"]
@@ -78,6 +79,7 @@ def player(
     path: ContractionPath | None = None,
     details: bool = True,
     embed: str = "inline",
+    panel: Panel | None = None,
 ) -> str:
     """The player as an HTML fragment: figure, explanation, data and script.
 
@@ -96,6 +98,9 @@ def player(
             sanitizers that strip ``<svg>``, ``<style>`` and scripts (an untrusted notebook)
             keep, and which still animates; the script decodes it and plays it inline. The
             script then comes as one ``data:`` file holding the style and the data too.
+        panel: a diagram drawn beside the figure (under it on a narrow screen), lit in
+            step with it: in each frame the panel's ``g.einviz-step`` groups of the frame's
+            last step have the class ``einviz-on`` (none in the opening and final frames).
 
     Returns:
         The fragment's HTML.
@@ -114,9 +119,15 @@ def player(
         raise EinvizError(f"embed must be 'inline' or 'image', not {embed!r}")
     svg = render(scene, "animated", prefix=f"{prefix}-svg")
     equation = str(scene.plan.equation)
+    shown = f'<div class="ez-fig">{svg}</div>'
     if embed == "image":
         about = explanation.title if explanation is not None else f"{scene.n_frames} frames"
-        svg = _image(svg, scene, f"einsum {equation}: {about}")
+        shown = f'<div class="ez-fig">{_image(svg, scene.width, scene.height, f"einsum {equation}: {about}")}</div>'
+    if panel is not None:
+        drawn = panel.svg if embed == "inline" else _image(
+            panel.svg, panel.width, panel.height, f"einsum {equation}: the {panel.kind} diagram")
+        note = f'<div class="ez-note">{_html.escape(panel.note)}</div>' if panel.note else ""
+        shown = f'<div class="ez-figs">{shown}<div class="ez-panel">{drawn}{note}</div></div>'
     data = _data(scene, trace)
     data["controls"] = _controls(scene.n_frames)
     data["label"] = f"einsum {equation}: an interactive animation"
@@ -124,6 +135,10 @@ def player(
              f"#{prefix} .ez-fig.ez-zoomed svg{{min-width:{round(scene.width * MIN_SCALE)}px}}"
              f"#{prefix} .ez-fig:not(.ez-zoomed) svg"
              f"{{max-height:max(320px,calc(100vh - {BELOW_FIGURE}px))}}")
+    if panel is not None:
+        # Side by side while both fit at their own sizes; else the panel wraps under.
+        style += (f"#{prefix} .ez-figs .ez-fig{{flex:1 1 {round(scene.width)}px}}"
+                  f"#{prefix} .ez-panel{{flex:0 1 {round(panel.width)}px}}")
     extra = _details(explanation, path, scene.plan.n_operands) if details else ""
     if embed == "image":
         # The style, the data and the script as one script file: a sanitizer that escapes
@@ -132,13 +147,12 @@ def player(
         code = (f"{_resource('player.js').rstrip()}(document.currentScript.parentNode, "
                 f"{json.dumps(data, ensure_ascii=False, separators=(',', ':'))});\n")
         encoded = base64.b64encode(code.encode("utf-8")).decode("ascii")
-        return (f'<div class="einviz-player" id="{prefix}"><div class="ez-fig">{svg}</div>{extra}'
+        return (f'<div class="einviz-player" id="{prefix}">{shown}{extra}'
                 f'<script src="data:text/javascript;charset=utf-8;base64,{encoded}"></script></div>')
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     text = text.replace("</", "<\\/")  # a "</script>" in a name must not end the block
     return (
-        f'<div class="einviz-player" id="{prefix}"><style>{style}</style>'
-        f'<div class="ez-fig">{svg}</div>'
+        f'<div class="einviz-player" id="{prefix}"><style>{style}</style>{shown}'
         f"{extra}"
         f'<script type="application/json" class="ez-data">{text}</script>'
         f"<script>\n{_resource('player.js').rstrip()}(document.getElementById({json.dumps(prefix)}));\n</script>"
@@ -146,12 +160,12 @@ def player(
     )
 
 
-def _image(svg: str, scene: Scene, alt: str) -> str:
-    """The animated SVG as an ``<img>`` (base64, so any text in it survives), at its size
-    and never wider than its box."""
+def _image(svg: str, width: float, height: float, alt: str) -> str:
+    """An SVG as an ``<img>`` (base64, so any text in it survives), at its size and never
+    wider than its box."""
     encoded = base64.b64encode(svg.encode("utf-8")).decode("ascii")
-    return (f'<img src="data:image/svg+xml;base64,{encoded}" width="{round(scene.width)}" '
-            f'height="{round(scene.height)}" alt="{_html.escape(alt)}" '
+    return (f'<img src="data:image/svg+xml;base64,{encoded}" width="{round(width)}" '
+            f'height="{round(height)}" alt="{_html.escape(alt)}" '
             'style="max-width:100%;height:auto">')
 
 
@@ -187,6 +201,7 @@ def page(
     *,
     explanation: Explanation | None = None,
     path: ContractionPath | None = None,
+    panel: Panel | None = None,
 ) -> str:
     """A self-contained HTML document with one player (no network needed to view it).
 
@@ -196,21 +211,24 @@ def page(
         prefix: the player's id.
         explanation: shown under the player (none: not shown).
         path: the contraction path, for three operands or more.
+        panel: a diagram beside the figure (see :func:`player`).
 
     Returns:
         The HTML document.
     """
     equation = _html.escape(str(scene.plan.equation))
+    # Wide enough for the figure and its panel side by side (the player's border and gap).
+    wide = 980 if panel is None else max(980, round(scene.width + panel.width + 60))
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>einsum {equation} · einviz</title>"
-        "<style>body{margin:16px auto;max-width:980px;padding:0 12px;"
+        f"<style>body{{margin:16px auto;max-width:{wide}px;padding:0 12px;"
         "font-family:'DejaVu Sans',system-ui,sans-serif;color:#222}"
         "h1{font-size:20px;font-weight:normal}h1 code{font-size:19px;overflow-wrap:anywhere}"
         "</style></head><body>"
         f'<h1>einsum <code>"{equation}"</code></h1>'
-        f"{player(scene, trace, prefix, explanation=explanation, path=path)}"
+        f"{player(scene, trace, prefix, explanation=explanation, path=path, panel=panel)}"
         f"<script>document.getElementById({json.dumps(prefix)}).focus({{preventScroll: true}})</script>"
         "</body></html>\n"
     )
