@@ -5,8 +5,9 @@ The player draws nothing of its own. Its picture is the animated SVG of
 animation (the class ``einviz-live``), shows one frame at a time by toggling the class
 ``einviz-on``, and lights cells on hover with the same marks the frames use. Where no script
 runs, the picture simply plays. In a notebook the picture is an ``<img>`` of that SVG, which
-survives the sanitizer of an untrusted notebook; the script makes it inline to play it. The numbers it writes out (each output cell's whole sum) come
-from the :class:`~einviz.tracing.Trace`, formatted as the captions are.
+survives the sanitizer of an untrusted notebook; the script makes it inline to play it. The
+numbers it writes out (each output cell's whole sum) come from the
+:class:`~einviz.tracing.Trace`, formatted as the captions are.
 
 :func:`player` makes a fragment (its own ids, style, data and script, so several players on
 one page never touch each other); :func:`page` wraps one in a self-contained HTML document
@@ -117,28 +118,13 @@ def player(
     """
     if embed not in ("inline", "image"):
         raise EinvizError(f"embed must be 'inline' or 'image', not {embed!r}")
-    svg = render(scene, "animated", prefix=f"{prefix}-svg")
     equation = str(scene.plan.equation)
-    shown = f'<div class="ez-fig">{svg}</div>'
-    if embed == "image":
-        about = explanation.title if explanation is not None else f"{scene.n_frames} frames"
-        shown = f'<div class="ez-fig">{_image(svg, scene.width, scene.height, f"einsum {equation}: {about}")}</div>'
-    if panel is not None:
-        drawn = panel.svg if embed == "inline" else _image(
-            panel.svg, panel.width, panel.height, f"einsum {equation}: the {panel.kind} diagram")
-        note = f'<div class="ez-note">{_html.escape(panel.note)}</div>' if panel.note else ""
-        shown = f'<div class="ez-figs">{shown}<div class="ez-panel">{drawn}{note}</div></div>'
+    about = explanation.title if explanation is not None else f"{scene.n_frames} frames"
+    shown = _figures(scene, prefix, f"einsum {equation}", about, embed, panel)
     data = _data(scene, trace)
     data["controls"] = _controls(scene.n_frames)
     data["label"] = f"einsum {equation}: an interactive animation"
-    style = (f"{_resource('player.css').replace('#P', '#' + prefix)}"
-             f"#{prefix} .ez-fig.ez-zoomed svg{{min-width:{round(scene.width * MIN_SCALE)}px}}"
-             f"#{prefix} .ez-fig:not(.ez-zoomed) svg"
-             f"{{max-height:max(320px,calc(100vh - {BELOW_FIGURE}px))}}")
-    if panel is not None:
-        # Side by side while both fit at their own sizes; else the panel wraps under.
-        style += (f"#{prefix} .ez-figs .ez-fig{{flex:1 1 {round(scene.width)}px}}"
-                  f"#{prefix} .ez-panel{{flex:0 1 {round(panel.width)}px}}")
+    style = _style(scene, prefix, panel)
     extra = _details(explanation, path, scene.plan.n_operands) if details else ""
     if embed == "image":
         # The style, the data and the script as one script file: a sanitizer that escapes
@@ -158,6 +144,35 @@ def player(
         f"<script>\n{_resource('player.js').rstrip()}(document.getElementById({json.dumps(prefix)}));\n</script>"
         "</div>"
     )
+
+
+def _figures(scene: Scene, prefix: str, name: str, about: str, embed: str,
+             panel: Panel | None) -> str:
+    """The animated SVG (inline, or as an image: ``name`` and ``about`` make its text), and
+    the panel beside it where there is one."""
+    svg = render(scene, "animated", prefix=f"{prefix}-svg")
+    if embed == "image":
+        svg = _image(svg, scene.width, scene.height, f"{name}: {about}")
+    shown = f'<div class="ez-fig">{svg}</div>'
+    if panel is None:
+        return shown
+    drawn = panel.svg if embed == "inline" else _image(
+        panel.svg, panel.width, panel.height, f"{name}: the {panel.kind} diagram")
+    note = f'<div class="ez-note">{_html.escape(panel.note)}</div>' if panel.note else ""
+    return f'<div class="ez-figs">{shown}<div class="ez-panel">{drawn}{note}</div></div>'
+
+
+def _style(scene: Scene, prefix: str, panel: Panel | None) -> str:
+    """The player's style, for its id and the figure's size."""
+    style = (f"{_resource('player.css').replace('#P', '#' + prefix)}"
+             f"#{prefix} .ez-fig.ez-zoomed svg{{min-width:{round(scene.width * MIN_SCALE)}px}}"
+             f"#{prefix} .ez-fig:not(.ez-zoomed) svg"
+             f"{{max-height:max(320px,calc(100vh - {BELOW_FIGURE}px))}}")
+    if panel is not None:
+        # Side by side while both fit at their own sizes; else the panel wraps under.
+        style += (f"#{prefix} .ez-figs .ez-fig{{flex:1 1 {round(scene.width)}px}}"
+                  f"#{prefix} .ez-panel{{flex:0 1 {round(panel.width)}px}}")
+    return style
 
 
 def _image(svg: str, width: float, height: float, alt: str) -> str:
