@@ -278,24 +278,30 @@ class Animation:
             details: add the explanation, the numpy equivalent and (three operands or more)
                 the contraction path under the player.
         """
+        return self._player(details, "inline")
+
+    def _player(self, details: bool, embed: str) -> str:
         from .render.html import player
 
+        panel = getattr(self, "panel", None)  # a diagram beside the grids, where there is one
         if not details:
-            return player(self.scene, self.trace, self._display_prefix(), details=False)
+            return player(self.scene, self.trace, self._display_prefix(), details=False,
+                          embed=embed, panel=panel)
         return player(self.scene, self.trace, self._display_prefix(), explanation=self.explanation,
-                      path=self._contraction_path())
+                      path=self._contraction_path(), embed=embed, panel=panel)
 
     # -- notebooks ------------------------------------------------------------------------------
-    def _repr_svg_(self) -> str:
-        return render(self.scene, "animated", prefix=self._display_prefix())
-
     def _display_prefix(self) -> str:
         # A notebook keeps its outputs across kernel restarts, and the count starts again in
         # each process: the random part keeps an old display's ids from matching a new one's.
         return f"{self.id}-{next(_counter)}-{os.urandom(3).hex()}"
 
     def _repr_html_(self) -> str:
-        return self.player_html()
+        """The notebook display: the player, its picture an ``<img>`` of the animated SVG, so
+        an untrusted notebook (whose sanitizer strips ``<svg>``, ``<style>`` and scripts)
+        still shows the animation. It is the only picture a display stores: there is no
+        ``_repr_svg_``, which would store a second copy."""
+        return self._player(True, "image")
 
 
 def rasterise(svg: str, scale: float = 1.0) -> bytes:

@@ -19,7 +19,9 @@ import numpy as np
 import pytest
 
 from einviz.animation import animate
-from einviz.render.html import MAX_TERMS, MIN_SCALE, _sum_text
+from einviz.render.html import MAX_TERMS, MIN_SCALE, _sum_text, player
+from einviz.render.html import page as page_html
+from einviz.render.panel import Panel
 from einviz.render.text import format_value
 
 CHROMIUM = "/usr/bin/chromium"
@@ -99,7 +101,7 @@ from einviz.animation import animate
 anim = animate("ij,jk->ik", np.arange(6).reshape(2, 3), np.arange(12).reshape(3, 4))
 print(re.search(r'class="einviz-player" id="([^"]+)"', anim._repr_html_()).group(1))
 print(re.search(r'class="einviz-player" id="([^"]+)"', anim.player_html()).group(1))
-print(re.search(r'<svg[^>]* id="([^"]+)"', anim._repr_svg_()).group(1))
+print(re.search(r'<svg[^>]* id="([^"]+)"', anim.player_html()).group(1))
 print(hashlib.sha256((anim.to_html() + anim.to_svg()).encode()).hexdigest())
 """
 
@@ -639,3 +641,87 @@ def test_the_script_and_the_style_are_the_package_files_read_at_render_time():
     assert style.replace("#P", f"#{anim.id}") in page
     source = Path(html_module.__file__).read_text(encoding="utf-8")
     assert "function (root)" not in source and "#P{" not in source
+
+
+# -- a diagram panel beside the figure ----------------------------------------------------------
+def hand_made_panel(n_steps: int, note: str = "") -> Panel:
+    """A panel as the diagram views make them: one ``g.einviz-step`` a step, hidden until lit."""
+    height = 40 + 14 * n_steps
+    groups = "".join(f'<g class="einviz-step" data-step="{t}"><text x="10" y="{24 + 14 * t}">'
+                     f"step {t}</text></g>" for t in range(n_steps))
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" id="hand-panel" width="220" height="{height}">'
+           "<style>#hand-panel .einviz-step{visibility:hidden}"
+           "#hand-panel .einviz-step.einviz-on{visibility:visible}</style>"
+           f'<rect width="220" height="{height}" fill="#eef"/>{groups}</svg>')
+    return Panel("network", svg, 220, height, note)
+
+
+def test_in_a_notebook_the_panel_is_an_image_too():
+    anim = make("row-sums", granularity="step")
+    html = player(anim.scene, anim.trace, "nb", embed="image",
+                  panel=hand_made_panel(len(anim.trace), note="drawn <by hand>"))
+    assert "<svg" not in html and html.count('<img src="data:image/svg+xml;base64,') == 2
+    assert "drawn &lt;by hand&gt;" in html
+
+
+def lit_steps(page: Page) -> list[int]:
+    return page.tab.eval_on_selector_all(
+        ".ez-panel g.einviz-step",
+        "gs => gs.filter(g => getComputedStyle(g).visibility === 'visible')"
+        ".map(g => +g.getAttribute('data-step'))")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("embed", ["inline", "image"])
+def test_each_frame_lights_the_panel_at_its_last_step(browser, tmp_path, embed):
+    anim = make("row-sums", granularity="step")
+    panel = hand_made_panel(len(anim.trace))
+    path = tmp_path / "panel.html"
+    if embed == "inline":
+        path.write_text(page_html(anim.scene, anim.trace, "pp", panel=panel), encoding="utf-8")
+    else:
+        fragment = player(anim.scene, anim.trace, "pp", embed="image", panel=panel)
+        path.write_text(f"<!DOCTYPE html><html><body>{fragment}</body></html>", encoding="utf-8")
+    page = Page(browser, path, width=1200)
+    page.tab.focus("#pp")
+    seen = []
+    for k, frame in enumerate(anim.frames):
+        if k:
+            page.tab.keyboard.press("ArrowRight")
+        assert page.visible_frames() == [k]
+        # The frame's last step is lit (none before or after the loops).
+        expected = [frame.steps[-1]] if frame.kind != "final" and len(frame.steps) else []
+        assert lit_steps(page) == expected, (k, frame.kind)
+        seen += expected
+    assert seen == list(range(len(anim.trace)))  # a frame a step: every step lit in turn
+    page.tab.keyboard.press("Home")
+    assert lit_steps(page) == []  # the opening frame
+    page.tab.keyboard.press("ArrowRight")
+    while not len(anim.frames[int(page.tab.get_attribute("#pp", "data-frame"))].steps):
+        page.tab.keyboard.press("ArrowRight")
+    before = lit_steps(page)
+    page.tab.hover('#pp .einviz-cells use[data-operand="out"][data-index="1"]')
+    assert page.lit("#pp .einviz-hover use") and lit_steps(page) == before  # hover leaves it be
+    page.tab.screenshot(path=str(tmp_path / f"panel-{embed}.png"))
+    assert page.errors == []
+    page.close()
+
+
+@pytest.mark.browser
+def test_the_panel_sits_beside_the_figure_or_under_it_on_a_narrow_screen(browser, tmp_path):
+    anim = make("matmul")
+    path = tmp_path / "panel.html"
+    path.write_text(page_html(anim.scene, anim.trace, "pp", panel=hand_made_panel(24)),
+                    encoding="utf-8")
+    for width, beside in ((1300, True), (420, False)):
+        page = Page(browser, path, width=width)
+        figure = page.tab.locator("#pp .ez-fig svg").bounding_box()
+        drawn = page.tab.locator("#pp .ez-panel svg").bounding_box()
+        if beside:
+            assert drawn["x"] >= figure["x"] + figure["width"] and drawn["y"] < figure["y"] + figure["height"]
+        else:
+            assert drawn["y"] >= figure["y"] + figure["height"]
+            assert drawn["x"] + drawn["width"] <= width
+        assert page.tab.evaluate("document.documentElement.scrollWidth") <= width
+        page.tab.screenshot(path=str(tmp_path / f"panel-{width}.png"), full_page=True)
+        page.close()

@@ -2,11 +2,33 @@
 // which the page calls as (this function)(document.getElementById(id)). Nothing is shared
 // between players but this text. Frames show by toggling einviz-on; hover marks reuse the
 // frames' <use> shapes. The data it reads is the JSON in the player's script.ez-data.
-(function (root) {
-  var data = JSON.parse(root.querySelector('script.ez-data').textContent);
-  var svg = root.querySelector('.ez-fig svg'), svgns = 'http://www.w3.org/2000/svg';
+// The figure is the animated SVG, inline or (in a notebook, where sanitizers keep only an
+// image) as an <img> of it, which is decoded here and put inline in its place; the controls
+// come with the data, so a page that runs no script shows the animation and no dead buttons.
+// The data (and, in a notebook, the style) may come as the second argument instead.
+(function (root, given) {
+  var data = given || JSON.parse(root.querySelector('script.ez-data').textContent);
+  if (data.style) {
+    var style = document.createElement('style');
+    style.textContent = data.style;
+    root.insertBefore(style, root.firstChild);
+  }
+  var fig = root.querySelector('.ez-fig'), images = root.querySelectorAll('.ez-fig img, .ez-panel img');
+  for (var m = 0; m < images.length; m++) {
+    var bytes = atob(images[m].getAttribute('src').split(',')[1]), codes = new Uint8Array(bytes.length);
+    for (var b = 0; b < bytes.length; b++) codes[b] = bytes.charCodeAt(b);
+    var parsed = new DOMParser().parseFromString(new TextDecoder().decode(codes), 'image/svg+xml');
+    images[m].parentNode.replaceChild(document.importNode(parsed.documentElement, true), images[m]);
+  }
+  (root.querySelector('.ez-figs') || fig).insertAdjacentHTML('afterend', data.controls);
+  root.setAttribute('tabindex', '0');
+  root.setAttribute('role', 'group');
+  root.setAttribute('aria-label', data.label);
+  var svg = fig.querySelector('svg'), svgns = 'http://www.w3.org/2000/svg';
   var frames = svg.querySelectorAll('.einviz-frame'), finals = svg.querySelectorAll('.einviz-finals text');
-  var codeline = svg.querySelector('.einviz-codeline');
+  var codeline = svg.querySelector('.einviz-codeline'), runs = svg.querySelectorAll('.einviz-runs text');
+  // A diagram beside the figure (a panel): each frame lights the groups of its last step.
+  var panelSteps = root.querySelectorAll('.ez-panel svg g.einviz-step');
   var scrub = root.querySelector('.ez-scrub'), count = root.querySelector('.ez-count');
   var playButton = root.querySelector('.ez-play'), speed = root.querySelector('.ez-speed');
   var info = root.querySelector('.ez-info'), n = data.frames.length, current = 0, timer = null;
@@ -30,6 +52,13 @@
     for (var j = 0; j < finals.length; j++)
       finals[j].classList.toggle('einviz-on', +finals[j].getAttribute('data-from') <= current);
     if (codeline) codeline.classList.toggle('einviz-on', data.frames[current].code_line !== null);
+    var steps = data.frames[current].kind === 'final' ? null : data.frames[current].steps;
+    for (var q = 0; q < panelSteps.length; q++)
+      panelSteps[q].classList.toggle('einviz-on',
+                                     steps !== null && +panelSteps[q].getAttribute('data-step') === steps[1]);
+    for (var r = 0; r < runs.length; r++)
+      runs[r].classList.toggle('einviz-on', +runs[r].getAttribute('data-first') <= current &&
+                                            current <= +runs[r].getAttribute('data-last'));
     scrub.value = current;
     root.setAttribute('data-frame', current);
     status();
@@ -221,5 +250,8 @@
     else return;
     e.preventDefault();
   });
-  show(0);
+  // Reduced motion: the finished picture, as the animated SVG shows it then; nothing plays
+  // until asked.
+  var still = window.matchMedia && window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+  show(still ? n - 1 : 0);
 })

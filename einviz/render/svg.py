@@ -6,7 +6,15 @@ One drawing code serves every view; ``mode`` picks what it emits:
     One self-contained file, no script: the base drawn once, then every frame as a group of
     changes (lit cells, running sum, caption, loop values) that CSS ``@keyframes`` shows
     during its time slot. It loops, plays inside an ``<img>``, and where animation is not
-    supported (or in resvg) shows the finished picture.
+    supported (or in resvg), or the reader asks for reduced motion
+    (``prefers-reduced-motion: reduce``), shows the finished picture.
+
+    The same file is the HTML player's picture. Once a script gives the ``<svg>`` the class
+    ``einviz-live`` nothing moves by itself: a frame group shows when it has the class
+    ``einviz-on``; so do the output values (``.einviz-finals text``, shown from frame
+    ``data-from`` on), the lit code line (``.einviz-codeline``, lit in frames whose record in
+    :meth:`Scene.frame_table` has a ``code_line``) and each run of a loop value
+    (``.einviz-runs text``, shown from frame ``data-first`` to ``data-last``).
 ``"frame"``
     A static picture of one frame (``frame=-1``: the final frame, the hero image).
 ``"base"`` / ``"overlay"`` / ``"top"``
@@ -15,12 +23,6 @@ One drawing code serves every view; ``mode`` picks what it emits:
     titles, the call, the code) on a transparent canvas. The frames' marks lie between the
     shapes and the text, so a lit cell's value stays legible, as under a highlighter pen.
     A rasteriser draws base and top once and composites each frame's overlay between them.
-``"player"``
-    Like ``"animated"`` but nothing moves by itself: once a script gives the ``<svg>`` the
-    class ``einviz-live``, a frame group shows when it has the class ``einviz-on``; so do
-    the output values (``.einviz-finals text``, shown from frame ``data-from`` on) and the
-    lit code line (``.einviz-codeline``, lit in frames whose record in
-    :meth:`Scene.frame_table` has a ``code_line``). Without the script the final frame shows.
 
 The SVG carries its data: every grid cell is a ``<use>`` in ``g.einviz-cells`` with
 ``data-operand`` (a name, or ``out``) and ``data-index`` (``"0,2"``); every frame is a
@@ -52,7 +54,7 @@ from .scene import (
 
 __all__ = ["MODES", "render"]
 
-MODES = ("animated", "frame", "base", "top", "overlay", "player")
+MODES = ("animated", "frame", "base", "top", "overlay")
 
 _LIT_FILL = "#FFC233"
 _LIT_STROKE = "#8A5A00"
@@ -198,16 +200,19 @@ class _Writer:
             rules.append(f"#{p} .l{k}{{fill:{scene.colours[label]};font-weight:bold}}")
         if self.mode == "animated":
             rules += self.animation_css()
-        elif self.mode == "player":
-            # Until a script takes over (the class einviz-live) the final frame shows, so a
-            # page whose scripts never run still shows the finished picture.
-            rules.append(f"#{p}:not(.einviz-live) .einviz-frame:not(.f),"
-                         f"#{p}:not(.einviz-live) .einviz-codeline{{visibility:hidden}}")
-            shown = (".einviz-frame", ".einviz-finals text", ".einviz-codeline")
-            rules.append(",".join(f"#{p}.einviz-live {c}" for c in shown) + "{visibility:hidden}")
-            rules.append(",".join(f"#{p}.einviz-live {c}.einviz-on" for c in shown)
-                         + "{visibility:visible}")
+            rules += self.player_css()
         return "".join(rules)
+
+    def player_css(self) -> list[str]:
+        """The rules that let a script play the animated SVG: under the class ``einviz-live``
+        nothing moves by itself and each part shows while it has the class ``einviz-on``.
+        Without the script the rules never apply, so the file still plays on its own."""
+        p = self.p
+        moving = (".einviz-frame", ".einviz-finals text", ".einviz-codeline", ".einviz-runs text")
+        # !important: the values and runs name their keyframes in their own style attribute.
+        return [",".join(f"#{p}.einviz-live {c}" for c in moving)
+                + "{animation:none!important;opacity:1;visibility:hidden}",
+                ",".join(f"#{p}.einviz-live {c}.einviz-on" for c in moving) + "{visibility:visible}"]
 
     def animation_css(self) -> list[str]:
         """Each frame shows in its time slot: one shared @keyframes per frame length, each
@@ -241,6 +246,10 @@ class _Writer:
             rules.append(f"@keyframes {p}-L{{0%{{opacity:0}}{_pct(begin, total)}{{opacity:1}}"
                          f"{_pct(end, total)}{{opacity:0}}}}")
             rules.append(f"#{p} .einviz-codeline{{animation-name:{p}-L}}")
+        # Reduced motion: no animation, which leaves the final frame's picture (as above).
+        rules.append("@media (prefers-reduced-motion:reduce){"
+                     f"#{p} .einviz-frame,#{p} .einviz-finals text,#{p} .einviz-codeline,"
+                     f"#{p} .einviz-runs text{{animation:none!important}}}}")
         return rules
 
     def defs(self) -> None:
@@ -401,7 +410,9 @@ class _Writer:
             for label, value in values:
                 group.add(_Element("text", x=x,
                                    y=_n(panel.line_y(panel.label_lines[label])),
-                                   style=f"animation-name:{self.p}r{first}-{last}").add_text(value))
+                                   style=f"animation-name:{self.p}r{first}-{last}",
+                                   **{"data-first": str(first), "data-last": str(last)}
+                                   ).add_text(value))
         self.d.add(group)
 
     def finals_from(self) -> list[tuple[int, tuple[int, ...]]]:
@@ -569,7 +580,7 @@ def render(scene: Scene, mode: str = "animated", frame: int | None = None, prefi
 
     Args:
         scene: the laid-out scene.
-        mode: ``"animated"``, ``"frame"``, ``"base"``, ``"overlay"`` or ``"player"`` (see the
+        mode: ``"animated"``, ``"frame"``, ``"base"``, ``"top"`` or ``"overlay"`` (see the
             module's documentation).
         frame: the frame, for ``"frame"`` and ``"overlay"`` (default: the final frame).
         prefix: the document's id, prefixed to every id, class rule and animation in it, so
