@@ -238,7 +238,7 @@ class Animation:
 
         _check(path)
         return _deliver(page(self.scene, self.trace, self.id, explanation=self.explanation,
-                             path=self._contraction_path()), path)
+                             path=self._contraction_path(), panel=self.panel), path)
 
     def save(self, path: Target, *, format: str | None = None, **options: Any) -> None:
         """Write the animation in the format its file name's suffix names, as matplotlib's
@@ -283,7 +283,7 @@ class Animation:
     def _player(self, details: bool, embed: str) -> str:
         from .render.html import player
 
-        panel = getattr(self, "panel", None)  # a diagram beside the grids, where there is one
+        panel = self.panel  # a diagram beside the grids, where there is one
         if not details:
             return player(self.scene, self.trace, self._display_prefix(), details=False,
                           embed=embed, panel=panel)

@@ -98,7 +98,9 @@ def test_blocks_light_the_cells_each_step_reads_and_writes() -> None:
         expected = {(name, ",".join(map(str, index))) for name, index
                     in zip(("A", "B", "out"), (*step.indices, step.out_index))}
         assert lit_cells(group) == expected
-    assert panel.note.startswith("a solid block would hide 2 of A's 12 cells")
+    # One sentence for the three arrays drawn apart: 2 + 2 + 1 hidden cells of 12 + 12 + 8.
+    assert panel.note == ("slices along 'b' are drawn apart (A's, B's and out's): "
+                          "a solid block would hide 5 of their 32 cells")
 
 
 def test_a_cell_frame_lights_its_whole_sum_on_the_blocks() -> None:

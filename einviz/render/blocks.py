@@ -37,7 +37,7 @@ from .text import format_value, sans_width
 if TYPE_CHECKING:
     from ..planning import LoopPlan
 
-__all__ = ["MAX_BLOCK_SIDE", "ArrayView", "CubeStep", "StepCells", "array_view", "blocks_document",
+__all__ = ["MAX_BLOCK_SIDE", "ArrayView", "CubeStep", "StepCells", "apart_note", "array_view", "blocks_document",
            "blocks_svg", "check_blocks", "cube_animated_svg", "cube_arrays", "cube_document",
            "cube_svg"]
 
@@ -344,6 +344,25 @@ def _caption(parent: _Element, view: ArrayView, x: float, y: float, colours: Map
         "  " + str(tuple(np.shape(view.values))[3 - len(view.labels):]))
 
 
+def apart_note(views: Sequence[ArrayView]) -> str:
+    """One sentence for all the arrays drawn apart (the same reason, said once).
+
+    >>> views = [array_view(n, "bij", np.zeros((2, 2, 3))) for n in ("A", "B")]
+    >>> apart_note(views)
+    "slices along 'b' are drawn apart (A's and B's): a solid block would hide 4 of their 24 cells"
+    """
+    apart = [view for view in views if view.apart]
+    if len(apart) < 2:
+        return apart[0].apart if apart else ""
+    axes = ", ".join(f"'{axis}'" for axis in dict.fromkeys(view.labels[0] for view in apart))
+    owners = [f"{view.name}'s" for view in apart]
+    whose = ", ".join(owners[:-1]) + " and " + owners[-1]
+    hidden = sum((d - 1) * (r - 1) * (c - 1) for d, r, c in (view.values.shape for view in apart))
+    cells = sum(view.values.size for view in apart)
+    return (f"slices along {axes} are drawn apart ({whose}): a solid block would hide "
+            f"{hidden} of their {cells} cells")
+
+
 def blocks_document(views: Sequence[ArrayView], colours: Mapping[str, str], title: str = "",
                     lit: Mapping[str, set[tuple[int, ...]]] | None = None, prefix: str = "einviz-blocks",
                     steps: Sequence[StepCells] = (), per_row: int | None = None) -> _Document:
@@ -352,7 +371,7 @@ def blocks_document(views: Sequence[ArrayView], colours: Mapping[str, str], titl
     apart written underneath; ``steps`` adds a hidden group of lit cells (and a caption) for
     each step."""
     lit = lit or {}
-    notes = [view.apart for view in views if view.apart]
+    notes = [note] if (note := apart_note(views)) else []
     per_row = per_row or len(views)
     body = _Element("g")
     canvas = _Canvas()

@@ -156,10 +156,11 @@ def _figures(scene: Scene, prefix: str, name: str, about: str, embed: str,
     shown = f'<div class="ez-fig">{svg}</div>'
     if panel is None:
         return shown
-    drawn = panel.svg if embed == "inline" else _image(
-        panel.svg, panel.width, panel.height, f"{name}: the {panel.kind} diagram")
-    note = f'<div class="ez-note">{_html.escape(panel.note)}</div>' if panel.note else ""
-    return f'<div class="ez-figs">{shown}<div class="ez-panel">{drawn}{note}</div></div>'
+    # The display's own ids: two displays of one animation on a page must not share them.
+    own = panel.svg.replace(panel.id, f"{prefix}-panel") if panel.id else panel.svg
+    drawn = own if embed == "inline" else _image(
+        own, panel.width, panel.height, f"{name}: the {panel.kind} diagram")
+    return f'<div class="ez-figs">{shown}<div class="ez-panel">{drawn}</div></div>'
 
 
 def _style(scene: Scene, prefix: str, panel: Panel | None) -> str:
@@ -169,9 +170,15 @@ def _style(scene: Scene, prefix: str, panel: Panel | None) -> str:
              f"#{prefix} .ez-fig:not(.ez-zoomed) svg"
              f"{{max-height:max(320px,calc(100vh - {BELOW_FIGURE}px))}}")
     if panel is not None:
-        # Side by side while both fit at their own sizes; else the panel wraps under.
-        style += (f"#{prefix} .ez-figs .ez-fig{{flex:1 1 {round(scene.width)}px}}"
-                  f"#{prefix} .ez-panel{{flex:0 1 {round(panel.width)}px}}")
+        # Side by side, sharing the row in proportion to their widths (both seen at once as
+        # they move, both under the controls' room on a laptop); under each other only where
+        # the screen is too narrow for both at a readable size.
+        tall = f"max-height:max(320px,calc(100vh - {BELOW_FIGURE}px))"
+        style += (f"#{prefix} .ez-figs .ez-fig{{flex:{round(scene.width)} 1 0;"
+                  f"min-width:min(100%,{round(scene.width * 0.5)}px)}}"
+                  f"#{prefix} .ez-panel{{flex:{round(panel.width)} 1 0;"
+                  f"min-width:min(100%,{round(panel.width * 0.45)}px)}}"
+                  f"#{prefix} .ez-panel svg,#{prefix} .ez-panel img{{{tall};width:auto}}")
     return style
 
 
