@@ -726,3 +726,12 @@ def test_the_panel_sits_beside_the_figure_or_under_it_on_a_narrow_screen(browser
         assert page.tab.evaluate("document.documentElement.scrollWidth") <= width
         page.tab.screenshot(path=str(tmp_path / f"panel-{width}.png"), full_page=True)
         page.close()
+
+
+def test_two_displays_of_one_panel_on_a_page_have_their_own_ids():
+    anim = make("row-sums", granularity="step")
+    drawn = hand_made_panel(len(anim.trace))
+    panel = Panel(drawn.kind, drawn.svg, drawn.width, drawn.height, id="hand-panel")
+    first, second = (player(anim.scene, anim.trace, prefix, panel=panel) for prefix in ("p1", "p2"))
+    assert 'id="p1-panel"' in first and "#p1-panel .einviz-step" in first and "hand-panel" not in first
+    assert 'id="p2-panel"' in second and "p1-panel" not in second
