@@ -65,6 +65,8 @@ AREA = 600_000
 BATCH = 256
 #: Pieces kept between batches, in bytes of layers, before the unused ones are dropped.
 KEEP_BYTES = 64 << 20
+#: Monospaced glyphs are placed to this fraction of a pixel.
+SUBPIXEL = 4
 #: Pixels between two changed boxes that are drawn as one.
 JOIN = 6
 #: Side of the tiles that index the output values shown, in pixels.
@@ -83,6 +85,15 @@ Element = tuple[Placement, ...]
 #: A layer: where it is, its colours times its alpha, and 255 less its alpha (uint16).
 Layer = tuple[Rect, np.ndarray, np.ndarray]
 EMPTY: Rect = (0, 0, 0, 0)
+RGB = tuple[int, int, int]
+#: How a plain rectangle is painted: its fill (``None``: none) and the fill's opacity, its
+#: stroke (``None``: none) and the stroke's width in scene units.
+Paint = tuple[RGB | None, float, RGB | None, float]
+#: A lit spot's outline, as :mod:`einviz.render.svg` draws it.
+OUTLINE: Paint = (None, 0.0, (int(_LIT_STROKE[1:3], 16), int(_LIT_STROKE[3:5], 16), int(_LIT_STROKE[5:], 16)),
+                   2.0)
+#: The attributes of a shape in the SVG's defs that :func:`_box_layer` draws as resvg does.
+PLAIN = {"id", "width", "height", "fill", "fill-opacity", "stroke", "stroke-width"}
 
 
 def frame_delays(scene: Scene, fps: float | None = None) -> list[int]:
@@ -192,8 +203,13 @@ class _Pieces:
     (:attr:`spots`; its exact pixels are known once resvg has drawn it).
     """
 
-    def __init__(self, scene: Scene, prefix: str, sx: float, sy: float) -> None:
+    def __init__(self, scene: Scene, prefix: str, sx: float, sy: float,
+                 paints: dict[str, Paint] | None = None) -> None:
         self.scene, self.prefix, self.sx, self.sy = scene, prefix, sx, sy
+        # How each shape a mark may draw is painted, for those that are plain rectangles.
+        self.paints = paints or {}
+        # The pieces drawn here, not by resvg: plain rectangles, by their keys.
+        self.boxes: dict[str, tuple[tuple[float, float, float, float], Paint]] = {}
         self.classes = {label: f"l{k}" for k, label in enumerate(scene.colours)}
         self.fonts = cell_fonts(scene)
         self.spots: dict[str, Rect] = {}
@@ -216,14 +232,17 @@ class _Pieces:
             fill = tint(scene.colours[label], 0.72)
             drawn += [self.rect(x, y, w, h, f'rx="2" fill="{fill}"') for x, y, w, h in
                       scene.label_spots.get(label, ())]
-        drawn += [self.rect(x, y, w, h, f'fill="none" stroke="{_LIT_STROKE}" stroke-width="2"')
-                  for x, y, w, h in frame.outlines]
+        drawn += [self.box(x, y, w, h, OUTLINE) for x, y, w, h in frame.outlines]
         drawn += [self.rect(x + 2, y + 2, w - 4, h - 4, f'rx="3" fill="{tint(scene.colours[label], 0.75)}"')
                   for x, y, w, h, label in frame.spots]
         for mark in frame.marks:
             kind = mark_shape(mark)
-            drawn.append(self.whole(f'<use href="#{self.prefix}{kind}" x="{_n(mark.x)}" y="{_n(mark.y)}"/>',
-                                    (mark.x, mark.y, scene.cell_w, scene.cell_h), 2))
+            paint = self.paints.get(kind)
+            if paint is not None:
+                drawn.append(self.box(mark.x, mark.y, scene.cell_w, scene.cell_h, paint))
+            else:
+                drawn.append(self.whole(f'<use href="#{self.prefix}{kind}" x="{_n(mark.x)}" y="{_n(mark.y)}"/>',
+                                        (mark.x, mark.y, scene.cell_w, scene.cell_h), 2))
         if frame.running is not None:
             r = frame.running
             drawn.append(self.centred(r.text, r.x, r.y, 'class="r"', bold=True))
@@ -233,7 +252,7 @@ class _Pieces:
             spans = (Span("".join(span.text for span in line)),) if muted else line
             kind = "n" if muted else "c"
             drawn.append(self.run(kind, scene.caption_x, scene.caption_y + CAPTION_LINE * number, spans,
-                                  MONO_SIZES[kind], whole=frame.kind not in ("step", "cell")))
+                                  MONO_SIZES[kind]))
         return drawn
 
     def loop_values(self, frame: Frame) -> list[Element]:
@@ -268,6 +287,16 @@ class _Pieces:
                                   math.ceil((x + w + pad) * self.sx) + 1, math.ceil((y + h + pad) * self.sy) + 1)
         return ((markup, 0, 0),)
 
+    def box(self, x: float, y: float, w: float, h: float, paint: Paint) -> Element:
+        """A plain rectangle (square corners, a solid fill and stroke), drawn here as resvg
+        would draw it (see :func:`_box_layer`): no markup to rasterise."""
+        area = (float(_n(x)), float(_n(y)), float(_n(w)), float(_n(h)))
+        key = f"box {area} {paint}"
+        if key not in self.spots:
+            self.boxes[key] = area, paint
+            self.spots[key] = _box_rect(area, paint[3], self.sx, self.sy)
+        return ((key, 0, 0),)
+
     def rect(self, x: float, y: float, w: float, h: float, paint: str) -> Element:
         markup = f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(w)}" height="{_n(h)}" {paint}/>'
         return self.whole(markup, (x, y, w, h), 2)
@@ -285,21 +314,19 @@ class _Pieces:
         reach = _sans_width(text, 13.0, bold) / 2 + 3 if self.mono is not None else 20.0 * (len(text) + 1)
         return self.whole(markup, (x - reach, y - 13, 2 * reach, 13 * 1.35), 2)
 
-    def run(self, kind: str, x: float, y: float, spans: tuple[Span, ...], size: float,
-            whole: bool = False) -> Element:
+    def run(self, kind: str, x: float, y: float, spans: tuple[Span, ...], size: float) -> Element:
         """A line of monospaced text (class ``kind``) at ``x, y``: a piece per glyph, each
-        one advance after the one before (glyphs come back at the same places, lines do
-        not); the line as one piece when ``whole`` (prose, shown once: one piece costs resvg
-        less than its glyphs) or when a character may not be DejaVu Sans Mono's (its
-        advance is not known)."""
-        key = (kind, x, y, spans, whole)
+        one advance after the one before (glyphs come back, at a quarter pixel's
+        precision, where lines do not); the line as one piece when a character may not be
+        DejaVu Sans Mono's (its advance is not known)."""
+        key = (kind, x, y, spans)
         found = self.runs.get(key)
         if found is not None:
             return found
         x, y = float(_n(x)), float(_n(y))
         text = "".join(span.text for span in spans)
         mono = self.mono is not None and all(_monospaced(char) for char in text)
-        if mono and not whole:
+        if mono:
             found = self.glyphs(kind, x, y, spans, size)
         else:
             markup = "".join(_span_markup(span, self.classes) for span in spans)
@@ -336,9 +363,14 @@ class _Pieces:
         """One glyph of a line: a piece drawn at the fraction of a pixel where it stands,
         moved there by whole pixels."""
         assert self.mono is not None
-        across, down = (x + column * self.mono * size) * self.sx, y * self.sy
+        # Placed across to the nearest quarter pixel (at most an eighth of a pixel off, which
+        # antialiasing shows as a lighter or darker shade of a stem's edge): so a glyph
+        # comes back at one of four places in a pixel, whatever its column, and is
+        # rasterised once for each (and for each line's place down, which is exact).
+        across = round((x + column * self.mono * size) * self.sx * SUBPIXEL) / SUBPIXEL
+        down = y * self.sy
         left, top = math.floor(across), math.floor(down)
-        fx, fy = round(across - left, 4), round(down - top, 4)
+        fx, fy = across - left, round(down - top, 4)
         inner = _escape(char) if cls is None else f'<tspan class="{cls}">{_escape(char)}</tspan>'
         markup = f'<text class="{kind}" x="{fx / self.sx!r}" y="{fy / self.sy!r}">{inner}</text>'
         if markup not in self.spots:
@@ -447,7 +479,7 @@ class _Raster:
         # resvg rounds the canvas up to whole pixels and stretches the picture to fill it,
         # so across and down scale a little differently.
         self.sx, self.sy = under.width / scene.width, under.height / scene.height
-        self.pieces = _Pieces(scene, prefix, self.sx, self.sy)
+        self.pieces = _Pieces(scene, prefix, self.sx, self.sy, _mark_paints(self.defs, prefix, scene))
         self.layers: dict[str, Layer] = {}
         self.bytes = 0
         # The elements of the frame before and of this one, as layers.
@@ -465,8 +497,14 @@ class _Raster:
 
     def draw(self, markups: Iterable[str]) -> None:
         """Rasterise pieces, many on one canvas, each alone in its spot."""
-        spots = self.pieces.spots
-        todo = sorted(set(markups) - self.layers.keys(), key=lambda m: spots[m][1] - spots[m][3])
+        spots, boxes = self.pieces.spots, self.pieces.boxes
+        todo = []
+        for markup in set(markups) - self.layers.keys():
+            if markup in boxes:
+                self.keep(markup, _box_layer(*boxes[markup], self.sx, self.sy))
+            else:
+                todo.append(markup)
+        todo.sort(key=lambda m: spots[m][1] - spots[m][3])
         while todo:
             chunk: list[str] = []
             area = 0
@@ -490,9 +528,11 @@ class _Raster:
         pixels = _rgba(self.rasterise(self.document("".join(body), width, height)))
         for markup, (px, py) in zip(markups, places):
             x0, y0, x1, y1 = spots[markup]
-            layer = _layer((x0, y0, x1, y1), pixels[py:py + y1 - y0, px:px + x1 - x0])
-            self.layers[markup] = layer
-            self.bytes += layer[1].nbytes + layer[2].nbytes
+            self.keep(markup, _layer((x0, y0, x1, y1), pixels[py:py + y1 - y0, px:px + x1 - x0]))
+
+    def keep(self, markup: str, layer: Layer) -> None:
+        self.layers[markup] = layer
+        self.bytes += layer[1].nbytes + layer[2].nbytes
 
     def stacked(self, element: Element) -> Layer:
         """An element as one layer: its pieces composited in order (drawn already)."""
@@ -583,9 +623,78 @@ class _Raster:
             _, pre, inv = self.layers.pop(markup)
             self.bytes -= pre.nbytes + inv.nbytes
             self.pieces.spots.pop(markup, None)
+            self.pieces.boxes.pop(markup, None)
         # Lines and runs name pieces: made again, they find their spots again.
         self.pieces.runs.clear()
         self.pieces.lines.clear()
+
+
+def _mark_paints(defs: str, prefix: str, scene: Scene) -> dict[str, Paint]:
+    """How each shape a mark draws is painted, read from the SVG's defs (where
+    :mod:`einviz.render.svg` sets them): those a cell wide and high, with no attribute but
+    solid colours, an opacity and a stroke width (no dashes, no crisp edges)."""
+    import xml.etree.ElementTree as ET
+
+    paints: dict[str, Paint] = {}
+    size = (_n(scene.cell_w), _n(scene.cell_h))
+    for shape in ET.fromstring(defs):
+        a = shape.attrib
+        if (shape.tag.rpartition("}")[2] != "rect" or not a.keys() <= PLAIN
+                or (a.get("width"), a.get("height")) != size or not a.get("id", "").startswith(prefix)):
+            continue
+        fill, stroke = a.get("fill", "#000000"), a.get("stroke", "none")
+        if _solid(fill) and (stroke == "none" or _solid(stroke)):
+            paints[a["id"][len(prefix):]] = (
+                _rgb(fill), float(a.get("fill-opacity", 1)),
+                None if stroke == "none" else _rgb(stroke), float(a.get("stroke-width", 1)))
+    return paints
+
+
+def _solid(colour: str) -> bool:
+    return len(colour) == 7 and colour[0] == "#" and all(c in "0123456789abcdefABCDEF" for c in colour[1:])
+
+
+def _rgb(colour: str) -> RGB:
+    """``#RRGGBB`` as three numbers."""
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:], 16)
+
+
+def _box_rect(area: tuple[float, float, float, float], stroke_width: float, sx: float, sy: float) -> Rect:
+    """The pixels a plain rectangle may reach: its area (scene units) and half its stroke."""
+    x, y, w, h = area
+    hx, hy = stroke_width * sx / 2, stroke_width * sy / 2
+    return (math.floor(x * sx - hx), math.floor(y * sy - hy),
+            math.ceil((x + w) * sx + hx), math.ceil((y + h) * sy + hy))
+
+
+def _box_layer(area: tuple[float, float, float, float], paint: Paint, sx: float, sy: float) -> Layer:
+    """A plain rectangle as a layer, painted as resvg paints it: the fill, then the stroke
+    (centred on the edge) over it, each pixel covered by the exact share of its area (an
+    axis-aligned box covers a pixel by its share across times its share down)."""
+    fill, opacity, stroke, width = paint
+    x, y, w, h = area
+    rect = _box_rect(area, width if stroke else 0.0, sx, sy)
+    across = np.arange(rect[0], rect[2], dtype=np.float64)
+    down = np.arange(rect[1], rect[3], dtype=np.float64)
+
+    def cover(x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
+        x0, y0, x1, y1 = (round(v * 4) / 4 for v in (x0, y0, x1, y1))
+        share_x = np.clip(np.minimum(across + 1, x1) - np.maximum(across, x0), 0, 1)
+        share_y = np.clip(np.minimum(down + 1, y1) - np.maximum(down, y0), 0, 1)
+        return share_y[:, None, None] * share_x[None, :, None]
+
+    x0, y0, x1, y1 = x * sx, y * sy, (x + w) * sx, (y + h) * sy
+    alpha = np.zeros((len(down), len(across), 1))
+    pre = np.zeros((len(down), len(across), 3))
+    if fill is not None:
+        alpha = opacity * cover(x0, y0, x1, y1)
+        pre = alpha * np.array(fill, dtype=np.float64)
+    if stroke is not None:
+        hx, hy = width * sx / 2, width * sy / 2
+        ring = cover(x0 - hx, y0 - hy, x1 + hx, y1 + hy) - cover(x0 + hx, y0 + hy, x1 - hx, y1 - hy)
+        pre = ring * np.array(stroke, dtype=np.float64) + pre * (1 - ring)
+        alpha = ring + alpha * (1 - ring)
+    return rect, np.rint(pre * 255).astype(np.uint16), (255 - np.rint(alpha * 255)).astype(np.uint16)
 
 
 def _blend(out: np.ndarray, rect: Rect, layer: Layer) -> None:
