@@ -48,7 +48,7 @@ import numpy as np
 
 from ..errors import EinvizError, install_hint
 from .palette import tint
-from .scene import CAPTION_LINE, CAPTION_SIZE, CODE_SIZE, Frame, Scene, Span, mono_width
+from .scene import CAPTION_LINE, CAPTION_SIZE, CODE_SIZE, Frame, Mark, Scene, Span, mono_width
 from .svg import _LIT_STROKE, _n, cell_fonts, mark_shape, render
 
 __all__ = ["frame_delays", "write_gif"]
@@ -65,6 +65,9 @@ AREA = 600_000
 BATCH = 256
 #: Pieces kept between batches, in bytes of layers, before the unused ones are dropped.
 KEEP_BYTES = 64 << 20
+#: Boxes of frames drawn, kept in case the same elements come back over the same box (in
+#: bytes of pixels; and as many bytes of their palette indices).
+KEEP_COMPOSITES = 16 << 20
 #: Monospaced glyphs are placed to this fraction of a pixel.
 SUBPIXEL = 4
 #: Pixels between two changed boxes that are drawn as one.
@@ -235,14 +238,7 @@ class _Pieces:
         drawn += [self.box(x, y, w, h, OUTLINE) for x, y, w, h in frame.outlines]
         drawn += [self.rect(x + 2, y + 2, w - 4, h - 4, f'rx="3" fill="{tint(scene.colours[label], 0.75)}"')
                   for x, y, w, h, label in frame.spots]
-        for mark in frame.marks:
-            kind = mark_shape(mark)
-            paint = self.paints.get(kind)
-            if paint is not None:
-                drawn.append(self.box(mark.x, mark.y, scene.cell_w, scene.cell_h, paint))
-            else:
-                drawn.append(self.whole(f'<use href="#{self.prefix}{kind}" x="{_n(mark.x)}" y="{_n(mark.y)}"/>',
-                                        (mark.x, mark.y, scene.cell_w, scene.cell_h), 2))
+        drawn += self.marks(frame.marks)
         if frame.running is not None:
             r = frame.running
             drawn.append(self.centred(r.text, r.x, r.y, 'class="r"', bold=True))
@@ -253,6 +249,20 @@ class _Pieces:
             kind = "n" if muted else "c"
             drawn.append(self.run(kind, scene.caption_x, scene.caption_y + CAPTION_LINE * number, spans,
                                   MONO_SIZES[kind]))
+        return drawn
+
+    def marks(self, marks: Sequence[Mark]) -> list[Element]:
+        """Each mark: a plain rectangle where its shape is one (see :func:`_mark_paints`)."""
+        drawn: list[Element] = []
+        w, h = self.scene.cell_w, self.scene.cell_h
+        for mark in marks:
+            kind = mark_shape(mark)
+            paint = self.paints.get(kind)
+            if paint is not None:
+                drawn.append(self.box(mark.x, mark.y, w, h, paint))
+            else:
+                drawn.append(self.whole(f'<use href="#{self.prefix}{kind}" x="{_n(mark.x)}" y="{_n(mark.y)}"/>',
+                                        (mark.x, mark.y, w, h), 2))
         return drawn
 
     def loop_values(self, frame: Frame) -> list[Element]:
@@ -484,6 +494,8 @@ class _Raster:
         self.bytes = 0
         # The elements of the frame before and of this one, as layers.
         self.stacks: dict[Element, Layer] = {}
+        # Boxes drawn already, by where they are and what reaches them.
+        self.composites = _Kept(KEEP_COMPOSITES)
 
     def rasterise(self, svg: str, zoom: float = 1.0) -> Any:
         png = self.resvg.svg_to_bytes(svg_string=svg, zoom=None if zoom == 1 else zoom)
@@ -609,8 +621,19 @@ class _Raster:
             boxes.append(layer[0])
         canvas = (0, 0, self.width, self.height)
         rects = _merged([_clip(box, canvas) for box in boxes if _meets(box, canvas)])
-        layers = [self.stacked(element) for element in drawn]
-        found = [(rect, self.composite(rect, [*layers, *shown.reaching(rect)])) for rect in rects]
+        layers = [(element, self.stacked(element)) for element in drawn]
+        found = []
+        for rect in rects:
+            meeting = [(element, layer) for element, layer in layers if _meets(layer[0], rect)]
+            values = shown.reaching(rect)
+            # The same elements over the same box draw the same pixels: a lit cell's row,
+            # say, comes back as the loops come round to it again.
+            key = (rect, tuple(element for element, _ in meeting), tuple(order for order, _ in values))
+            pixels = self.composites.get(key)
+            if pixels is None:
+                pixels = self.composite(rect, [layer for _, layer in meeting] + [layer for _, layer in values])
+                self.composites.add(key, pixels)
+            found.append((rect, pixels))
         self.stacks = {element: self.stacks[element] for element in drawn}
         return found
 
@@ -705,14 +728,13 @@ def _blend(out: np.ndarray, rect: Rect, layer: Layer) -> None:
     if left >= right or top >= bottom:
         return
     under = out[top - y0:bottom - y0, left - x0:right - x0]
-    # (colour * alpha + under * (255 - alpha) + 127) // 255, exactly, in 16 bits:
-    # for 0 <= v < 65281, v // 255 == (v + 1 + ((v + 1) >> 8)) >> 8.
-    mixed = under * inv[top - by0:bottom - by0, left - bx0:right - bx0]
-    mixed += pre[top - by0:bottom - by0, left - bx0:right - bx0]
-    mixed += 128
-    mixed += mixed >> 8
-    mixed >>= 8
-    under[...] = mixed
+    # (colour * alpha + under * (255 - alpha) + 127) // 255, exactly, in 16 bits and in
+    # place: for 0 <= v < 65281, v // 255 == (v + 1 + ((v + 1) >> 8)) >> 8.
+    under *= inv[top - by0:bottom - by0, left - bx0:right - bx0]
+    under += pre[top - by0:bottom - by0, left - bx0:right - bx0]
+    under += 128
+    under += under >> 8
+    under >>= 8
 
 
 def _stack(parts: Sequence[tuple[Layer, int, int]]) -> Layer:
@@ -755,11 +777,29 @@ class _Shown:
         self.pieces.update(markup for markup, _, _ in element)
         self.count += 1
 
-    def reaching(self, rect: Rect) -> list[Layer]:
-        """The values whose pixels meet ``rect``, in the order they appeared."""
+    def reaching(self, rect: Rect) -> list[tuple[int, Layer]]:
+        """The values whose pixels meet ``rect``, in the order they appeared (and that order)."""
         found = {order: layer for tile in _tiles(rect) for order, layer in self.tiles.get(tile, ())
                  if _meets(layer[0], rect)}
-        return [found[order] for order in sorted(found)]
+        return [(order, found[order]) for order in sorted(found)]
+
+
+class _Kept:
+    """Arrays kept by key up to a number of bytes, the oldest dropped first."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.bytes = limit, 0
+        self.items: dict[Any, np.ndarray] = {}
+
+    def get(self, key: Any) -> np.ndarray | None:
+        return self.items.get(key)
+
+    def add(self, key: Any, value: np.ndarray) -> None:
+        self.items[key] = value
+        self.bytes += value.nbytes
+        while self.bytes > self.limit and len(self.items) > 1:
+            oldest = next(iter(self.items))
+            self.bytes -= self.items.pop(oldest).nbytes
 
 
 def _tiles(box: Rect) -> Iterator[tuple[int, int]]:
@@ -863,6 +903,22 @@ class _Indexer:
         # Each colour's index (at most 254: the palette has at most 255 colours); 255: not
         # looked up yet.
         self.lut = np.full(1 << 24, 255, dtype=np.uint8)
+        # Regions indexed already, by identity (a box drawn again is the same array).
+        self.regions: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.bytes = 0
+
+    def region(self, rgb: np.ndarray) -> np.ndarray:
+        """A region's indices (not to be written to), looked up once while it is kept."""
+        found = self.regions.get(id(rgb))
+        if found is not None and found[0] is rgb:
+            return found[1]
+        indices = self(rgb)
+        self.regions[id(rgb)] = rgb, indices
+        self.bytes += rgb.nbytes + indices.nbytes
+        while self.bytes > KEEP_COMPOSITES and len(self.regions) > 1:
+            old, old_indices = self.regions.pop(next(iter(self.regions)))
+            self.bytes -= old.nbytes + old_indices.nbytes
+        return indices
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
         keys = _pack_rgb(rgb)
@@ -886,7 +942,7 @@ def _patches(base: np.ndarray, changes: Iterable[list[tuple[Rect, np.ndarray]]],
     for number, pixels in enumerate(changes):
         if number == 0:
             for (x0, y0, x1, y1), region in pixels:
-                canvas[y0:y1, x0:x1] = indexer(region)
+                canvas[y0:y1, x0:x1] = indexer.region(region)
             yield canvas.copy(), (0, 0)
             continue
         if not pixels:
@@ -896,7 +952,7 @@ def _patches(base: np.ndarray, changes: Iterable[list[tuple[Rect, np.ndarray]]],
         right, bottom = max(r[2] for r, _ in pixels), max(r[3] for r, _ in pixels)
         patch = np.full((bottom - top, right - left), transparent, dtype=np.uint8)
         for (x0, y0, x1, y1), region in pixels:
-            now = indexer(region)
+            now = indexer.region(region)
             # Pixels that did not change stay transparent too: long runs compress well. (The
             # rectangles do not overlap, so each compares with the frame before.)
             patch[y0 - top:y1 - top, x0 - left:x1 - left] = np.where(
