@@ -218,6 +218,9 @@ class _Pieces:
         self.spots: dict[str, Rect] = {}
         self.mono = _mono_advance()
         self.runs: dict[Any, Element] = {}
+        # The glyphs' markups: each one's class, its class inside, its character (escaped)
+        # and where it stands in its pixel.
+        self.glyph_parts: dict[str, tuple[str, str | None, str, float, float]] = {}
         # Each monospaced line's glyphs, by character, class and column.
         self.lines: dict[Any, dict[tuple[str, str | None, int], Placement]] = {}
 
@@ -387,6 +390,7 @@ class _Pieces:
             bold = kind == "k" or cls not in (None, "mu")
             x0, y0, x1, y1 = _glyph_box(char, size * max(self.sx, self.sy), bold)
             self.spots[markup] = (x0 - 2, y0 - 2, x1 + 3, y1 + 3)
+            self.glyph_parts[markup] = kind, cls, _escape(char), fx, fy
         return markup, left, top
 
 
@@ -531,12 +535,25 @@ class _Raster:
         width = max(self.width, *(spots[m][2] - spots[m][0] for m in markups))
         places, height = _pack([spots[m] for m in markups], width)
         body = []
+        # Glyphs go in one text a class, each placed by its own tspan: resvg sets a text's
+        # glyphs for less than as many texts.
+        glyphs: dict[str, list[str]] = {}
+        parts = self.pieces.glyph_parts
         for markup, (px, py) in zip(markups, places):
             x0, y0 = spots[markup][:2]
+            part = parts.get(markup)
+            if part is not None:
+                kind, cls, char, fx, fy = part
+                paint = "" if cls is None else f' class="{cls}"'
+                glyphs.setdefault(kind, []).append(
+                    f'<tspan{paint} x="{(px - x0 + fx) / self.sx!r}" y="{(py - y0 + fy) / self.sy!r}">{char}</tspan>')
+                continue
             # Moved by whole pixels after scaling: an edge that falls on a pixel's edge in the
             # whole picture falls on one here too (moved in scene units, it may not).
             body.append(f'<g transform="translate({px - x0} {py - y0}) scale({self.sx!r} {self.sy!r})">'
                         f'{markup}</g>')
+        body += [f'<g transform="scale({self.sx!r} {self.sy!r})"><text class="{kind}">{"".join(spans)}</text></g>'
+                 for kind, spans in glyphs.items()]
         pixels = _rgba(self.rasterise(self.document("".join(body), width, height)))
         for markup, (px, py) in zip(markups, places):
             x0, y0, x1, y1 = spots[markup]
@@ -647,6 +664,7 @@ class _Raster:
             self.bytes -= pre.nbytes + inv.nbytes
             self.pieces.spots.pop(markup, None)
             self.pieces.boxes.pop(markup, None)
+            self.pieces.glyph_parts.pop(markup, None)
         # Lines and runs name pieces: made again, they find their spots again.
         self.pieces.runs.clear()
         self.pieces.lines.clear()
