@@ -955,7 +955,7 @@ class _Indexer:
 def _patches(base: np.ndarray, changes: Iterable[list[tuple[Rect, np.ndarray]]], indexer: _Indexer,
              transparent: int) -> Iterator[tuple[np.ndarray, tuple[int, int]]]:
     """Each frame as palette indices, as the GIF stores it: the first whole, each later one as
-    the box around its changed rectangles (and where it goes), transparent outside them."""
+    the box around the pixels that changed (and where it goes), transparent elsewhere."""
     canvas = indexer(base)
     for number, pixels in enumerate(changes):
         if number == 0:
@@ -963,19 +963,30 @@ def _patches(base: np.ndarray, changes: Iterable[list[tuple[Rect, np.ndarray]]],
                 canvas[y0:y1, x0:x1] = indexer.region(region)
             yield canvas.copy(), (0, 0)
             continue
-        if not pixels:
-            yield np.full((1, 1), transparent, dtype=np.uint8), (0, 0)
-            continue
-        left, top = min(r[0] for r, _ in pixels), min(r[1] for r, _ in pixels)
-        right, bottom = max(r[2] for r, _ in pixels), max(r[3] for r, _ in pixels)
-        patch = np.full((bottom - top, right - left), transparent, dtype=np.uint8)
+        # Each rectangle cut to the box of its pixels that changed (a rectangle is drawn
+        # whole where an element changed, but much of it may come out as it was), with them.
+        # The rectangles do not overlap, so each compares with the frame before.
+        changed = []
         for (x0, y0, x1, y1), region in pixels:
             now = indexer.region(region)
-            # Pixels that did not change stay transparent too: long runs compress well. (The
-            # rectangles do not overlap, so each compares with the frame before.)
-            patch[y0 - top:y1 - top, x0 - left:x1 - left] = np.where(
-                now == canvas[y0:y1, x0:x1], transparent, now)
-            canvas[y0:y1, x0:x1] = now
+            differs = now != canvas[y0:y1, x0:x1]
+            rows = np.flatnonzero(differs.any(axis=1))
+            if len(rows):
+                columns = np.flatnonzero(differs.any(axis=0))
+                cut = np.s_[rows[0]:rows[-1] + 1, columns[0]:columns[-1] + 1]
+                changed.append(((x0 + int(columns[0]), y0 + int(rows[0])), now[cut], differs[cut]))
+                canvas[y0:y1, x0:x1] = now
+        if not changed:
+            yield np.full((1, 1), transparent, dtype=np.uint8), (0, 0)
+            continue
+        left, top = min(x for (x, _), _, _ in changed), min(y for (_, y), _, _ in changed)
+        right = max(x + now.shape[1] for (x, _), now, _ in changed)
+        bottom = max(y + now.shape[0] for (_, y), now, _ in changed)
+        patch = np.full((bottom - top, right - left), transparent, dtype=np.uint8)
+        for (x, y), now, differs in changed:
+            # Pixels that did not change stay transparent too: long runs compress well.
+            h, w = now.shape
+            patch[y - top:y - top + h, x - left:x - left + w] = np.where(differs, now, transparent)
         yield patch, (left, top)
 
 
