@@ -213,6 +213,7 @@ class _Pieces:
         self.paints = paints or {}
         # The pieces drawn here, not by resvg: plain rectangles, by their keys.
         self.boxes: dict[str, tuple[tuple[float, float, float, float], Paint]] = {}
+        self.box_elements: dict[tuple[float, float, float, float, Paint], Element] = {}
         self.classes = {label: f"l{k}" for k, label in enumerate(scene.colours)}
         self.fonts = cell_fonts(scene)
         self.spots: dict[str, Rect] = {}
@@ -303,12 +304,16 @@ class _Pieces:
     def box(self, x: float, y: float, w: float, h: float, paint: Paint) -> Element:
         """A plain rectangle (square corners, a solid fill and stroke), drawn here as resvg
         would draw it (see :func:`_box_layer`): no markup to rasterise."""
+        found = self.box_elements.get((x, y, w, h, paint))
+        if found is not None and found[0][0] in self.spots:
+            return found
         area = (float(_n(x)), float(_n(y)), float(_n(w)), float(_n(h)))
         key = f"box {area} {paint}"
         if key not in self.spots:
             self.boxes[key] = area, paint
-            self.spots[key] = _box_rect(area, paint[3], self.sx, self.sy)
-        return ((key, 0, 0),)
+            self.spots[key] = _box_edges(area, paint, self.sx, self.sy)[0]
+        found = self.box_elements[x, y, w, h, paint] = ((key, 0, 0),)
+        return found
 
     def rect(self, x: float, y: float, w: float, h: float, paint: str) -> Element:
         markup = f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(w)}" height="{_n(h)}" {paint}/>'
@@ -498,6 +503,8 @@ class _Raster:
         self.bytes = 0
         # The elements of the frame before and of this one, as layers.
         self.stacks: dict[Element, Layer] = {}
+        # Plain rectangles' pixels, by their edges within their first pixel.
+        self.box_pixels: dict[Any, tuple[np.ndarray, np.ndarray]] = {}
         # Boxes drawn already, by where they are and what reaches them.
         self.composites = _Kept(KEEP_COMPOSITES)
 
@@ -517,7 +524,7 @@ class _Raster:
         todo = []
         for markup in set(markups) - self.layers.keys():
             if markup in boxes:
-                self.keep(markup, _box_layer(*boxes[markup], self.sx, self.sy))
+                self.keep(markup, _box_layer(*boxes[markup], self.sx, self.sy, self.box_pixels))
             else:
                 todo.append(markup)
         todo.sort(key=lambda m: spots[m][1] - spots[m][3])
@@ -700,42 +707,58 @@ def _rgb(colour: str) -> RGB:
     return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:], 16)
 
 
-def _box_rect(area: tuple[float, float, float, float], stroke_width: float, sx: float, sy: float) -> Rect:
-    """The pixels a plain rectangle may reach: its area (scene units) and half its stroke."""
+def _box_edges(area: tuple[float, float, float, float], paint: Paint, sx: float,
+               sy: float) -> tuple[Rect, tuple[int, ...], tuple[int, ...]]:
+    """A plain rectangle's edges in quarter pixels, across and down: its fill's, then its
+    stroke's outer and inner edges (the stroke is centred on the fill's edge); and the
+    pixels they reach. resvg's antialiasing samples a grid of quarter pixels, so an edge
+    is where it is rounded to the nearest quarter."""
     x, y, w, h = area
-    hx, hy = stroke_width * sx / 2, stroke_width * sy / 2
-    return (math.floor(x * sx - hx), math.floor(y * sy - hy),
-            math.ceil((x + w) * sx + hx), math.ceil((y + h) * sy + hy))
+    width = paint[3] if paint[2] is not None else 0.0
+    hx, hy = width * sx / 2, width * sy / 2
+    x0, y0, x1, y1 = x * sx, y * sy, (x + w) * sx, (y + h) * sy
+    across = tuple(round(4 * v) for v in (x0, x1, x0 - hx, x1 + hx, x0 + hx, x1 - hx))
+    down = tuple(round(4 * v) for v in (y0, y1, y0 - hy, y1 + hy, y0 + hy, y1 - hy))
+    return (min(across) // 4, min(down) // 4, -(-max(across) // 4), -(-max(down) // 4)), across, down
 
 
-def _box_layer(area: tuple[float, float, float, float], paint: Paint, sx: float, sy: float) -> Layer:
+def _box_layer(area: tuple[float, float, float, float], paint: Paint, sx: float, sy: float,
+               drawn: dict[Any, tuple[np.ndarray, np.ndarray]]) -> Layer:
     """A plain rectangle as a layer, painted as resvg paints it: the fill, then the stroke
-    (centred on the edge) over it, each pixel covered by the exact share of its area (an
-    axis-aligned box covers a pixel by its share across times its share down)."""
-    fill, opacity, stroke, width = paint
-    x, y, w, h = area
-    rect = _box_rect(area, width if stroke else 0.0, sx, sy)
-    across = np.arange(rect[0], rect[2], dtype=np.float64)
-    down = np.arange(rect[1], rect[3], dtype=np.float64)
+    over it, each pixel covered by its share of the area between the edges (an
+    axis-aligned box covers a pixel by its share across times its share down). ``drawn``:
+    the pixels of those drawn already, by their edges within their first pixel."""
+    rect, across, down = _box_edges(area, paint, sx, sy)
+    key = (tuple(e - 4 * rect[0] for e in across), tuple(e - 4 * rect[1] for e in down), paint)
+    found = drawn.get(key)
+    if found is None:
+        found = drawn[key] = _box_pixels(key[0], key[1], paint, rect[2] - rect[0], rect[3] - rect[1])
+    return rect, *found
 
-    def cover(x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
-        x0, y0, x1, y1 = (round(v * 4) / 4 for v in (x0, y0, x1, y1))
-        share_x = np.clip(np.minimum(across + 1, x1) - np.maximum(across, x0), 0, 1)
-        share_y = np.clip(np.minimum(down + 1, y1) - np.maximum(down, y0), 0, 1)
+
+def _box_pixels(across: tuple[int, ...], down: tuple[int, ...], paint: Paint, width: int,
+                height: int) -> tuple[np.ndarray, np.ndarray]:
+    """A plain rectangle's colours times alpha and 255 less alpha, ``width`` x ``height``
+    pixels, its edges in quarter pixels from the first pixel (see :func:`_box_edges`)."""
+    fill, opacity, stroke, _ = paint
+    columns, rows = np.arange(width, dtype=np.float64), np.arange(height, dtype=np.float64)
+
+    def cover(k: int) -> np.ndarray:
+        """The share of each pixel between the k-th pair of edges across and down."""
+        share_x = np.clip(np.minimum(columns + 1, across[k + 1] / 4) - np.maximum(columns, across[k] / 4), 0, 1)
+        share_y = np.clip(np.minimum(rows + 1, down[k + 1] / 4) - np.maximum(rows, down[k] / 4), 0, 1)
         return share_y[:, None, None] * share_x[None, :, None]
 
-    x0, y0, x1, y1 = x * sx, y * sy, (x + w) * sx, (y + h) * sy
-    alpha = np.zeros((len(down), len(across), 1))
-    pre = np.zeros((len(down), len(across), 3))
+    alpha = np.zeros((height, width, 1))
+    pre = np.zeros((height, width, 3))
     if fill is not None:
-        alpha = opacity * cover(x0, y0, x1, y1)
+        alpha = opacity * cover(0)
         pre = alpha * np.array(fill, dtype=np.float64)
     if stroke is not None:
-        hx, hy = width * sx / 2, width * sy / 2
-        ring = cover(x0 - hx, y0 - hy, x1 + hx, y1 + hy) - cover(x0 + hx, y0 + hy, x1 - hx, y1 - hy)
+        ring = cover(2) - cover(4)
         pre = ring * np.array(stroke, dtype=np.float64) + pre * (1 - ring)
         alpha = ring + alpha * (1 - ring)
-    return rect, np.rint(pre * 255).astype(np.uint16), (255 - np.rint(alpha * 255)).astype(np.uint16)
+    return np.rint(pre * 255).astype(np.uint16), (255 - np.rint(alpha * 255)).astype(np.uint16)
 
 
 def _blend(out: np.ndarray, rect: Rect, layer: Layer) -> None:
