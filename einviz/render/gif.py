@@ -83,8 +83,22 @@ MONO_SIZES = {"c": CAPTION_SIZE, "n": 12.0, "k": CODE_SIZE}
 Rect = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels
 #: A piece (its markup, drawn about the origin) moved right and down by whole pixels.
 Placement = tuple[str, int, int]
-#: What a frame draws, as pieces; equal elements draw equal pixels.
-Element = tuple[Placement, ...]
+
+
+class Element(tuple[Placement, ...]):
+    """What a frame draws, as pieces; equal elements draw equal pixels. Hashed once: an
+    element is looked up several times a frame, and a line of text has many pieces."""
+
+    _hash: int
+
+    def __new__(cls, pieces: Iterable[Placement]) -> Element:
+        self = super().__new__(cls, pieces)
+        self._hash = tuple.__hash__(self)
+        return self
+
+    def __hash__(self) -> int:
+        return self._hash
+
 #: A layer: where it is, its colours times its alpha, and 255 less its alpha (uint16).
 Layer = tuple[Rect, np.ndarray, np.ndarray]
 EMPTY: Rect = (0, 0, 0, 0)
@@ -182,8 +196,8 @@ def write_gif(
         # first steps) and the final frame: their changes are kept until it is made.
         first = list(itertools.islice(changes, PALETTE_FRAMES))
         seen = [region for regions in first for _, region in regions]
-        palette = _palette(image, raster.base, seen + raster.sample([scene.n_frames - 1]))
-        patches = _patches(raster.base, itertools.chain(first, changes), _Indexer(palette), len(palette))
+        palette, colours = _palette(image, raster.base, seen + raster.sample([scene.n_frames - 1]))
+        patches = _patches(raster.base, itertools.chain(first, changes), _Indexer(palette, colours), len(palette))
         return _encode(image, palette, _counted(patches, bar), delays, loop)
     finally:
         if bar is not None:
@@ -219,6 +233,7 @@ class _Pieces:
         self.spots: dict[str, Rect] = {}
         self.mono = _mono_advance()
         self.runs: dict[Any, Element] = {}
+        self.wholes: dict[str, Element] = {}
         # The glyphs' markups: each one's class, its class inside, its character (escaped)
         # and where it stands in its pixel.
         self.glyph_parts: dict[str, tuple[str, str | None, str, float, float]] = {}
@@ -299,7 +314,10 @@ class _Pieces:
             x, y, w, h = area
             self.spots[markup] = (math.floor((x - pad) * self.sx) - 1, math.floor((y - pad) * self.sy) - 1,
                                   math.ceil((x + w + pad) * self.sx) + 1, math.ceil((y + h + pad) * self.sy) + 1)
-        return ((markup, 0, 0),)
+        found = self.wholes.get(markup)
+        if found is None:
+            found = self.wholes[markup] = Element(((markup, 0, 0),))
+        return found
 
     def box(self, x: float, y: float, w: float, h: float, paint: Paint) -> Element:
         """A plain rectangle (square corners, a solid fill and stroke), drawn here as resvg
@@ -312,7 +330,7 @@ class _Pieces:
         if key not in self.spots:
             self.boxes[key] = area, paint
             self.spots[key] = _box_edges(area, paint, self.sx, self.sy)[0]
-        found = self.box_elements[x, y, w, h, paint] = ((key, 0, 0),)
+        found = self.box_elements[x, y, w, h, paint] = Element(((key, 0, 0),))
         return found
 
     def rect(self, x: float, y: float, w: float, h: float, paint: str) -> Element:
@@ -374,7 +392,7 @@ class _Pieces:
                         found = line[char, cls, column] = self.glyph(kind, x, y, size, char, cls, column)
                     placed.append(found)
                 column += 1
-        return tuple(placed)
+        return Element(placed)
 
     def glyph(self, kind: str, x: float, y: float, size: float, char: str, cls: str | None,
               column: int) -> Placement:
@@ -672,6 +690,7 @@ class _Raster:
             self.pieces.spots.pop(markup, None)
             self.pieces.boxes.pop(markup, None)
             self.pieces.glyph_parts.pop(markup, None)
+            self.pieces.wholes.pop(markup, None)
         # Lines and runs name pieces: made again, they find their spots again.
         self.pieces.runs.clear()
         self.pieces.lines.clear()
@@ -911,9 +930,10 @@ def _layer(rect: Rect, rgba: np.ndarray) -> Layer:
 
 
 # -- colours ---------------------------------------------------------------------------------------
-def _palette(image: Any, base: np.ndarray, regions: Sequence[np.ndarray]) -> np.ndarray:
+def _palette(image: Any, base: np.ndarray, regions: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """One palette for every frame (``n x 3`` bytes, at most 255 colours: GIF's 256 less
-    the transparent index), from the colours of the base and of some frames' changes.
+    the transparent index), from the colours of the base and of some frames' changes; and
+    those colours (packed, see :func:`_pack_rgb`).
 
     Every colour, when there are few enough. Else a median cut over the colours, each
     weighted by the square root of how often it is seen (so the antialiased edges of text
@@ -923,7 +943,7 @@ def _palette(image: Any, base: np.ndarray, regions: Sequence[np.ndarray]) -> np.
     parts = [base.reshape(-1, 3)] + [region.reshape(-1, 3) for region in regions]
     colours, counts = np.unique(_pack_rgb(np.concatenate(parts)), return_counts=True)
     if len(colours) <= 255:
-        return _unpack(colours)
+        return _unpack(colours), colours
     weighted = np.repeat(_unpack(colours), np.sqrt(counts).astype(np.int64), axis=0)
     quantized = image.fromarray(weighted[:, None, :], "RGB").quantize(
         255, method=image.Quantize.MEDIANCUT, dither=image.Dither.NONE)
@@ -933,17 +953,19 @@ def _palette(image: Any, base: np.ndarray, regions: Sequence[np.ndarray]) -> np.
         distance = np.where(free, ((palette - colour) ** 2).sum(axis=1), np.iinfo(np.int64).max)
         nearest = int(distance.argmin())
         palette[nearest], free[nearest] = colour, False
-    return np.unique(palette.astype(np.uint8), axis=0)
+    return np.unique(palette.astype(np.uint8), axis=0), colours
 
 
 class _Indexer:
     """Maps RGB pixels to their nearest palette colour, exactly, remembering each answer."""
 
-    def __init__(self, palette: np.ndarray) -> None:
+    def __init__(self, palette: np.ndarray, colours: np.ndarray | None = None) -> None:
         self.palette = palette.astype(np.int64)
         # Each colour's index (at most 254: the palette has at most 255 colours); 255: not
-        # looked up yet.
+        # looked up yet. The colours the palette was made from are looked up at once.
         self.lut = np.full(1 << 24, 255, dtype=np.uint8)
+        if colours is not None:
+            self.look_up(colours)
         # Regions indexed already, by identity (a box drawn again is the same array).
         self.regions: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.bytes = 0
@@ -966,13 +988,16 @@ class _Indexer:
         found = self.lut[keys]
         missing = found == 255
         if missing.any():
-            new = np.unique(keys[missing])
-            for start in range(0, len(new), 4096):
-                chunk = new[start:start + 4096]
-                distance = ((_unpack(chunk)[:, None, :].astype(np.int64) - self.palette) ** 2).sum(axis=2)
-                self.lut[chunk] = distance.argmin(axis=1)
+            self.look_up(np.unique(keys[missing]))
             found = self.lut[keys]
         return found
+
+    def look_up(self, keys: np.ndarray) -> None:
+        """Find the nearest palette colour of each of these colours (packed, distinct)."""
+        for start in range(0, len(keys), 4096):
+            chunk = keys[start:start + 4096]
+            distance = ((_unpack(chunk)[:, None, :].astype(np.int64) - self.palette) ** 2).sum(axis=2)
+            self.lut[chunk] = distance.argmin(axis=1)
 
 
 def _patches(base: np.ndarray, changes: Iterable[list[tuple[Rect, np.ndarray]]], indexer: _Indexer,
