@@ -234,6 +234,7 @@ class _Pieces:
         self.mono = _mono_advance()
         self.runs: dict[Any, Element] = {}
         self.wholes: dict[str, Element] = {}
+        self.made: dict[Any, Element] = {}
         # The glyphs' markups: each one's class, its class inside, its character (escaped)
         # and where it stands in its pixel.
         self.glyph_parts: dict[str, tuple[str, str | None, str, float, float]] = {}
@@ -333,13 +334,28 @@ class _Pieces:
         found = self.box_elements[x, y, w, h, paint] = Element(((key, 0, 0),))
         return found
 
+    def kept(self, key: Any, make: Any, *args: Any) -> Element:
+        """``make(*args)``, made once while its pieces are kept (an element made again
+        names its pieces again, and they find their spots again)."""
+        found = self.made.get(key)
+        if found is None or any(markup not in self.spots for markup, _, _ in found):
+            found = self.made[key] = make(*args)
+        return found
+
     def rect(self, x: float, y: float, w: float, h: float, paint: str) -> Element:
+        return self.kept(("rect", x, y, w, h, paint), self.make_rect, x, y, w, h, paint)
+
+    def make_rect(self, x: float, y: float, w: float, h: float, paint: str) -> Element:
         markup = f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(w)}" height="{_n(h)}" {paint}/>'
         return self.whole(markup, (x, y, w, h), 2)
 
     def centred(self, text: str, x: float, y: float, attributes: str, bold: bool = False,
                 group: str = "") -> Element:
         """A number of the output centred on ``x`` in its cells' font (see :func:`cell_fonts`)."""
+        return self.kept(("centred", text, x, y, attributes, bold, group), self.make_centred,
+                         text, x, y, attributes, bold, group)
+
+    def make_centred(self, text: str, x: float, y: float, attributes: str, bold: bool, group: str) -> Element:
         style = self.fonts.get("out", {})  # the output's values and running sums
         fitted = f' style="{style["style"]}"' if style else ""
         markup = f'<text {attributes} x="{_n(x)}" y="{_n(y)}"{fitted}>{_escape(text)}</text>'
@@ -694,6 +710,7 @@ class _Raster:
         # Lines and runs name pieces: made again, they find their spots again.
         self.pieces.runs.clear()
         self.pieces.lines.clear()
+        self.pieces.made.clear()
 
 
 def _mark_paints(defs: str, prefix: str, scene: Scene) -> dict[str, Paint]:
@@ -760,24 +777,33 @@ def _box_pixels(across: tuple[int, ...], down: tuple[int, ...], paint: Paint, wi
     """A plain rectangle's colours times alpha and 255 less alpha, ``width`` x ``height``
     pixels, its edges in quarter pixels from the first pixel (see :func:`_box_edges`)."""
     fill, opacity, stroke, _ = paint
-    columns, rows = np.arange(width, dtype=np.float64), np.arange(height, dtype=np.float64)
 
     def cover(k: int) -> np.ndarray:
         """The share of each pixel between the k-th pair of edges across and down."""
-        share_x = np.clip(np.minimum(columns + 1, across[k + 1] / 4) - np.maximum(columns, across[k] / 4), 0, 1)
-        share_y = np.clip(np.minimum(rows + 1, down[k + 1] / 4) - np.maximum(rows, down[k] / 4), 0, 1)
-        return share_y[:, None, None] * share_x[None, :, None]
+        return np.multiply.outer(_shares(height, down[k], down[k + 1]), _shares(width, across[k], across[k + 1]))
 
-    alpha = np.zeros((height, width, 1))
-    pre = np.zeros((height, width, 3))
-    if fill is not None:
-        alpha = opacity * cover(0)
-        pre = alpha * np.array(fill, dtype=np.float64)
-    if stroke is not None:
-        ring = cover(2) - cover(4)
-        pre = ring * np.array(stroke, dtype=np.float64) + pre * (1 - ring)
-        alpha = ring + alpha * (1 - ring)
+    # The stroke's alpha, and the fill's where the stroke leaves it showing.
+    ring = cover(2) - cover(4) if stroke is not None else np.zeros((height, width))
+    under = opacity * cover(0) * (1 - ring) if fill is not None else np.zeros((height, width))
+    pre = np.multiply.outer(ring, stroke or (0, 0, 0)) + np.multiply.outer(under, fill or (0, 0, 0))
+    alpha = (ring + under)[..., None]
     return np.rint(pre * 255).astype(np.uint16), (255 - np.rint(alpha * 255)).astype(np.uint16)
+
+
+def _shares(n: int, start: int, end: int) -> np.ndarray:
+    """The share of each of ``n`` pixels in a row that lies between two edges (in quarter
+    pixels from the first pixel's left)."""
+    shares = np.zeros(n)
+    if end > start:
+        first, last = start // 4, end // 4
+        if first == last:
+            shares[first] = (end - start) / 4
+        else:
+            shares[first] = 1 - start % 4 / 4
+            shares[first + 1:last] = 1
+            if last < n:
+                shares[last] = end % 4 / 4
+    return shares
 
 
 def _blend(out: np.ndarray, rect: Rect, layer: Layer) -> None:
@@ -996,7 +1022,9 @@ class _Indexer:
         """Find the nearest palette colour of each of these colours (packed, distinct)."""
         for start in range(0, len(keys), 4096):
             chunk = keys[start:start + 4096]
-            distance = ((_unpack(chunk)[:, None, :].astype(np.int64) - self.palette) ** 2).sum(axis=2)
+            colours = _unpack(chunk).astype(np.int64)
+            # |c - p|^2 less |c|^2 (the same for every p), exactly, in integers.
+            distance = (self.palette ** 2).sum(axis=1) - 2 * colours @ self.palette.T
             self.lut[chunk] = distance.argmin(axis=1)
 
 
