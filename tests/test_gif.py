@@ -329,14 +329,14 @@ def test_the_progress_bar_counts_each_frame_as_it_is_encoded(matmul, monkeypatch
         def close(self) -> None:
             events.append(("close", 0))
 
-    encode = gif._encode
+    encode = gif.encode
 
     def encoding(*args, **kwargs):
         events.append(("encode", 0))
         return encode(*args, **kwargs)
 
     monkeypatch.setattr(gif, "_progress_bar", lambda progress, total: Bar() if total == anim.n_frames else None)
-    monkeypatch.setattr(gif, "_encode", encoding)
+    monkeypatch.setattr(gif, "encode", encoding)
     anim.to_gif(progress=True)
     started = events.index(("encode", 0))
     assert sum(n for kind, n in events[started:] if kind == "update") == anim.n_frames

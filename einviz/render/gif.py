@@ -47,6 +47,29 @@ from typing import Any
 import numpy as np
 
 from ..errors import EinvizError, install_hint
+from ._gif_pixels import (
+    KEEP_COMPOSITES,
+    Indexer,
+    Kept,
+    Layer,
+    Paint,
+    Rect,
+    Shown,
+    blend,
+    box_edges,
+    box_layer,
+    clip,
+    cut_layer,
+    encode,
+    frame_patches,
+    make_palette,
+    mark_paints,
+    meets,
+    merged,
+    rgba_pixels,
+    shelves,
+    stack,
+)
 from .palette import tint
 from .scene import CAPTION_LINE, CAPTION_SIZE, CODE_SIZE, Frame, Mark, Scene, Span, mono_width
 from .svg import _LIT_STROKE, _n, cell_fonts, mark_shape, render
@@ -57,30 +80,20 @@ __all__ = ["frame_delays", "write_gif"]
 MIN_DELAY_MS = 20
 #: The first frames, whose colours go into the palette (with the base and the final frame).
 PALETTE_FRAMES = 64
-#: The commonest colours, which the palette holds exactly.
-EXACT_COLOURS = 48
 #: New pieces are rasterised once their spots cover this many pixels (or at :data:`BATCH`
 #: frames): resvg's time goes on pixels and glyphs, plus a fixed cost a call.
 AREA = 600_000
 BATCH = 256
 #: Pieces kept between batches, in bytes of layers, before the unused ones are dropped.
 KEEP_BYTES = 64 << 20
-#: Boxes of frames drawn, kept in case the same elements come back over the same box (in
-#: bytes of pixels; and as many bytes of their palette indices).
-KEEP_COMPOSITES = 16 << 20
 #: Monospaced glyphs are placed to this fraction of a pixel.
 SUBPIXEL = 4
-#: Pixels between two changed boxes that are drawn as one.
-JOIN = 6
-#: Side of the tiles that index the output values shown, in pixels.
-TILE = 64
 #: The fill behind the lit code line, as :mod:`einviz.render.svg` draws it.
 CODELINE_FILL = "#FFE8A3"
 #: The font size of each class of monospaced text that changes from frame to frame, as the
 #: SVG's style sets it: a caption line, a muted caption line, the loops' names and values.
 MONO_SIZES = {"c": CAPTION_SIZE, "n": 12.0, "k": CODE_SIZE}
 
-Rect = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels
 #: A piece (its markup, drawn about the origin) moved right and down by whole pixels.
 Placement = tuple[str, int, int]
 
@@ -99,18 +112,10 @@ class Element(tuple[Placement, ...]):
     def __hash__(self) -> int:
         return self._hash
 
-#: A layer: where it is, its colours times its alpha, and 255 less its alpha (uint16).
-Layer = tuple[Rect, np.ndarray, np.ndarray]
-EMPTY: Rect = (0, 0, 0, 0)
-RGB = tuple[int, int, int]
-#: How a plain rectangle is painted: its fill (``None``: none) and the fill's opacity, its
-#: stroke (``None``: none) and the stroke's width in scene units.
-Paint = tuple[RGB | None, float, RGB | None, float]
+
 #: A lit spot's outline, as :mod:`einviz.render.svg` draws it.
 OUTLINE: Paint = (None, 0.0, (int(_LIT_STROKE[1:3], 16), int(_LIT_STROKE[3:5], 16), int(_LIT_STROKE[5:], 16)),
                    2.0)
-#: The attributes of a shape in the SVG's defs that :func:`_box_layer` draws as resvg does.
-PLAIN = {"id", "width", "height", "fill", "fill-opacity", "stroke", "stroke-width"}
 
 
 def frame_delays(scene: Scene, fps: float | None = None) -> list[int]:
@@ -196,9 +201,9 @@ def write_gif(
         # first steps) and the final frame: their changes are kept until it is made.
         first = list(itertools.islice(changes, PALETTE_FRAMES))
         seen = [region for regions in first for _, region in regions]
-        palette, colours = _palette(image, raster.base, seen + raster.sample([scene.n_frames - 1]))
-        patches = _patches(raster.base, itertools.chain(first, changes), _Indexer(palette, colours), len(palette))
-        return _encode(image, palette, _counted(patches, bar), delays, loop)
+        palette, colours = make_palette(image, raster.base, seen + raster.sample([scene.n_frames - 1]))
+        patches = frame_patches(raster.base, itertools.chain(first, changes), Indexer(palette, colours), len(palette))
+        return encode(image, palette, _counted(patches, bar), delays, loop)
     finally:
         if bar is not None:
             bar.close()
@@ -272,7 +277,7 @@ class _Pieces:
         return drawn
 
     def marks(self, marks: Sequence[Mark]) -> list[Element]:
-        """Each mark: a plain rectangle where its shape is one (see :func:`_mark_paints`)."""
+        """Each mark: a plain rectangle where its shape is one (see :func:`mark_paints`)."""
         drawn: list[Element] = []
         w, h = self.scene.cell_w, self.scene.cell_h
         for mark in marks:
@@ -322,7 +327,7 @@ class _Pieces:
 
     def box(self, x: float, y: float, w: float, h: float, paint: Paint) -> Element:
         """A plain rectangle (square corners, a solid fill and stroke), drawn here as resvg
-        would draw it (see :func:`_box_layer`): no markup to rasterise."""
+        would draw it (see :func:`box_layer`): no markup to rasterise."""
         found = self.box_elements.get((x, y, w, h, paint))
         if found is not None and found[0][0] in self.spots:
             return found
@@ -330,7 +335,7 @@ class _Pieces:
         key = f"box {area} {paint}"
         if key not in self.spots:
             self.boxes[key] = area, paint
-            self.spots[key] = _box_edges(area, paint, self.sx, self.sy)[0]
+            self.spots[key] = box_edges(area, paint, self.sx, self.sy)[0]
         found = self.box_elements[x, y, w, h, paint] = Element(((key, 0, 0),))
         return found
 
@@ -520,19 +525,19 @@ class _Raster:
         self.under = np.asarray(under.convert("RGB"))
         self.height, self.width = self.under.shape[:2]
         top = self.rasterise(render(scene, "top", prefix=prefix), scale)
-        top_rgba = _rgba(top)
-        self.top = _layer((0, 0, self.width, self.height), top_rgba)
+        top_rgba = rgba_pixels(top)
+        self.top = cut_layer((0, 0, self.width, self.height), top_rgba)
         # How many of the text's pixels are inked above and left of each point: a region
         # the text leaves blank is not blended with it.
         self.inked = np.zeros((self.height + 1, self.width + 1), dtype=np.int32)
         self.inked[1:, 1:] = (top_rgba[..., 3] > 0).cumsum(axis=0, dtype=np.int32).cumsum(axis=1, dtype=np.int32)
         self.base = self.under.astype(np.uint16)
-        _blend(self.base, (0, 0, self.width, self.height), self.top)
+        blend(self.base, (0, 0, self.width, self.height), self.top)
         self.base = self.base.astype(np.uint8)
         # resvg rounds the canvas up to whole pixels and stretches the picture to fill it,
         # so across and down scale a little differently.
         self.sx, self.sy = under.width / scene.width, under.height / scene.height
-        self.pieces = _Pieces(scene, prefix, self.sx, self.sy, _mark_paints(self.defs, prefix, scene))
+        self.pieces = _Pieces(scene, prefix, self.sx, self.sy, mark_paints(self.defs, prefix, scene))
         self.layers: dict[str, Layer] = {}
         self.bytes = 0
         # The elements of the frame before and of this one, as layers.
@@ -540,7 +545,7 @@ class _Raster:
         # Plain rectangles' pixels, by their edges within their first pixel.
         self.box_pixels: dict[Any, tuple[np.ndarray, np.ndarray]] = {}
         # Boxes drawn already, by where they are and what reaches them.
-        self.composites = _Kept(KEEP_COMPOSITES)
+        self.composites = Kept(KEEP_COMPOSITES)
 
     def rasterise(self, svg: str, zoom: float = 1.0) -> Any:
         png = self.resvg.svg_to_bytes(svg_string=svg, zoom=None if zoom == 1 else zoom)
@@ -558,7 +563,7 @@ class _Raster:
         todo = []
         for markup in set(markups) - self.layers.keys():
             if markup in boxes:
-                self.keep(markup, _box_layer(*boxes[markup], self.sx, self.sy, self.box_pixels))
+                self.keep(markup, box_layer(*boxes[markup], self.sx, self.sy, self.box_pixels))
             else:
                 todo.append(markup)
         todo.sort(key=lambda m: spots[m][1] - spots[m][3])
@@ -574,7 +579,7 @@ class _Raster:
     def draw_chunk(self, markups: list[str]) -> None:
         spots = self.pieces.spots
         width = max(self.width, *(spots[m][2] - spots[m][0] for m in markups))
-        places, height = _pack([spots[m] for m in markups], width)
+        places, height = shelves([spots[m] for m in markups], width)
         body = []
         # Glyphs go in one text a class, each placed by its own tspan: resvg sets a text's
         # glyphs for less than as many texts.
@@ -595,10 +600,10 @@ class _Raster:
                         f'{markup}</g>')
         body += [f'<g transform="scale({self.sx!r} {self.sy!r})"><text class="{kind}">{"".join(spans)}</text></g>'
                  for kind, spans in glyphs.items()]
-        pixels = _rgba(self.rasterise(self.document("".join(body), width, height)))
+        pixels = rgba_pixels(self.rasterise(self.document("".join(body), width, height)))
         for markup, (px, py) in zip(markups, places):
             x0, y0, x1, y1 = spots[markup]
-            self.keep(markup, _layer((x0, y0, x1, y1), pixels[py:py + y1 - y0, px:px + x1 - x0]))
+            self.keep(markup, cut_layer((x0, y0, x1, y1), pixels[py:py + y1 - y0, px:px + x1 - x0]))
 
     def keep(self, markup: str, layer: Layer) -> None:
         self.layers[markup] = layer
@@ -608,7 +613,7 @@ class _Raster:
         """An element as one layer: its pieces composited in order (drawn already)."""
         found = self.stacks.get(element)
         if found is None:
-            found = self.stacks[element] = _stack([(self.layers[m], dx, dy) for m, dx, dy in element])
+            found = self.stacks[element] = stack([(self.layers[m], dx, dy) for m, dx, dy in element])
         return found
 
     def composite(self, rect: Rect, layers: Iterable[Layer]) -> np.ndarray:
@@ -617,15 +622,15 @@ class _Raster:
         x0, y0, x1, y1 = rect
         out = None
         for layer in layers:
-            if _meets(layer[0], rect):
+            if meets(layer[0], rect):
                 if out is None:
                     out = self.under[y0:y1, x0:x1].astype(np.uint16)
-                _blend(out, rect, layer)
+                blend(out, rect, layer)
         if out is None:
             return self.base[y0:y1, x0:x1].copy()
         inked = self.inked
         if inked[y1, x1] - inked[y0, x1] - inked[y1, x0] + inked[y0, x0]:
-            _blend(out, rect, self.top)
+            blend(out, rect, self.top)
         return out.astype(np.uint8)
 
     # -- frames ----------------------------------------------------------------------------------
@@ -636,7 +641,7 @@ class _Raster:
         batch: list[tuple[list[Element], list[Element]]] = []
         new: set[str] = set()
         area = 0
-        shown = _Shown()
+        shown = Shown()
         before: set[Element] = set()
         last = self.scene.n_frames - 1
         for number, frame in enumerate(self.scene.frames):
@@ -665,10 +670,10 @@ class _Raster:
                    [self.pieces.final(index) for index in self.scene.finished_by(number)])
                   for number in numbers]
         self.draw(markup for drawn, finals in frames for element in (*drawn, *finals) for markup, _, _ in element)
-        return [region for drawn, finals in frames for _, region in self.regions(set(), drawn, finals, _Shown())]
+        return [region for drawn, finals in frames for _, region in self.regions(set(), drawn, finals, Shown())]
 
     def regions(self, before: set[Element], drawn: list[Element], finals: list[Element],
-                shown: _Shown) -> list[tuple[Rect, np.ndarray]]:
+                shown: Shown) -> list[tuple[Rect, np.ndarray]]:
         """The boxes where a frame draws differently from the one before (``before``: its
         elements), merged where they meet, each with its pixels; ``finals``: the output
         values this frame adds to ``shown``."""
@@ -678,11 +683,11 @@ class _Raster:
             shown.add(element, layer)
             boxes.append(layer[0])
         canvas = (0, 0, self.width, self.height)
-        rects = _merged([_clip(box, canvas) for box in boxes if _meets(box, canvas)])
+        rects = merged([clip(box, canvas) for box in boxes if meets(box, canvas)])
         layers = [(element, self.stacked(element)) for element in drawn]
         found = []
         for rect in rects:
-            meeting = [(element, layer) for element, layer in layers if _meets(layer[0], rect)]
+            meeting = [(element, layer) for element, layer in layers if meets(layer[0], rect)]
             values = shown.reaching(rect)
             # The same elements over the same box draw the same pixels: a lit cell's row,
             # say, comes back as the loops come round to it again.
@@ -711,399 +716,6 @@ class _Raster:
         self.pieces.runs.clear()
         self.pieces.lines.clear()
         self.pieces.made.clear()
-
-
-def _mark_paints(defs: str, prefix: str, scene: Scene) -> dict[str, Paint]:
-    """How each shape a mark draws is painted, read from the SVG's defs (where
-    :mod:`einviz.render.svg` sets them): those a cell wide and high, with no attribute but
-    solid colours, an opacity and a stroke width (no dashes, no crisp edges)."""
-    import xml.etree.ElementTree as ET
-
-    paints: dict[str, Paint] = {}
-    size = (_n(scene.cell_w), _n(scene.cell_h))
-    for shape in ET.fromstring(defs):
-        a = shape.attrib
-        if (shape.tag.rpartition("}")[2] != "rect" or not a.keys() <= PLAIN
-                or (a.get("width"), a.get("height")) != size or not a.get("id", "").startswith(prefix)):
-            continue
-        fill, stroke = a.get("fill", "#000000"), a.get("stroke", "none")
-        if _solid(fill) and (stroke == "none" or _solid(stroke)):
-            paints[a["id"][len(prefix):]] = (
-                _rgb(fill), float(a.get("fill-opacity", 1)),
-                None if stroke == "none" else _rgb(stroke), float(a.get("stroke-width", 1)))
-    return paints
-
-
-def _solid(colour: str) -> bool:
-    return len(colour) == 7 and colour[0] == "#" and all(c in "0123456789abcdefABCDEF" for c in colour[1:])
-
-
-def _rgb(colour: str) -> RGB:
-    """``#RRGGBB`` as three numbers."""
-    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:], 16)
-
-
-def _box_edges(area: tuple[float, float, float, float], paint: Paint, sx: float,
-               sy: float) -> tuple[Rect, tuple[int, ...], tuple[int, ...]]:
-    """A plain rectangle's edges in quarter pixels, across and down: its fill's, then its
-    stroke's outer and inner edges (the stroke is centred on the fill's edge); and the
-    pixels they reach. resvg's antialiasing samples a grid of quarter pixels, so an edge
-    is where it is rounded to the nearest quarter."""
-    x, y, w, h = area
-    width = paint[3] if paint[2] is not None else 0.0
-    hx, hy = width * sx / 2, width * sy / 2
-    x0, y0, x1, y1 = x * sx, y * sy, (x + w) * sx, (y + h) * sy
-    across = tuple(round(4 * v) for v in (x0, x1, x0 - hx, x1 + hx, x0 + hx, x1 - hx))
-    down = tuple(round(4 * v) for v in (y0, y1, y0 - hy, y1 + hy, y0 + hy, y1 - hy))
-    return (min(across) // 4, min(down) // 4, -(-max(across) // 4), -(-max(down) // 4)), across, down
-
-
-def _box_layer(area: tuple[float, float, float, float], paint: Paint, sx: float, sy: float,
-               drawn: dict[Any, tuple[np.ndarray, np.ndarray]]) -> Layer:
-    """A plain rectangle as a layer, painted as resvg paints it: the fill, then the stroke
-    over it, each pixel covered by its share of the area between the edges (an
-    axis-aligned box covers a pixel by its share across times its share down). ``drawn``:
-    the pixels of those drawn already, by their edges within their first pixel."""
-    rect, across, down = _box_edges(area, paint, sx, sy)
-    key = (tuple(e - 4 * rect[0] for e in across), tuple(e - 4 * rect[1] for e in down), paint)
-    found = drawn.get(key)
-    if found is None:
-        found = drawn[key] = _box_pixels(key[0], key[1], paint, rect[2] - rect[0], rect[3] - rect[1])
-    return rect, *found
-
-
-def _box_pixels(across: tuple[int, ...], down: tuple[int, ...], paint: Paint, width: int,
-                height: int) -> tuple[np.ndarray, np.ndarray]:
-    """A plain rectangle's colours times alpha and 255 less alpha, ``width`` x ``height``
-    pixels, its edges in quarter pixels from the first pixel (see :func:`_box_edges`)."""
-    fill, opacity, stroke, _ = paint
-
-    def cover(k: int) -> np.ndarray:
-        """The share of each pixel between the k-th pair of edges across and down."""
-        return np.multiply.outer(_shares(height, down[k], down[k + 1]), _shares(width, across[k], across[k + 1]))
-
-    # The stroke's alpha, and the fill's where the stroke leaves it showing.
-    ring = cover(2) - cover(4) if stroke is not None else np.zeros((height, width))
-    under = opacity * cover(0) * (1 - ring) if fill is not None else np.zeros((height, width))
-    pre = np.multiply.outer(ring, stroke or (0, 0, 0)) + np.multiply.outer(under, fill or (0, 0, 0))
-    alpha = (ring + under)[..., None]
-    return np.rint(pre * 255).astype(np.uint16), (255 - np.rint(alpha * 255)).astype(np.uint16)
-
-
-def _shares(n: int, start: int, end: int) -> np.ndarray:
-    """The share of each of ``n`` pixels in a row that lies between two edges (in quarter
-    pixels from the first pixel's left)."""
-    shares = np.zeros(n)
-    if end > start:
-        first, last = start // 4, end // 4
-        if first == last:
-            shares[first] = (end - start) / 4
-        else:
-            shares[first] = 1 - start % 4 / 4
-            shares[first + 1:last] = 1
-            if last < n:
-                shares[last] = end % 4 / 4
-    return shares
-
-
-def _blend(out: np.ndarray, rect: Rect, layer: Layer) -> None:
-    """Composite a layer over ``out`` (the pixels of ``rect``, uint16), in place."""
-    x0, y0, x1, y1 = rect
-    (bx0, by0, bx1, by1), pre, inv = layer
-    left, top, right, bottom = max(x0, bx0), max(y0, by0), min(x1, bx1), min(y1, by1)
-    if left >= right or top >= bottom:
-        return
-    under = out[top - y0:bottom - y0, left - x0:right - x0]
-    # (colour * alpha + under * (255 - alpha) + 127) // 255, exactly, in 16 bits and in
-    # place: for 0 <= v < 65281, v // 255 == (v + 1 + ((v + 1) >> 8)) >> 8.
-    under *= inv[top - by0:bottom - by0, left - bx0:right - bx0]
-    under += pre[top - by0:bottom - by0, left - bx0:right - bx0]
-    under += 128
-    under += under >> 8
-    under >>= 8
-
-
-def _stack(parts: Sequence[tuple[Layer, int, int]]) -> Layer:
-    """Layers, each moved by whole pixels, composited in order into one layer (a glyph
-    beside the ones before is set in place; one that meets them is composited over them)."""
-    boxes = [((x0 + dx, y0 + dy, x1 + dx, y1 + dy), pre, inv)
-             for ((x0, y0, x1, y1), pre, inv), dx, dy in parts if x0 < x1]
-    if len(boxes) == 1:
-        return boxes[0]
-    if not boxes:
-        return EMPTY, np.zeros((0, 0, 3), np.uint16), np.zeros((0, 0, 1), np.uint16)
-    left, top = min(b[0][0] for b in boxes), min(b[0][1] for b in boxes)
-    right, bottom = max(b[0][2] for b in boxes), max(b[0][3] for b in boxes)
-    pre = np.zeros((bottom - top, right - left, 3), np.uint16)
-    inv = np.full((bottom - top, right - left, 1), 255, np.uint16)
-    reached = -1  # the right edge of the boxes set so far: past it, nothing is drawn yet
-    for (x0, y0, x1, y1), p, i in boxes:
-        at = np.s_[y0 - top:y1 - top, x0 - left:x1 - left]
-        if x0 >= reached:
-            pre[at], inv[at] = p, i
-        else:
-            # Over: this layer's colours, plus those under it times its 255 less alpha.
-            pre[at] = p + (pre[at].astype(np.uint32) * i + 127) // 255
-            inv[at] = (inv[at].astype(np.uint32) * i + 127) // 255
-        reached = max(reached, x1)
-    return (left, top, right, bottom), pre, inv
-
-
-class _Shown:
-    """The output values shown so far, as layers, found by the tiles their pixels touch."""
-
-    def __init__(self) -> None:
-        self.tiles: dict[tuple[int, int], list[tuple[int, Layer]]] = {}
-        self.pieces: set[str] = set()
-        self.count = 0
-
-    def add(self, element: Element, layer: Layer) -> None:
-        for tile in _tiles(layer[0]):
-            self.tiles.setdefault(tile, []).append((self.count, layer))
-        self.pieces.update(markup for markup, _, _ in element)
-        self.count += 1
-
-    def reaching(self, rect: Rect) -> list[tuple[int, Layer]]:
-        """The values whose pixels meet ``rect``, in the order they appeared (and that order)."""
-        found = {order: layer for tile in _tiles(rect) for order, layer in self.tiles.get(tile, ())
-                 if _meets(layer[0], rect)}
-        return [(order, found[order]) for order in sorted(found)]
-
-
-class _Kept:
-    """Arrays kept by key up to a number of bytes, the oldest dropped first."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit, self.bytes = limit, 0
-        self.items: dict[Any, np.ndarray] = {}
-
-    def get(self, key: Any) -> np.ndarray | None:
-        return self.items.get(key)
-
-    def add(self, key: Any, value: np.ndarray) -> None:
-        self.items[key] = value
-        self.bytes += value.nbytes
-        while self.bytes > self.limit and len(self.items) > 1:
-            oldest = next(iter(self.items))
-            self.bytes -= self.items.pop(oldest).nbytes
-
-
-def _tiles(box: Rect) -> Iterator[tuple[int, int]]:
-    for tx in range(box[0] // TILE, (box[2] - 1) // TILE + 1):
-        for ty in range(box[1] // TILE, (box[3] - 1) // TILE + 1):
-            yield tx, ty
-
-
-def _meets(a: Rect, b: Rect) -> bool:
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
-
-
-def _clip(a: Rect, b: Rect) -> Rect:
-    return max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
-
-
-def _merged(rects: list[Rect]) -> list[Rect]:
-    """The rectangles, those that meet or nearly meet (:data:`JOIN`) drawn as one box."""
-    rects = list(dict.fromkeys(rects))
-    joined = True
-    while joined and len(rects) > 1:
-        joined = False
-        out: list[Rect] = []
-        for r in rects:
-            for k, o in enumerate(out):
-                if r[0] <= o[2] + JOIN and o[0] <= r[2] + JOIN and r[1] <= o[3] + JOIN and o[1] <= r[3] + JOIN:
-                    out[k] = (min(r[0], o[0]), min(r[1], o[1]), max(r[2], o[2]), max(r[3], o[3]))
-                    joined = True
-                    break
-            else:
-                out.append(r)
-        rects = out
-    return rects
-
-
-def _pack(boxes: Sequence[Rect], width: int) -> tuple[list[tuple[int, int]], int]:
-    """Places for boxes on a canvas ``width`` wide, in rows (shelves) left to right, a pixel
-    apart; and the canvas's height. Boxes come tallest first, so rows waste little."""
-    places = []
-    x = y = row = 0
-    for x0, y0, x1, y1 in boxes:
-        w, h = x1 - x0, y1 - y0
-        if x and x + w > width:
-            x, y, row = 0, y + row + 1, 0
-        places.append((x, y))
-        x += w + 1
-        row = max(row, h)
-    return places, max(1, y + row)
-
-
-def _rgba(image: Any) -> np.ndarray:
-    return np.asarray(image if image.mode == "RGBA" else image.convert("RGBA"))
-
-
-def _layer(rect: Rect, rgba: np.ndarray) -> Layer:
-    """A layer ready to composite, cut down to the pixels it draws (elsewhere its alpha is 0,
-    which leaves what is under it as it was)."""
-    alpha = rgba[..., 3]
-    rows, columns = np.flatnonzero(alpha.any(axis=1)), np.flatnonzero(alpha.any(axis=0))
-    x0, y0 = rect[:2]
-    if not len(rows):
-        return EMPTY, np.zeros((0, 0, 3), np.uint16), np.zeros((0, 0, 1), np.uint16)
-    top, bottom, left, right = rows[0], rows[-1] + 1, columns[0], columns[-1] + 1
-    drawn = rgba[top:bottom, left:right].astype(np.uint16)
-    alpha = drawn[..., 3:]
-    return ((x0 + int(left), y0 + int(top), x0 + int(right), y0 + int(bottom)),
-            drawn[..., :3] * alpha, 255 - alpha)
-
-
-# -- colours ---------------------------------------------------------------------------------------
-def _palette(image: Any, base: np.ndarray, regions: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """One palette for every frame (``n x 3`` bytes, at most 255 colours: GIF's 256 less
-    the transparent index), from the colours of the base and of some frames' changes; and
-    those colours (packed, see :func:`_pack_rgb`).
-
-    Every colour, when there are few enough. Else a median cut over the colours, each
-    weighted by the square root of how often it is seen (so the antialiased edges of text
-    get their shades, not only the large fills), in which the commonest colours (the flat
-    fills, the ink, the label colours) are then set exactly.
-    """
-    parts = [base.reshape(-1, 3)] + [region.reshape(-1, 3) for region in regions]
-    colours, counts = np.unique(_pack_rgb(np.concatenate(parts)), return_counts=True)
-    if len(colours) <= 255:
-        return _unpack(colours), colours
-    weighted = np.repeat(_unpack(colours), np.sqrt(counts).astype(np.int64), axis=0)
-    quantized = image.fromarray(weighted[:, None, :], "RGB").quantize(
-        255, method=image.Quantize.MEDIANCUT, dither=image.Dither.NONE)
-    palette = np.array(quantized.getpalette()[:3 * 255], dtype=np.int64).reshape(-1, 3)
-    free = np.ones(len(palette), dtype=bool)
-    for colour in _unpack(colours[np.argsort(-counts, kind="stable")[:EXACT_COLOURS]]):
-        distance = np.where(free, ((palette - colour) ** 2).sum(axis=1), np.iinfo(np.int64).max)
-        nearest = int(distance.argmin())
-        palette[nearest], free[nearest] = colour, False
-    return np.unique(palette.astype(np.uint8), axis=0), colours
-
-
-class _Indexer:
-    """Maps RGB pixels to their nearest palette colour, exactly, remembering each answer."""
-
-    def __init__(self, palette: np.ndarray, colours: np.ndarray | None = None) -> None:
-        self.palette = palette.astype(np.int64)
-        # Each colour's index (at most 254: the palette has at most 255 colours); 255: not
-        # looked up yet. The colours the palette was made from are looked up at once.
-        self.lut = np.full(1 << 24, 255, dtype=np.uint8)
-        if colours is not None:
-            self.look_up(colours)
-        # Regions indexed already, by identity (a box drawn again is the same array).
-        self.regions: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        self.bytes = 0
-
-    def region(self, rgb: np.ndarray) -> np.ndarray:
-        """A region's indices (not to be written to), looked up once while it is kept."""
-        found = self.regions.get(id(rgb))
-        if found is not None and found[0] is rgb:
-            return found[1]
-        indices = self(rgb)
-        self.regions[id(rgb)] = rgb, indices
-        self.bytes += rgb.nbytes + indices.nbytes
-        while self.bytes > KEEP_COMPOSITES and len(self.regions) > 1:
-            old, old_indices = self.regions.pop(next(iter(self.regions)))
-            self.bytes -= old.nbytes + old_indices.nbytes
-        return indices
-
-    def __call__(self, rgb: np.ndarray) -> np.ndarray:
-        keys = _pack_rgb(rgb)
-        found = self.lut[keys]
-        missing = found == 255
-        if missing.any():
-            self.look_up(np.unique(keys[missing]))
-            found = self.lut[keys]
-        return found
-
-    def look_up(self, keys: np.ndarray) -> None:
-        """Find the nearest palette colour of each of these colours (packed, distinct)."""
-        for start in range(0, len(keys), 4096):
-            chunk = keys[start:start + 4096]
-            colours = _unpack(chunk).astype(np.int64)
-            # |c - p|^2 less |c|^2 (the same for every p), exactly, in integers.
-            distance = (self.palette ** 2).sum(axis=1) - 2 * colours @ self.palette.T
-            self.lut[chunk] = distance.argmin(axis=1)
-
-
-def _patches(base: np.ndarray, changes: Iterable[list[tuple[Rect, np.ndarray]]], indexer: _Indexer,
-             transparent: int) -> Iterator[tuple[np.ndarray, tuple[int, int]]]:
-    """Each frame as palette indices, as the GIF stores it: the first whole, each later one as
-    the box around the pixels that changed (and where it goes), transparent elsewhere."""
-    canvas = indexer(base)
-    for number, pixels in enumerate(changes):
-        if number == 0:
-            for (x0, y0, x1, y1), region in pixels:
-                canvas[y0:y1, x0:x1] = indexer.region(region)
-            yield canvas.copy(), (0, 0)
-            continue
-        # Each rectangle cut to the box of its pixels that changed (a rectangle is drawn
-        # whole where an element changed, but much of it may come out as it was), with them.
-        # The rectangles do not overlap, so each compares with the frame before.
-        changed = []
-        for (x0, y0, x1, y1), region in pixels:
-            now = indexer.region(region)
-            differs = now != canvas[y0:y1, x0:x1]
-            rows = np.flatnonzero(differs.any(axis=1))
-            if len(rows):
-                columns = np.flatnonzero(differs.any(axis=0))
-                cut = np.s_[rows[0]:rows[-1] + 1, columns[0]:columns[-1] + 1]
-                changed.append(((x0 + int(columns[0]), y0 + int(rows[0])), now[cut], differs[cut]))
-                canvas[y0:y1, x0:x1] = now
-        if not changed:
-            yield np.full((1, 1), transparent, dtype=np.uint8), (0, 0)
-            continue
-        left, top = min(x for (x, _), _, _ in changed), min(y for (_, y), _, _ in changed)
-        right = max(x + now.shape[1] for (x, _), now, _ in changed)
-        bottom = max(y + now.shape[0] for (_, y), now, _ in changed)
-        patch = np.full((bottom - top, right - left), transparent, dtype=np.uint8)
-        for (x, y), now, differs in changed:
-            # Pixels that did not change stay transparent too: long runs compress well.
-            h, w = now.shape
-            patch[y - top:y - top + h, x - left:x - left + w] = np.where(differs, now, transparent)
-        yield patch, (left, top)
-
-
-def _encode(image: Any, palette: np.ndarray, patches: Iterator[tuple[np.ndarray, tuple[int, int]]],
-            delays: Sequence[int], loop: bool) -> bytes:
-    """The GIF file: one global palette (plus the transparent index after its colours), then
-    each frame's patch, kept on screen under the next (disposal 1).
-
-    Pillow encodes; the frames are laid out here because each one's changed box is already
-    known, which spares Pillow comparing whole frames and remapping each one's palette.
-    """
-    from PIL import GifImagePlugin
-
-    transparent = len(palette)
-    colours = np.concatenate([palette, np.zeros((1, 3), dtype=np.uint8)]).tobytes()
-    info: dict[str, Any] = {"transparency": transparent}
-    if loop:
-        info["loop"] = 0  # forever; without the key the GIF plays once
-    out = io.BytesIO()
-    for (indices, offset), delay in zip(patches, delays):
-        frame = image.fromarray(indices, "P")
-        if not out.tell():
-            frame.putpalette(colours)
-            out.writelines(GifImagePlugin.getheader(frame, None, info)[0])
-        out.writelines(GifImagePlugin.getdata(frame, offset, duration=delay, disposal=1,
-                                              transparency=transparent))
-    out.write(b";")
-    return out.getvalue()
-
-
-def _pack_rgb(rgb: np.ndarray) -> np.ndarray:
-    keys = rgb[..., 0].astype(np.uint32)
-    keys <<= 8
-    keys |= rgb[..., 1]
-    keys <<= 8
-    keys |= rgb[..., 2]
-    return keys
-
-
-def _unpack(keys: np.ndarray) -> np.ndarray:
-    return np.stack([(keys >> 16) & 255, (keys >> 8) & 255, keys & 255], axis=-1).astype(np.uint8)
 
 
 # -- options and optional dependencies ------------------------------------------------------------
