@@ -71,17 +71,25 @@ def _rgb(colour: str) -> RGB:
 
 
 def box_edges(area: tuple[float, float, float, float], paint: Paint, sx: float,
-               sy: float) -> tuple[Rect, tuple[int, ...], tuple[int, ...]]:
+              sy: float) -> tuple[Rect, tuple[int, ...], tuple[int, ...]]:
     """A plain rectangle's edges in quarter pixels, across and down: its fill's, then its
     stroke's outer and inner edges (the stroke is centred on the fill's edge); and the
-    pixels they reach. resvg's antialiasing samples a grid of quarter pixels, so an edge
-    is where it is rounded to the nearest quarter."""
+    pixels they reach.
+
+    As resvg finds them: the shape's own points (the stroke's about the shape's corner, as
+    a mark's ``<use>`` places its cell's shape) scaled and moved in single precision, then
+    rounded to the nearest quarter pixel, the grid its antialiasing samples.
+    """
     x, y, w, h = area
-    width = paint[3] if paint[2] is not None else 0.0
-    hx, hy = width * sx / 2, width * sy / 2
-    x0, y0, x1, y1 = x * sx, y * sy, (x + w) * sx, (y + h) * sy
-    across = tuple(round(4 * v) for v in (x0, x1, x0 - hx, x1 + hx, x0 + hx, x1 - hx))
-    down = tuple(round(4 * v) for v in (y0, y1, y0 - hy, y1 + hy, y0 + hy, y1 - hy))
+    half = (paint[3] if paint[2] is not None else 0.0) / 2
+    points = np.array([0.0, w, -half, w + half, half, w - half], np.float32), \
+        np.array([0.0, h, -half, h + half, half, h - half], np.float32)
+    edges = []
+    for local, scale, at in zip(points, (sx, sy), (x, y)):
+        scale32 = np.float32(scale)
+        moved = local * scale32 + scale32 * np.float32(at)
+        edges.append(tuple(int(q) for q in np.floor(moved.astype(np.float64) * 4 + 0.5)))
+    across, down = edges
     return (min(across) // 4, min(down) // 4, -(-max(across) // 4), -(-max(down) // 4)), across, down
 
 
