@@ -1,26 +1,30 @@
 """Write a scene as an animated GIF: each frame drawn from the scene's data, encoded with Pillow.
 
-Every pixel comes from resvg, drawing the same markup as :mod:`einviz.render.svg`; this
-module decides what to draw from the scene and moves, composites and encodes what resvg drew.
-It is fast because a frame changes little and its parts come back:
+The pixels are resvg's, drawing the same markup as :mod:`einviz.render.svg`, but for plain
+rectangles; this module decides what to draw from the scene, and :mod:`._gif_pixels`
+composites and encodes it. It is fast because a frame changes little and its parts come back:
 
 - The unchanging picture is rasterised once, as two layers: the shapes under the frames'
   marks (``render(scene, "base")``) and the text over them (``render(scene, "top")``).
 - Each frame is a list of elements read from its :class:`~einviz.render.scene.Frame`: the
   lit code line, highlighted labels, outlines, spots, lit cells, the running sum, the loop
   values, the caption lines, and the output values finished so far. An element is made of
-  pieces, each rasterised once by resvg and kept: a shape or a proportional text is one
-  piece where it stands; monospaced text (the caption, the code's loop values) is one piece
-  per glyph, since DejaVu Sans Mono sets every glyph one advance after the one before, and
-  a glyph drawn at the same fraction of a pixel is the same pixels wherever it stands. So a
-  new caption costs a few new glyphs, not a line of text.
-- New pieces are rasterised many at a time, each alone in a spot of its own on one canvas.
+  pieces, each drawn once and kept: a proportional text or a rounded shape is one piece
+  where it stands, rasterised by resvg; a mark (a cell's tint and border) or an outline is a
+  plain rectangle, drawn here as resvg draws it (edges on its quarter-pixel grid), with no
+  markup; monospaced text (the captions, the loop values) is one piece per glyph placed to
+  the nearest quarter pixel, since DejaVu Sans Mono sets every glyph one advance after the
+  one before: a glyph comes back at one of four places in a pixel whatever its column and
+  line, so a new caption costs a few new glyphs, not a line of text.
+- New pieces are rasterised many at a time, on one canvas, the glyphs in one text a class.
 - A frame differs from the one before only where an element differs: there its pixels are
-  the shapes, the pieces that reach them and the text on top, composited in order.
+  the shapes, the pieces that reach them and the text on top, composited in order. A box
+  drawn once is kept, with its palette indices, by the elements that reach it: the loops
+  come back to the same cells (a row of A for every column of B), and so to the same boxes.
 
 One palette, made from the base, the first frames and the final one, serves every frame; pixels map to
 their nearest palette colour without dithering, so fills stay flat and text stays crisp.
-Each later frame is stored as the box around its changes, unchanged pixels transparent.
+Each later frame is stored as the box around the pixels it changes, the others transparent.
 Frames are drawn, quantised and encoded one after another, so memory holds the pieces and
 the encoded file, not the frames.
 
