@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 EXACT_COLOURS = 48
 #: Boxes of frames drawn, kept in case the same elements come back over the same box (in
 #: bytes of pixels; and as many bytes of their palette indices).
-KEEP_COMPOSITES = 16 << 20
+KEEP_COMPOSITES = 8 << 20
 #: Pixels between two changed boxes that are drawn as one.
 JOIN = 6
 #: Side of the tiles that index the output values shown, in pixels.
