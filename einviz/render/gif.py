@@ -1,26 +1,30 @@
 """Write a scene as an animated GIF: each frame drawn from the scene's data, encoded with Pillow.
 
-Every pixel comes from resvg, drawing the same markup as :mod:`einviz.render.svg`; this
-module decides what to draw from the scene and moves, composites and encodes what resvg drew.
-It is fast because a frame changes little and its parts come back:
+The pixels are resvg's, drawing the same markup as :mod:`einviz.render.svg`, but for plain
+rectangles; this module decides what to draw from the scene, and :mod:`._gif_pixels`
+composites and encodes it. It is fast because a frame changes little and its parts come back:
 
 - The unchanging picture is rasterised once, as two layers: the shapes under the frames'
   marks (``render(scene, "base")``) and the text over them (``render(scene, "top")``).
 - Each frame is a list of elements read from its :class:`~einviz.render.scene.Frame`: the
   lit code line, highlighted labels, outlines, spots, lit cells, the running sum, the loop
   values, the caption lines, and the output values finished so far. An element is made of
-  pieces, each rasterised once by resvg and kept: a shape or a proportional text is one
-  piece where it stands; monospaced text (the caption, the code's loop values) is one piece
-  per glyph, since DejaVu Sans Mono sets every glyph one advance after the one before, and
-  a glyph drawn at the same fraction of a pixel is the same pixels wherever it stands. So a
-  new caption costs a few new glyphs, not a line of text.
-- New pieces are rasterised many at a time, each alone in a spot of its own on one canvas.
+  pieces, each drawn once and kept: a proportional text or a rounded shape is one piece
+  where it stands, rasterised by resvg; a mark (a cell's tint and border) or an outline is a
+  plain rectangle, drawn here as resvg draws it (edges on its quarter-pixel grid), with no
+  markup; monospaced text (the captions, the loop values) is one piece per glyph placed to
+  the nearest quarter pixel, since DejaVu Sans Mono sets every glyph one advance after the
+  one before: a glyph comes back at one of four places in a pixel whatever its column and
+  line, so a new caption costs a few new glyphs, not a line of text.
+- New pieces are rasterised many at a time, on one canvas, the glyphs in one text a class.
 - A frame differs from the one before only where an element differs: there its pixels are
-  the shapes, the pieces that reach them and the text on top, composited in order.
+  the shapes, the pieces that reach them and the text on top, composited in order. A box
+  drawn once is kept, with its palette indices, by the elements that reach it: the loops
+  come back to the same cells (a row of A for every column of B), and so to the same boxes.
 
 One palette, made from the base, the first frames and the final one, serves every frame; pixels map to
 their nearest palette colour without dithering, so fills stay flat and text stays crisp.
-Each later frame is stored as the box around its changes, unchanged pixels transparent.
+Each later frame is stored as the box around the pixels it changes, the others transparent.
 Frames are drawn, quantised and encoded one after another, so memory holds the pieces and
 the encoded file, not the frames.
 
@@ -47,8 +51,31 @@ from typing import Any
 import numpy as np
 
 from ..errors import EinvizError, install_hint
+from ._gif_pixels import (
+    KEEP_COMPOSITES,
+    Indexer,
+    Kept,
+    Layer,
+    Paint,
+    Rect,
+    Shown,
+    blend,
+    box_edges,
+    box_layer,
+    clip,
+    cut_layer,
+    encode,
+    frame_patches,
+    make_palette,
+    mark_paints,
+    meets,
+    merged,
+    rgba_pixels,
+    shelves,
+    stack,
+)
 from .palette import tint
-from .scene import CAPTION_LINE, CAPTION_SIZE, CODE_SIZE, Frame, Scene, Span, mono_width
+from .scene import CAPTION_LINE, CAPTION_SIZE, CODE_SIZE, Frame, Mark, Scene, Span, mono_width
 from .svg import _LIT_STROKE, _n, cell_fonts, mark_shape, render
 
 __all__ = ["frame_delays", "write_gif"]
@@ -57,32 +84,42 @@ __all__ = ["frame_delays", "write_gif"]
 MIN_DELAY_MS = 20
 #: The first frames, whose colours go into the palette (with the base and the final frame).
 PALETTE_FRAMES = 64
-#: The commonest colours, which the palette holds exactly.
-EXACT_COLOURS = 48
 #: New pieces are rasterised once their spots cover this many pixels (or at :data:`BATCH`
 #: frames): resvg's time goes on pixels and glyphs, plus a fixed cost a call.
 AREA = 600_000
 BATCH = 256
 #: Pieces kept between batches, in bytes of layers, before the unused ones are dropped.
 KEEP_BYTES = 64 << 20
-#: Pixels between two changed boxes that are drawn as one.
-JOIN = 6
-#: Side of the tiles that index the output values shown, in pixels.
-TILE = 64
+#: Monospaced glyphs are placed to this fraction of a pixel.
+SUBPIXEL = 4
 #: The fill behind the lit code line, as :mod:`einviz.render.svg` draws it.
 CODELINE_FILL = "#FFE8A3"
 #: The font size of each class of monospaced text that changes from frame to frame, as the
 #: SVG's style sets it: a caption line, a muted caption line, the loops' names and values.
 MONO_SIZES = {"c": CAPTION_SIZE, "n": 12.0, "k": CODE_SIZE}
 
-Rect = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels
 #: A piece (its markup, drawn about the origin) moved right and down by whole pixels.
 Placement = tuple[str, int, int]
-#: What a frame draws, as pieces; equal elements draw equal pixels.
-Element = tuple[Placement, ...]
-#: A layer: where it is, its colours times its alpha, and 255 less its alpha (uint16).
-Layer = tuple[Rect, np.ndarray, np.ndarray]
-EMPTY: Rect = (0, 0, 0, 0)
+
+
+class Element(tuple[Placement, ...]):
+    """What a frame draws, as pieces; equal elements draw equal pixels. Hashed once: an
+    element is looked up several times a frame, and a line of text has many pieces."""
+
+    _hash: int
+
+    def __new__(cls, pieces: Iterable[Placement]) -> Element:
+        self = super().__new__(cls, pieces)
+        self._hash = tuple.__hash__(self)
+        return self
+
+    def __hash__(self) -> int:
+        return self._hash
+
+
+#: A lit spot's outline, as :mod:`einviz.render.svg` draws it.
+OUTLINE: Paint = (None, 0.0, (int(_LIT_STROKE[1:3], 16), int(_LIT_STROKE[3:5], 16), int(_LIT_STROKE[5:], 16)),
+                   2.0)
 
 
 def frame_delays(scene: Scene, fps: float | None = None) -> list[int]:
@@ -168,9 +205,9 @@ def write_gif(
         # first steps) and the final frame: their changes are kept until it is made.
         first = list(itertools.islice(changes, PALETTE_FRAMES))
         seen = [region for regions in first for _, region in regions]
-        palette = _palette(image, raster.base, seen + raster.sample([scene.n_frames - 1]))
-        patches = _patches(raster.base, itertools.chain(first, changes), _Indexer(palette), len(palette))
-        return _encode(image, palette, _counted(patches, bar), delays, loop)
+        palette, colours = make_palette(image, raster.base, seen + raster.sample([scene.n_frames - 1]))
+        patches = frame_patches(raster.base, itertools.chain(first, changes), Indexer(palette, colours), len(palette))
+        return encode(image, palette, _counted(patches, bar), delays, loop)
     finally:
         if bar is not None:
             bar.close()
@@ -192,13 +229,24 @@ class _Pieces:
     (:attr:`spots`; its exact pixels are known once resvg has drawn it).
     """
 
-    def __init__(self, scene: Scene, prefix: str, sx: float, sy: float) -> None:
+    def __init__(self, scene: Scene, prefix: str, sx: float, sy: float,
+                 paints: dict[str, Paint] | None = None) -> None:
         self.scene, self.prefix, self.sx, self.sy = scene, prefix, sx, sy
+        # How each shape a mark may draw is painted, for those that are plain rectangles.
+        self.paints = paints or {}
+        # The pieces drawn here, not by resvg: plain rectangles, by their keys.
+        self.boxes: dict[str, tuple[tuple[float, float, float, float], Paint]] = {}
+        self.box_elements: dict[tuple[float, float, float, float, Paint], Element] = {}
         self.classes = {label: f"l{k}" for k, label in enumerate(scene.colours)}
         self.fonts = cell_fonts(scene)
         self.spots: dict[str, Rect] = {}
         self.mono = _mono_advance()
         self.runs: dict[Any, Element] = {}
+        self.wholes: dict[str, Element] = {}
+        self.made: dict[Any, Element] = {}
+        # The glyphs' markups: each one's class, its class inside, its character (escaped)
+        # and where it stands in its pixel.
+        self.glyph_parts: dict[str, tuple[str, str | None, str, float, float]] = {}
         # Each monospaced line's glyphs, by character, class and column.
         self.lines: dict[Any, dict[tuple[str, str | None, int], Placement]] = {}
 
@@ -216,14 +264,10 @@ class _Pieces:
             fill = tint(scene.colours[label], 0.72)
             drawn += [self.rect(x, y, w, h, f'rx="2" fill="{fill}"') for x, y, w, h in
                       scene.label_spots.get(label, ())]
-        drawn += [self.rect(x, y, w, h, f'fill="none" stroke="{_LIT_STROKE}" stroke-width="2"')
-                  for x, y, w, h in frame.outlines]
+        drawn += [self.box(x, y, w, h, OUTLINE) for x, y, w, h in frame.outlines]
         drawn += [self.rect(x + 2, y + 2, w - 4, h - 4, f'rx="3" fill="{tint(scene.colours[label], 0.75)}"')
                   for x, y, w, h, label in frame.spots]
-        for mark in frame.marks:
-            kind = mark_shape(mark)
-            drawn.append(self.whole(f'<use href="#{self.prefix}{kind}" x="{_n(mark.x)}" y="{_n(mark.y)}"/>',
-                                    (mark.x, mark.y, scene.cell_w, scene.cell_h), 2))
+        drawn += self.marks(frame.marks)
         if frame.running is not None:
             r = frame.running
             drawn.append(self.centred(r.text, r.x, r.y, 'class="r"', bold=True))
@@ -233,7 +277,21 @@ class _Pieces:
             spans = (Span("".join(span.text for span in line)),) if muted else line
             kind = "n" if muted else "c"
             drawn.append(self.run(kind, scene.caption_x, scene.caption_y + CAPTION_LINE * number, spans,
-                                  MONO_SIZES[kind], whole=frame.kind not in ("step", "cell")))
+                                  MONO_SIZES[kind]))
+        return drawn
+
+    def marks(self, marks: Sequence[Mark]) -> list[Element]:
+        """Each mark: a plain rectangle where its shape is one (see :func:`mark_paints`)."""
+        drawn: list[Element] = []
+        w, h = self.scene.cell_w, self.scene.cell_h
+        for mark in marks:
+            kind = mark_shape(mark)
+            paint = self.paints.get(kind)
+            if paint is not None:
+                drawn.append(self.box(mark.x, mark.y, w, h, paint))
+            else:
+                drawn.append(self.whole(f'<use href="#{self.prefix}{kind}" x="{_n(mark.x)}" y="{_n(mark.y)}"/>',
+                                        (mark.x, mark.y, w, h), 2))
         return drawn
 
     def loop_values(self, frame: Frame) -> list[Element]:
@@ -266,15 +324,47 @@ class _Pieces:
             x, y, w, h = area
             self.spots[markup] = (math.floor((x - pad) * self.sx) - 1, math.floor((y - pad) * self.sy) - 1,
                                   math.ceil((x + w + pad) * self.sx) + 1, math.ceil((y + h + pad) * self.sy) + 1)
-        return ((markup, 0, 0),)
+        found = self.wholes.get(markup)
+        if found is None:
+            found = self.wholes[markup] = Element(((markup, 0, 0),))
+        return found
+
+    def box(self, x: float, y: float, w: float, h: float, paint: Paint) -> Element:
+        """A plain rectangle (square corners, a solid fill and stroke), drawn here as resvg
+        would draw it (see :func:`box_layer`): no markup to rasterise."""
+        found = self.box_elements.get((x, y, w, h, paint))
+        if found is not None and found[0][0] in self.spots:
+            return found
+        area = (float(_n(x)), float(_n(y)), float(_n(w)), float(_n(h)))
+        key = f"box {area} {paint}"
+        if key not in self.spots:
+            self.boxes[key] = area, paint
+            self.spots[key] = box_edges(area, paint, self.sx, self.sy)[0]
+        found = self.box_elements[x, y, w, h, paint] = Element(((key, 0, 0),))
+        return found
+
+    def kept(self, key: Any, make: Any, *args: Any) -> Element:
+        """``make(*args)``, made once while its pieces are kept (an element made again
+        names its pieces again, and they find their spots again)."""
+        found = self.made.get(key)
+        if found is None or any(markup not in self.spots for markup, _, _ in found):
+            found = self.made[key] = make(*args)
+        return found
 
     def rect(self, x: float, y: float, w: float, h: float, paint: str) -> Element:
+        return self.kept(("rect", x, y, w, h, paint), self.make_rect, x, y, w, h, paint)
+
+    def make_rect(self, x: float, y: float, w: float, h: float, paint: str) -> Element:
         markup = f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(w)}" height="{_n(h)}" {paint}/>'
         return self.whole(markup, (x, y, w, h), 2)
 
     def centred(self, text: str, x: float, y: float, attributes: str, bold: bool = False,
                 group: str = "") -> Element:
         """A number of the output centred on ``x`` in its cells' font (see :func:`cell_fonts`)."""
+        return self.kept(("centred", text, x, y, attributes, bold, group), self.make_centred,
+                         text, x, y, attributes, bold, group)
+
+    def make_centred(self, text: str, x: float, y: float, attributes: str, bold: bool, group: str) -> Element:
         style = self.fonts.get("out", {})  # the output's values and running sums
         fitted = f' style="{style["style"]}"' if style else ""
         markup = f'<text {attributes} x="{_n(x)}" y="{_n(y)}"{fitted}>{_escape(text)}</text>'
@@ -285,21 +375,19 @@ class _Pieces:
         reach = _sans_width(text, 13.0, bold) / 2 + 3 if self.mono is not None else 20.0 * (len(text) + 1)
         return self.whole(markup, (x - reach, y - 13, 2 * reach, 13 * 1.35), 2)
 
-    def run(self, kind: str, x: float, y: float, spans: tuple[Span, ...], size: float,
-            whole: bool = False) -> Element:
+    def run(self, kind: str, x: float, y: float, spans: tuple[Span, ...], size: float) -> Element:
         """A line of monospaced text (class ``kind``) at ``x, y``: a piece per glyph, each
-        one advance after the one before (glyphs come back at the same places, lines do
-        not); the line as one piece when ``whole`` (prose, shown once: one piece costs resvg
-        less than its glyphs) or when a character may not be DejaVu Sans Mono's (its
-        advance is not known)."""
-        key = (kind, x, y, spans, whole)
+        one advance after the one before (glyphs come back, at a quarter pixel's
+        precision, where lines do not); the line as one piece when a character may not be
+        DejaVu Sans Mono's (its advance is not known)."""
+        key = (kind, x, y, spans)
         found = self.runs.get(key)
         if found is not None:
             return found
         x, y = float(_n(x)), float(_n(y))
         text = "".join(span.text for span in spans)
         mono = self.mono is not None and all(_monospaced(char) for char in text)
-        if mono and not whole:
+        if mono:
             found = self.glyphs(kind, x, y, spans, size)
         else:
             markup = "".join(_span_markup(span, self.classes) for span in spans)
@@ -329,22 +417,28 @@ class _Pieces:
                         found = line[char, cls, column] = self.glyph(kind, x, y, size, char, cls, column)
                     placed.append(found)
                 column += 1
-        return tuple(placed)
+        return Element(placed)
 
     def glyph(self, kind: str, x: float, y: float, size: float, char: str, cls: str | None,
               column: int) -> Placement:
         """One glyph of a line: a piece drawn at the fraction of a pixel where it stands,
         moved there by whole pixels."""
         assert self.mono is not None
-        across, down = (x + column * self.mono * size) * self.sx, y * self.sy
+        # Placed across to the nearest quarter pixel (at most an eighth of a pixel off, which
+        # antialiasing shows as a lighter or darker shade of a stem's edge): so a glyph
+        # comes back at one of four places in a pixel, whatever its column, and is
+        # rasterised once for each (and for each line's place down, which is exact).
+        across = round((x + column * self.mono * size) * self.sx * SUBPIXEL) / SUBPIXEL
+        down = y * self.sy
         left, top = math.floor(across), math.floor(down)
-        fx, fy = round(across - left, 4), round(down - top, 4)
+        fx, fy = across - left, round(down - top, 4)
         inner = _escape(char) if cls is None else f'<tspan class="{cls}">{_escape(char)}</tspan>'
         markup = f'<text class="{kind}" x="{fx / self.sx!r}" y="{fy / self.sy!r}">{inner}</text>'
         if markup not in self.spots:
             bold = kind == "k" or cls not in (None, "mu")
             x0, y0, x1, y1 = _glyph_box(char, size * max(self.sx, self.sy), bold)
             self.spots[markup] = (x0 - 2, y0 - 2, x1 + 3, y1 + 3)
+            self.glyph_parts[markup] = kind, cls, _escape(char), fx, fy
         return markup, left, top
 
 
@@ -435,23 +529,27 @@ class _Raster:
         self.under = np.asarray(under.convert("RGB"))
         self.height, self.width = self.under.shape[:2]
         top = self.rasterise(render(scene, "top", prefix=prefix), scale)
-        top_rgba = _rgba(top)
-        self.top = _layer((0, 0, self.width, self.height), top_rgba)
+        top_rgba = rgba_pixels(top)
+        self.top = cut_layer((0, 0, self.width, self.height), top_rgba)
         # How many of the text's pixels are inked above and left of each point: a region
         # the text leaves blank is not blended with it.
         self.inked = np.zeros((self.height + 1, self.width + 1), dtype=np.int32)
         self.inked[1:, 1:] = (top_rgba[..., 3] > 0).cumsum(axis=0, dtype=np.int32).cumsum(axis=1, dtype=np.int32)
         self.base = self.under.astype(np.uint16)
-        _blend(self.base, (0, 0, self.width, self.height), self.top)
+        blend(self.base, (0, 0, self.width, self.height), self.top)
         self.base = self.base.astype(np.uint8)
         # resvg rounds the canvas up to whole pixels and stretches the picture to fill it,
         # so across and down scale a little differently.
         self.sx, self.sy = under.width / scene.width, under.height / scene.height
-        self.pieces = _Pieces(scene, prefix, self.sx, self.sy)
+        self.pieces = _Pieces(scene, prefix, self.sx, self.sy, mark_paints(self.defs, prefix, scene))
         self.layers: dict[str, Layer] = {}
         self.bytes = 0
         # The elements of the frame before and of this one, as layers.
         self.stacks: dict[Element, Layer] = {}
+        # Plain rectangles' pixels, by their edges within their first pixel.
+        self.box_pixels: dict[Any, tuple[np.ndarray, np.ndarray]] = {}
+        # Boxes drawn already, by where they are and what reaches them.
+        self.composites = Kept(KEEP_COMPOSITES)
 
     def rasterise(self, svg: str, zoom: float = 1.0) -> Any:
         png = self.resvg.svg_to_bytes(svg_string=svg, zoom=None if zoom == 1 else zoom)
@@ -465,8 +563,14 @@ class _Raster:
 
     def draw(self, markups: Iterable[str]) -> None:
         """Rasterise pieces, many on one canvas, each alone in its spot."""
-        spots = self.pieces.spots
-        todo = sorted(set(markups) - self.layers.keys(), key=lambda m: spots[m][1] - spots[m][3])
+        spots, boxes = self.pieces.spots, self.pieces.boxes
+        todo = []
+        for markup in set(markups) - self.layers.keys():
+            if markup in boxes:
+                self.keep(markup, box_layer(*boxes[markup], self.sx, self.sy, self.box_pixels))
+            else:
+                todo.append(markup)
+        todo.sort(key=lambda m: spots[m][1] - spots[m][3])
         while todo:
             chunk: list[str] = []
             area = 0
@@ -479,26 +583,41 @@ class _Raster:
     def draw_chunk(self, markups: list[str]) -> None:
         spots = self.pieces.spots
         width = max(self.width, *(spots[m][2] - spots[m][0] for m in markups))
-        places, height = _pack([spots[m] for m in markups], width)
+        places, height = shelves([spots[m] for m in markups], width)
         body = []
+        # Glyphs go in one text a class, each placed by its own tspan: resvg sets a text's
+        # glyphs for less than as many texts.
+        glyphs: dict[str, list[str]] = {}
+        parts = self.pieces.glyph_parts
         for markup, (px, py) in zip(markups, places):
             x0, y0 = spots[markup][:2]
+            part = parts.get(markup)
+            if part is not None:
+                kind, cls, char, fx, fy = part
+                paint = "" if cls is None else f' class="{cls}"'
+                glyphs.setdefault(kind, []).append(
+                    f'<tspan{paint} x="{(px - x0 + fx) / self.sx!r}" y="{(py - y0 + fy) / self.sy!r}">{char}</tspan>')
+                continue
             # Moved by whole pixels after scaling: an edge that falls on a pixel's edge in the
             # whole picture falls on one here too (moved in scene units, it may not).
             body.append(f'<g transform="translate({px - x0} {py - y0}) scale({self.sx!r} {self.sy!r})">'
                         f'{markup}</g>')
-        pixels = _rgba(self.rasterise(self.document("".join(body), width, height)))
+        body += [f'<g transform="scale({self.sx!r} {self.sy!r})"><text class="{kind}">{"".join(spans)}</text></g>'
+                 for kind, spans in glyphs.items()]
+        pixels = rgba_pixels(self.rasterise(self.document("".join(body), width, height)))
         for markup, (px, py) in zip(markups, places):
             x0, y0, x1, y1 = spots[markup]
-            layer = _layer((x0, y0, x1, y1), pixels[py:py + y1 - y0, px:px + x1 - x0])
-            self.layers[markup] = layer
-            self.bytes += layer[1].nbytes + layer[2].nbytes
+            self.keep(markup, cut_layer((x0, y0, x1, y1), pixels[py:py + y1 - y0, px:px + x1 - x0]))
+
+    def keep(self, markup: str, layer: Layer) -> None:
+        self.layers[markup] = layer
+        self.bytes += layer[1].nbytes + layer[2].nbytes
 
     def stacked(self, element: Element) -> Layer:
         """An element as one layer: its pieces composited in order (drawn already)."""
         found = self.stacks.get(element)
         if found is None:
-            found = self.stacks[element] = _stack([(self.layers[m], dx, dy) for m, dx, dy in element])
+            found = self.stacks[element] = stack([(self.layers[m], dx, dy) for m, dx, dy in element])
         return found
 
     def composite(self, rect: Rect, layers: Iterable[Layer]) -> np.ndarray:
@@ -507,15 +626,15 @@ class _Raster:
         x0, y0, x1, y1 = rect
         out = None
         for layer in layers:
-            if _meets(layer[0], rect):
+            if meets(layer[0], rect):
                 if out is None:
                     out = self.under[y0:y1, x0:x1].astype(np.uint16)
-                _blend(out, rect, layer)
+                blend(out, rect, layer)
         if out is None:
             return self.base[y0:y1, x0:x1].copy()
         inked = self.inked
         if inked[y1, x1] - inked[y0, x1] - inked[y1, x0] + inked[y0, x0]:
-            _blend(out, rect, self.top)
+            blend(out, rect, self.top)
         return out.astype(np.uint8)
 
     # -- frames ----------------------------------------------------------------------------------
@@ -526,7 +645,7 @@ class _Raster:
         batch: list[tuple[list[Element], list[Element]]] = []
         new: set[str] = set()
         area = 0
-        shown = _Shown()
+        shown = Shown()
         before: set[Element] = set()
         last = self.scene.n_frames - 1
         for number, frame in enumerate(self.scene.frames):
@@ -555,10 +674,10 @@ class _Raster:
                    [self.pieces.final(index) for index in self.scene.finished_by(number)])
                   for number in numbers]
         self.draw(markup for drawn, finals in frames for element in (*drawn, *finals) for markup, _, _ in element)
-        return [region for drawn, finals in frames for _, region in self.regions(set(), drawn, finals, _Shown())]
+        return [region for drawn, finals in frames for _, region in self.regions(set(), drawn, finals, Shown())]
 
     def regions(self, before: set[Element], drawn: list[Element], finals: list[Element],
-                shown: _Shown) -> list[tuple[Rect, np.ndarray]]:
+                shown: Shown) -> list[tuple[Rect, np.ndarray]]:
         """The boxes where a frame draws differently from the one before (``before``: its
         elements), merged where they meet, each with its pixels; ``finals``: the output
         values this frame adds to ``shown``."""
@@ -568,9 +687,20 @@ class _Raster:
             shown.add(element, layer)
             boxes.append(layer[0])
         canvas = (0, 0, self.width, self.height)
-        rects = _merged([_clip(box, canvas) for box in boxes if _meets(box, canvas)])
-        layers = [self.stacked(element) for element in drawn]
-        found = [(rect, self.composite(rect, [*layers, *shown.reaching(rect)])) for rect in rects]
+        rects = merged([clip(box, canvas) for box in boxes if meets(box, canvas)])
+        layers = [(element, self.stacked(element)) for element in drawn]
+        found = []
+        for rect in rects:
+            meeting = [(element, layer) for element, layer in layers if meets(layer[0], rect)]
+            values = shown.reaching(rect)
+            # The same elements over the same box draw the same pixels: a lit cell's row,
+            # say, comes back as the loops come round to it again.
+            key = (rect, tuple(element for element, _ in meeting), tuple(order for order, _ in values))
+            pixels = self.composites.get(key)
+            if pixels is None:
+                pixels = self.composite(rect, [layer for _, layer in meeting] + [layer for _, layer in values])
+                self.composites.add(key, pixels)
+            found.append((rect, pixels))
         self.stacks = {element: self.stacks[element] for element in drawn}
         return found
 
@@ -583,257 +713,13 @@ class _Raster:
             _, pre, inv = self.layers.pop(markup)
             self.bytes -= pre.nbytes + inv.nbytes
             self.pieces.spots.pop(markup, None)
+            self.pieces.boxes.pop(markup, None)
+            self.pieces.glyph_parts.pop(markup, None)
+            self.pieces.wholes.pop(markup, None)
         # Lines and runs name pieces: made again, they find their spots again.
         self.pieces.runs.clear()
         self.pieces.lines.clear()
-
-
-def _blend(out: np.ndarray, rect: Rect, layer: Layer) -> None:
-    """Composite a layer over ``out`` (the pixels of ``rect``, uint16), in place."""
-    x0, y0, x1, y1 = rect
-    (bx0, by0, bx1, by1), pre, inv = layer
-    left, top, right, bottom = max(x0, bx0), max(y0, by0), min(x1, bx1), min(y1, by1)
-    if left >= right or top >= bottom:
-        return
-    under = out[top - y0:bottom - y0, left - x0:right - x0]
-    # (colour * alpha + under * (255 - alpha) + 127) // 255, exactly, in 16 bits:
-    # for 0 <= v < 65281, v // 255 == (v + 1 + ((v + 1) >> 8)) >> 8.
-    mixed = under * inv[top - by0:bottom - by0, left - bx0:right - bx0]
-    mixed += pre[top - by0:bottom - by0, left - bx0:right - bx0]
-    mixed += 128
-    mixed += mixed >> 8
-    mixed >>= 8
-    under[...] = mixed
-
-
-def _stack(parts: Sequence[tuple[Layer, int, int]]) -> Layer:
-    """Layers, each moved by whole pixels, composited in order into one layer (a glyph
-    beside the ones before is set in place; one that meets them is composited over them)."""
-    boxes = [((x0 + dx, y0 + dy, x1 + dx, y1 + dy), pre, inv)
-             for ((x0, y0, x1, y1), pre, inv), dx, dy in parts if x0 < x1]
-    if len(boxes) == 1:
-        return boxes[0]
-    if not boxes:
-        return EMPTY, np.zeros((0, 0, 3), np.uint16), np.zeros((0, 0, 1), np.uint16)
-    left, top = min(b[0][0] for b in boxes), min(b[0][1] for b in boxes)
-    right, bottom = max(b[0][2] for b in boxes), max(b[0][3] for b in boxes)
-    pre = np.zeros((bottom - top, right - left, 3), np.uint16)
-    inv = np.full((bottom - top, right - left, 1), 255, np.uint16)
-    reached = -1  # the right edge of the boxes set so far: past it, nothing is drawn yet
-    for (x0, y0, x1, y1), p, i in boxes:
-        at = np.s_[y0 - top:y1 - top, x0 - left:x1 - left]
-        if x0 >= reached:
-            pre[at], inv[at] = p, i
-        else:
-            # Over: this layer's colours, plus those under it times its 255 less alpha.
-            pre[at] = p + (pre[at].astype(np.uint32) * i + 127) // 255
-            inv[at] = (inv[at].astype(np.uint32) * i + 127) // 255
-        reached = max(reached, x1)
-    return (left, top, right, bottom), pre, inv
-
-
-class _Shown:
-    """The output values shown so far, as layers, found by the tiles their pixels touch."""
-
-    def __init__(self) -> None:
-        self.tiles: dict[tuple[int, int], list[tuple[int, Layer]]] = {}
-        self.pieces: set[str] = set()
-        self.count = 0
-
-    def add(self, element: Element, layer: Layer) -> None:
-        for tile in _tiles(layer[0]):
-            self.tiles.setdefault(tile, []).append((self.count, layer))
-        self.pieces.update(markup for markup, _, _ in element)
-        self.count += 1
-
-    def reaching(self, rect: Rect) -> list[Layer]:
-        """The values whose pixels meet ``rect``, in the order they appeared."""
-        found = {order: layer for tile in _tiles(rect) for order, layer in self.tiles.get(tile, ())
-                 if _meets(layer[0], rect)}
-        return [found[order] for order in sorted(found)]
-
-
-def _tiles(box: Rect) -> Iterator[tuple[int, int]]:
-    for tx in range(box[0] // TILE, (box[2] - 1) // TILE + 1):
-        for ty in range(box[1] // TILE, (box[3] - 1) // TILE + 1):
-            yield tx, ty
-
-
-def _meets(a: Rect, b: Rect) -> bool:
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
-
-
-def _clip(a: Rect, b: Rect) -> Rect:
-    return max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
-
-
-def _merged(rects: list[Rect]) -> list[Rect]:
-    """The rectangles, those that meet or nearly meet (:data:`JOIN`) drawn as one box."""
-    rects = list(dict.fromkeys(rects))
-    joined = True
-    while joined and len(rects) > 1:
-        joined = False
-        out: list[Rect] = []
-        for r in rects:
-            for k, o in enumerate(out):
-                if r[0] <= o[2] + JOIN and o[0] <= r[2] + JOIN and r[1] <= o[3] + JOIN and o[1] <= r[3] + JOIN:
-                    out[k] = (min(r[0], o[0]), min(r[1], o[1]), max(r[2], o[2]), max(r[3], o[3]))
-                    joined = True
-                    break
-            else:
-                out.append(r)
-        rects = out
-    return rects
-
-
-def _pack(boxes: Sequence[Rect], width: int) -> tuple[list[tuple[int, int]], int]:
-    """Places for boxes on a canvas ``width`` wide, in rows (shelves) left to right, a pixel
-    apart; and the canvas's height. Boxes come tallest first, so rows waste little."""
-    places = []
-    x = y = row = 0
-    for x0, y0, x1, y1 in boxes:
-        w, h = x1 - x0, y1 - y0
-        if x and x + w > width:
-            x, y, row = 0, y + row + 1, 0
-        places.append((x, y))
-        x += w + 1
-        row = max(row, h)
-    return places, max(1, y + row)
-
-
-def _rgba(image: Any) -> np.ndarray:
-    return np.asarray(image if image.mode == "RGBA" else image.convert("RGBA"))
-
-
-def _layer(rect: Rect, rgba: np.ndarray) -> Layer:
-    """A layer ready to composite, cut down to the pixels it draws (elsewhere its alpha is 0,
-    which leaves what is under it as it was)."""
-    alpha = rgba[..., 3]
-    rows, columns = np.flatnonzero(alpha.any(axis=1)), np.flatnonzero(alpha.any(axis=0))
-    x0, y0 = rect[:2]
-    if not len(rows):
-        return EMPTY, np.zeros((0, 0, 3), np.uint16), np.zeros((0, 0, 1), np.uint16)
-    top, bottom, left, right = rows[0], rows[-1] + 1, columns[0], columns[-1] + 1
-    drawn = rgba[top:bottom, left:right].astype(np.uint16)
-    alpha = drawn[..., 3:]
-    return ((x0 + int(left), y0 + int(top), x0 + int(right), y0 + int(bottom)),
-            drawn[..., :3] * alpha, 255 - alpha)
-
-
-# -- colours ---------------------------------------------------------------------------------------
-def _palette(image: Any, base: np.ndarray, regions: Sequence[np.ndarray]) -> np.ndarray:
-    """One palette for every frame (``n x 3`` bytes, at most 255 colours: GIF's 256 less
-    the transparent index), from the colours of the base and of some frames' changes.
-
-    Every colour, when there are few enough. Else a median cut over the colours, each
-    weighted by the square root of how often it is seen (so the antialiased edges of text
-    get their shades, not only the large fills), in which the commonest colours (the flat
-    fills, the ink, the label colours) are then set exactly.
-    """
-    parts = [base.reshape(-1, 3)] + [region.reshape(-1, 3) for region in regions]
-    colours, counts = np.unique(_pack_rgb(np.concatenate(parts)), return_counts=True)
-    if len(colours) <= 255:
-        return _unpack(colours)
-    weighted = np.repeat(_unpack(colours), np.sqrt(counts).astype(np.int64), axis=0)
-    quantized = image.fromarray(weighted[:, None, :], "RGB").quantize(
-        255, method=image.Quantize.MEDIANCUT, dither=image.Dither.NONE)
-    palette = np.array(quantized.getpalette()[:3 * 255], dtype=np.int64).reshape(-1, 3)
-    free = np.ones(len(palette), dtype=bool)
-    for colour in _unpack(colours[np.argsort(-counts, kind="stable")[:EXACT_COLOURS]]):
-        distance = np.where(free, ((palette - colour) ** 2).sum(axis=1), np.iinfo(np.int64).max)
-        nearest = int(distance.argmin())
-        palette[nearest], free[nearest] = colour, False
-    return np.unique(palette.astype(np.uint8), axis=0)
-
-
-class _Indexer:
-    """Maps RGB pixels to their nearest palette colour, exactly, remembering each answer."""
-
-    def __init__(self, palette: np.ndarray) -> None:
-        self.palette = palette.astype(np.int64)
-        # Each colour's index (at most 254: the palette has at most 255 colours); 255: not
-        # looked up yet.
-        self.lut = np.full(1 << 24, 255, dtype=np.uint8)
-
-    def __call__(self, rgb: np.ndarray) -> np.ndarray:
-        keys = _pack_rgb(rgb)
-        found = self.lut[keys]
-        missing = found == 255
-        if missing.any():
-            new = np.unique(keys[missing])
-            for start in range(0, len(new), 4096):
-                chunk = new[start:start + 4096]
-                distance = ((_unpack(chunk)[:, None, :].astype(np.int64) - self.palette) ** 2).sum(axis=2)
-                self.lut[chunk] = distance.argmin(axis=1)
-            found = self.lut[keys]
-        return found
-
-
-def _patches(base: np.ndarray, changes: Iterable[list[tuple[Rect, np.ndarray]]], indexer: _Indexer,
-             transparent: int) -> Iterator[tuple[np.ndarray, tuple[int, int]]]:
-    """Each frame as palette indices, as the GIF stores it: the first whole, each later one as
-    the box around its changed rectangles (and where it goes), transparent outside them."""
-    canvas = indexer(base)
-    for number, pixels in enumerate(changes):
-        if number == 0:
-            for (x0, y0, x1, y1), region in pixels:
-                canvas[y0:y1, x0:x1] = indexer(region)
-            yield canvas.copy(), (0, 0)
-            continue
-        if not pixels:
-            yield np.full((1, 1), transparent, dtype=np.uint8), (0, 0)
-            continue
-        left, top = min(r[0] for r, _ in pixels), min(r[1] for r, _ in pixels)
-        right, bottom = max(r[2] for r, _ in pixels), max(r[3] for r, _ in pixels)
-        patch = np.full((bottom - top, right - left), transparent, dtype=np.uint8)
-        for (x0, y0, x1, y1), region in pixels:
-            now = indexer(region)
-            # Pixels that did not change stay transparent too: long runs compress well. (The
-            # rectangles do not overlap, so each compares with the frame before.)
-            patch[y0 - top:y1 - top, x0 - left:x1 - left] = np.where(
-                now == canvas[y0:y1, x0:x1], transparent, now)
-            canvas[y0:y1, x0:x1] = now
-        yield patch, (left, top)
-
-
-def _encode(image: Any, palette: np.ndarray, patches: Iterator[tuple[np.ndarray, tuple[int, int]]],
-            delays: Sequence[int], loop: bool) -> bytes:
-    """The GIF file: one global palette (plus the transparent index after its colours), then
-    each frame's patch, kept on screen under the next (disposal 1).
-
-    Pillow encodes; the frames are laid out here because each one's changed box is already
-    known, which spares Pillow comparing whole frames and remapping each one's palette.
-    """
-    from PIL import GifImagePlugin
-
-    transparent = len(palette)
-    colours = np.concatenate([palette, np.zeros((1, 3), dtype=np.uint8)]).tobytes()
-    info: dict[str, Any] = {"transparency": transparent}
-    if loop:
-        info["loop"] = 0  # forever; without the key the GIF plays once
-    out = io.BytesIO()
-    for (indices, offset), delay in zip(patches, delays):
-        frame = image.fromarray(indices, "P")
-        if not out.tell():
-            frame.putpalette(colours)
-            out.writelines(GifImagePlugin.getheader(frame, None, info)[0])
-        out.writelines(GifImagePlugin.getdata(frame, offset, duration=delay, disposal=1,
-                                              transparency=transparent))
-    out.write(b";")
-    return out.getvalue()
-
-
-def _pack_rgb(rgb: np.ndarray) -> np.ndarray:
-    keys = rgb[..., 0].astype(np.uint32)
-    keys <<= 8
-    keys |= rgb[..., 1]
-    keys <<= 8
-    keys |= rgb[..., 2]
-    return keys
-
-
-def _unpack(keys: np.ndarray) -> np.ndarray:
-    return np.stack([(keys >> 16) & 255, (keys >> 8) & 255, keys & 255], axis=-1).astype(np.uint8)
+        self.pieces.made.clear()
 
 
 # -- options and optional dependencies ------------------------------------------------------------
