@@ -32,9 +32,9 @@ from .text import (
 
 if TYPE_CHECKING:
     from ..explaining import Sentence
-    from ..tracing import Step
+    from ..tracing import Step, Trace
 
-__all__ = ["FRAME_MS", "MAX_OPENING_FRAMES", "Frame", "Frames", "Mark", "Running"]
+__all__ = ["FRAME_MS", "MAX_OPENING_FRAMES", "Frame", "Frames", "Mark", "Running", "Sums"]
 
 #: The most opening frames (the narrative), before the step or cell frames.
 MAX_OPENING_FRAMES = 3
@@ -223,7 +223,144 @@ def frame_labels(sentences: Sequence[Sentence], order: Sequence[str]) -> tuple[s
 
 
 # -- frames --------------------------------------------------------------------------------------
-class Frames:
+class Sums:
+    """Writes out sums as the captions show them: a step's running sum, an output cell's whole
+    sum. The frames use it, and so does the player for the cell under the pointer, so both
+    write a sum the same way.
+
+    >>> import numpy as np
+    >>> from einviz.tracing import trace
+    >>> lines = Sums(trace("ij->i", np.array([[1, -2], [3, 4]])), 60).cell_sum((0,))
+    >>> ["".join(span.text for span in line) for line in lines]
+    ['out[0] = Σ_j A[0,j]', '= 1 + (−2) = −1']
+    """
+
+    def __init__(self, trace: Trace, chars: int) -> None:
+        self.trace = trace
+        self.plan = trace.plan
+        self.chars = chars
+        self.broadcast = [
+            [self.plan.is_broadcast(k, axis) for axis in range(len(term))]
+            for k, term in enumerate(self.plan.terms)
+        ]
+
+    def cell_sum(self, out_index: tuple[int, ...]) -> list[tuple[Span, ...]]:
+        """An output cell's whole sum, as its cell frame's caption writes it."""
+        steps = self.trace.cell_steps(out_index)
+        value = self.trace.result[out_index] if out_index else self.trace.result[()]
+        return self.cell_caption(out_index, dict(zip(self.plan.output, out_index)), steps, value)
+
+    def refs(self, step: Step) -> list[Span]:
+        """``A[0,2] × B[2,0]``: the step's cells, each index in its label's colour."""
+        spans: list[Span] = []
+        for k, (name, index) in enumerate(zip(self.plan.names, step.indices)):
+            if k:
+                spans.append(Span(" × "))
+            labels = [None if self.broadcast[k][a] else label for a, label in enumerate(self.plan.terms[k])]
+            spans += ref_spans(name, index, labels)
+        return spans
+
+    def step_caption(self, step: Step, cell_steps: Sequence[Step]) -> list[tuple[Span, ...]]:
+        """``out[0,0] += A[0,1] × B[1,0]`` over ``out[0,0] = 4×(−3) + 2×(−2) = −12 + (−4) = −16``:
+        the step's cells, and its output cell's sum so far (a copy: one line)."""
+        plan = self.plan
+        out = ref_spans("out", step.out_index, plan.output)
+        if not plan.summed:
+            digits, _ = agreeing([step.factors], step.product)
+            line = [*out, Span(" = "), *self.refs(step)]
+            if plan.n_operands > 1:
+                line.append(Span(" = " + " × ".join(format_factor(f, digits) for f in step.factors)))
+            line.append(Span(" = " + format_value(step.product, digits)))
+            return [_fitted(line, self.chars)]
+        room = self.chars - len("".join(s.text for s in out)) - 1
+        sum_line = [*out, Span(" "), *self.sum_spans(cell_steps, step.running_sum, room)]
+        return [_fitted([*out, Span(" += "), *self.refs(step)], self.chars), _fitted(sum_line, self.chars)]
+
+    def sum_spans(self, steps: Sequence[Step], total: object, room: int, current: bool = True,
+                  count: int | None = None) -> list[Span]:
+        """``= 4×(−3) + 2×(−2) = −12 + (−4) = −16``: a sum of products written out, as long
+        as fits ``room`` characters (the middle terms elided with "…"), the last term bold.
+        Floats take the digits that make the shown terms add up to the shown total (or ``≈``).
+        ``count``: how many terms the sum has, when ``steps`` holds only its first three and
+        last two."""
+        many = len(steps[0].factors) > 1 if steps else False
+        count = len(steps) if count is None else count
+        digits, equal = agreeing([s.factors for s in steps], total) if count == len(steps) else (3, "=")
+        if many and count == len(steps):
+            more, also = agreeing([[s.product] for s in steps], total)
+            digits, equal = max(digits, more), ("≈" if "≈" in (equal, also) else "=")
+
+        def joined(texts: list[str], head: int) -> list[Span]:
+            shown: list[str | None] = list(texts)
+            if count > head + 3:
+                shown = [*texts[:min(head, len(texts) - 2)], None, *texts[-2:]]
+            spans: list[Span] = []
+            for k, text in enumerate(shown):
+                if k:
+                    spans.append(Span(" + "))
+                spans.append(Span("…") if text is None else
+                             Span(text, tone="strong") if current and k == len(shown) - 1 and len(steps) > 1
+                             else Span(text))
+            return spans
+
+        factors = ["×".join(format_factor(f, digits) for f in s.factors) for s in steps]
+        products = [format_value(s.product, digits) if k == 0 else format_factor(s.product, digits)
+                    for k, s in enumerate(steps)]
+        end = [Span(f" {equal if count <= SHOWN_TERMS else '='} {format_value(total, digits)}")]
+        options = []
+        for head in (SHOWN_TERMS - 2, 2, 1):
+            if many:
+                options.append([Span("= "), *joined(factors, head), Span(" = "), *joined(products, head), *end])
+            options.append([Span("= "), *joined(products if many else factors, head), *end])
+        if count == 1:
+            options.insert(0, [Span("= "), Span(factors[0]), *end] if many else [Span("= " + factors[0])])
+        for spans in options:
+            if len("".join(s.text for s in spans)) <= room:
+                return spans
+        return options[-1]
+
+    def cell_caption(self, out_index, fixed, steps, value) -> list[tuple[Span, ...]]:
+        plan, trace = self.plan, self.trace
+        out = ref_spans("out", out_index, plan.output)
+        head: list[Span] = [*out, Span(" = ")]
+        if plan.summed:  # as in the formula: Σ_j, Σ_{j,k}
+            several = len(plan.summed) > 1
+            head.append(Span("Σ_{" if several else "Σ_"))
+            for k, label in enumerate(plan.summed):
+                if k:
+                    head.append(Span(","))
+                head.append(Span(label, label=label))
+            head.append(Span("} " if several else " "))
+        for k, (name, term) in enumerate(zip(plan.names, plan.terms)):
+            if k:
+                head.append(Span(" × "))
+            head.append(Span(name))
+            if term:
+                head.append(Span("["))
+                for a, label in enumerate(term):
+                    if a:
+                        head.append(Span(","))
+                    if self.broadcast[k][a]:
+                        head.append(Span("0"))
+                    elif label in fixed:
+                        head.append(Span(str(fixed[label]), label=label))
+                    else:
+                        head.append(Span(label, label=label))
+                head.append(Span("]"))
+        # The sum written out with numbers, elided in the middle when long.
+        if len(steps) <= 64:
+            records = list(trace.steps(steps.start, steps.stop))
+        else:
+            records = [*trace.steps(steps.start, steps.start + 3), *trace.steps(steps.stop - 2, steps.stop)]
+        if not records:
+            empty = f"= {format_value(value)}  (an empty sum: a summed label has size 0)"
+            return [_fitted(head, self.chars), _fitted([Span(empty)], self.chars)]
+        line = self.sum_spans(records, value, self.chars, current=False, count=len(steps))
+        return [_fitted(head, self.chars), _fitted(line, self.chars)]
+
+
+
+class Frames(Sums):
     """Makes a scene's frames from its trace and its placed layout.
 
     The opening frames tell the explanation's sentences (all but the ``pattern`` and
@@ -232,16 +369,10 @@ class Frames:
     """
 
     def __init__(self, layout: Layout, code: CodePanel, chars: int, frame_ms: float | None) -> None:
+        super().__init__(layout.trace, chars)
         self.layout = layout
-        self.plan = layout.plan
-        self.trace = layout.trace
         self.code = code
-        self.chars = chars
         self.frame_ms = frame_ms
-        self.broadcast = [
-            [self.plan.is_broadcast(k, axis) for axis in range(len(term))]
-            for k, term in enumerate(self.plan.terms)
-        ]
         self.hidden_axes = any(None in slots for blk in [*layout.blocks, layout.out] for slots in blk.slots)
         # The slices of each array drawn as more than one.
         self.slices = {("out" if blk is layout.out else blk.name): boxes
@@ -482,75 +613,6 @@ class Frames:
             ))
         return frames
 
-    def refs(self, step: Step) -> list[Span]:
-        """``A[0,2] × B[2,0]``: the step's cells, each index in its label's colour."""
-        spans: list[Span] = []
-        for k, (name, index) in enumerate(zip(self.plan.names, step.indices)):
-            if k:
-                spans.append(Span(" × "))
-            labels = [None if self.broadcast[k][a] else label for a, label in enumerate(self.plan.terms[k])]
-            spans += ref_spans(name, index, labels)
-        return spans
-
-    def step_caption(self, step: Step, cell_steps: Sequence[Step]) -> list[tuple[Span, ...]]:
-        """``out[0,0] += A[0,1] × B[1,0]`` over ``out[0,0] = 4×(−3) + 2×(−2) = −12 + (−4) = −16``:
-        the step's cells, and its output cell's sum so far (a copy: one line)."""
-        plan = self.plan
-        out = ref_spans("out", step.out_index, plan.output)
-        if not plan.summed:
-            digits, _ = agreeing([step.factors], step.product)
-            line = [*out, Span(" = "), *self.refs(step)]
-            if plan.n_operands > 1:
-                line.append(Span(" = " + " × ".join(format_factor(f, digits) for f in step.factors)))
-            line.append(Span(" = " + format_value(step.product, digits)))
-            return [_fitted(line, self.chars)]
-        room = self.chars - len("".join(s.text for s in out)) - 1
-        sum_line = [*out, Span(" "), *self.sum_spans(cell_steps, step.running_sum, room)]
-        return [_fitted([*out, Span(" += "), *self.refs(step)], self.chars), _fitted(sum_line, self.chars)]
-
-    def sum_spans(self, steps: Sequence[Step], total: object, room: int, current: bool = True,
-                  count: int | None = None) -> list[Span]:
-        """``= 4×(−3) + 2×(−2) = −12 + (−4) = −16``: a sum of products written out, as long
-        as fits ``room`` characters (the middle terms elided with "…"), the last term bold.
-        Floats take the digits that make the shown terms add up to the shown total (or ``≈``).
-        ``count``: how many terms the sum has, when ``steps`` holds only its first three and
-        last two."""
-        many = len(steps[0].factors) > 1 if steps else False
-        count = len(steps) if count is None else count
-        digits, equal = agreeing([s.factors for s in steps], total) if count == len(steps) else (3, "=")
-        if many and count == len(steps):
-            more, also = agreeing([[s.product] for s in steps], total)
-            digits, equal = max(digits, more), ("≈" if "≈" in (equal, also) else "=")
-
-        def joined(texts: list[str], head: int) -> list[Span]:
-            shown: list[str | None] = list(texts)
-            if count > head + 3:
-                shown = [*texts[:min(head, len(texts) - 2)], None, *texts[-2:]]
-            spans: list[Span] = []
-            for k, text in enumerate(shown):
-                if k:
-                    spans.append(Span(" + "))
-                spans.append(Span("…") if text is None else
-                             Span(text, tone="strong") if current and k == len(shown) - 1 and len(steps) > 1
-                             else Span(text))
-            return spans
-
-        factors = ["×".join(format_factor(f, digits) for f in s.factors) for s in steps]
-        products = [format_value(s.product, digits) if k == 0 else format_factor(s.product, digits)
-                    for k, s in enumerate(steps)]
-        end = [Span(f" {equal if count <= SHOWN_TERMS else '='} {format_value(total, digits)}")]
-        options = []
-        for head in (SHOWN_TERMS - 2, 2, 1):
-            if many:
-                options.append([Span("= "), *joined(factors, head), Span(" = "), *joined(products, head), *end])
-            options.append([Span("= "), *joined(products if many else factors, head), *end])
-        if count == 1:
-            options.insert(0, [Span("= "), Span(factors[0]), *end] if many else [Span("= " + factors[0])])
-        for spans in options:
-            if len("".join(s.text for s in spans)) <= room:
-                return spans
-        return options[-1]
-
     def cell_frames(self, chosen: list[int], first: int, done: set, sampled: bool) -> list[Frame]:
         plan, trace = self.plan, self.trace
         per_cell = trace.steps_per_cell
@@ -583,44 +645,6 @@ class Frames:
                                 caption=tuple(caption),
                                 code_line=self.code.statement, loop_values=loop_values))
         return frames
-
-    def cell_caption(self, out_index, fixed, steps, value) -> list[tuple[Span, ...]]:
-        plan, trace = self.plan, self.trace
-        out = ref_spans("out", out_index, plan.output)
-        head: list[Span] = [*out, Span(" = ")]
-        if plan.summed:  # as in the formula: Σ_j, Σ_{j,k}
-            several = len(plan.summed) > 1
-            head.append(Span("Σ_{" if several else "Σ_"))
-            for k, label in enumerate(plan.summed):
-                if k:
-                    head.append(Span(","))
-                head.append(Span(label, label=label))
-            head.append(Span("} " if several else " "))
-        for k, (name, term) in enumerate(zip(plan.names, plan.terms)):
-            if k:
-                head.append(Span(" × "))
-            head.append(Span(name))
-            if term:
-                head.append(Span("["))
-                for a, label in enumerate(term):
-                    if a:
-                        head.append(Span(","))
-                    if self.broadcast[k][a]:
-                        head.append(Span("0"))
-                    elif label in fixed:
-                        head.append(Span(str(fixed[label]), label=label))
-                    else:
-                        head.append(Span(label, label=label))
-                head.append(Span("]"))
-        # The sum written out with numbers, elided in the middle when long.
-        if len(steps) <= 64:
-            records = list(trace.steps(steps.start, steps.stop))
-        else:
-            records = [*trace.steps(steps.start, steps.start + 3), *trace.steps(steps.stop - 2, steps.stop)]
-        if not records:
-            return [_fitted(head, self.chars), (Span(f"= {format_value(value)}"),)]
-        line = self.sum_spans(records, value, self.chars, current=False, count=len(steps))
-        return [_fitted(head, self.chars), _fitted(line, self.chars)]
 
     def final_frame(self, number: int, done: set, mode: str, budget: int, shown: int) -> Frame:
         plan, trace = self.plan, self.trace

@@ -37,11 +37,11 @@ from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 
 from ..errors import EinvizError
+from .frames import Sums
 from .grid import CODE_SIZE
 from .scene import CAPTION_LINE, CAPTION_SIZE
 from .svg import render
-from .text import MONO_EM, format_factor, format_value, mono_width
-from .text import ref as _ref
+from .text import MONO_EM, mono_width
 
 if TYPE_CHECKING:
     from ..explaining import Explanation
@@ -52,8 +52,6 @@ if TYPE_CHECKING:
 
 __all__ = ["page", "player"]
 
-#: An output cell's sum is written out term by term up to this many terms.
-MAX_TERMS = 12
 #: Speeds offered by the player.
 SPEEDS = (0.25, 0.5, 1, 2, 4)
 #: The figure always fits its box, however narrow, so nothing is cut; the zoom button shows it
@@ -276,41 +274,14 @@ def _data(scene: Scene, traced: Trace) -> dict[str, Any]:
                           int((scene.width - 2 * scene.caption_x) / (MONO_EM * CAPTION_SIZE))],
               "value_x": round(code.value_x + mono_width("i = ", CODE_SIZE)),
               "lines": {label: code.line_y(line) for label, line in code.label_lines.items()}}
+    # An output cell's whole sum, written as its cell frame's caption writes it.
+    sums = Sums(traced, places["caption"][3])
+    written = {",".join(map(str, index)): "\n".join("".join(span.text for span in line)
+                                                     for line in sums.cell_sum(index))
+               for index in scene.finals}
     return {"frames": frames, "operands": operands, "output": list(p.output),
             "sizes": dict(p.sizes), "places": places,
-            "out_shape": list(p.out_shape), "n_steps": len(traced),
-            "sums": {",".join(map(str, index)): _sum_text(traced, index) for index in scene.finals}}
-
-
-def _sum_text(traced: Trace, out_index: tuple[int, ...]) -> str:
-    """An output cell's whole sum, written out: the terms, their numbers and the value.
-
-    >>> import numpy as np
-    >>> from einviz.tracing import trace
-    >>> print(_sum_text(trace("ij->i", np.array([[1, -2], [3, 4]])), (0,)))
-    out[0] = A[0,0] + A[0,1]
-           = 1 + (−2)
-           = −1
-    """
-    p = traced.plan
-    steps = traced.cell_steps(out_index)
-    head = _ref("out", out_index)
-    value = format_value(traced.result[out_index] if out_index else traced.result[()])
-    if not len(steps):
-        return f"{head} = {value}  (an empty sum: a summed label has size 0)"
-    shown = list(traced.steps(steps.start, min(steps.stop, steps.start + MAX_TERMS)))
-    more = len(steps) - len(shown)
-    tail = f" + … ({more} more terms)" if more else ""
-    refs = " + ".join("·".join(_ref(name, index) for name, index in zip(p.names, step.indices))
-                      for step in shown)
-    numbers = " + ".join("×".join(format_factor(f) for f in step.factors) for step in shown)
-    pad = " " * len(head)
-    lines = [f"{head} = {refs}{tail}"]
-    if len(p.names) > 1 or any(format_factor(f) != _ref(p.names[0], s.indices[0])
-                               for s in shown for f in s.factors):
-        lines.append(f"{pad} = {numbers}{tail}")
-    lines.append(f"{pad} = {value}")
-    return "\n".join(lines)
+            "out_shape": list(p.out_shape), "n_steps": len(traced), "sums": written}
 
 
 def _details(explanation: Explanation | None, path: ContractionPath | None, n_operands: int) -> str:
