@@ -743,3 +743,25 @@ def test_two_displays_of_one_panel_on_a_page_have_their_own_ids():
     first, second = (player(anim.scene, anim.trace, prefix, panel=panel) for prefix in ("p1", "p2"))
     assert 'id="p1-panel"' in first and "#p1-panel .einviz-step" in first and "hand-panel" not in first
     assert 'id="p2-panel"' in second and "p1-panel" not in second
+
+
+@pytest.mark.browser
+def test_the_panels_output_values_fill_in_as_the_grids_do(browser, tmp_path):
+    anim = animate("bij,bjk->bik", np.arange(12).reshape(2, 2, 3), np.arange(12).reshape(2, 3, 2),
+                   granularity="step", panel="blocks")
+    path = tmp_path / "blocks.html"
+    anim.to_html(path)
+    page = Page(browser, path, width=1300)
+    page.tab.focus(".einviz-player")
+    shown = ("gs => gs.filter(g => getComputedStyle(g).visibility === 'visible')"
+             ".map(g => +g.getAttribute('data-step'))")
+    reached = -1
+    for k, frame in enumerate(anim.frames):
+        if k:
+            page.tab.keyboard.press("ArrowRight")
+        reached = len(anim.trace) if frame.kind == "final" else frame.steps[-1] if len(frame.steps) else reached
+        visible = page.tab.eval_on_selector_all(".ez-panel g.einviz-done", shown)
+        assert sorted(visible) == [s for s in anim.panel.done if s <= reached], k
+    page.tab.keyboard.press("Home")
+    assert page.tab.eval_on_selector_all(".ez-panel g.einviz-done", shown) == []
+    assert page.errors == []

@@ -25,6 +25,7 @@ from einviz.render.panel import (
     panel_scale,
 )
 from einviz.render.scene import build_scene
+from einviz.render.text import format_value
 from einviz.tracing import trace
 
 NS = "{http://www.w3.org/2000/svg}"
@@ -310,3 +311,43 @@ def test_a_panel_too_wide_to_stand_beside_the_grids_goes_under_them() -> None:
     assert y == anim.scene.height and x == 0.0 and scale == 0.8
     root = ElementTree.fromstring(combined_svg(anim.scene, narrow, "g"))
     assert float(root.get("height")) == pytest.approx(anim.scene.height + narrow.height * scale, abs=0.1)
+
+
+# -- output values appear as their cells are done, as on the grids ---------------------------------
+def done_groups(svg: str) -> dict[int, ElementTree.Element]:
+    return {int(g.get("data-step")): g for g in ElementTree.fromstring(svg).iter(f"{NS}g")
+            if g.get("class") == "einviz-done"}
+
+
+@pytest.mark.parametrize("kind", ["blocks", "cube"])
+def test_each_output_value_waits_for_its_cells_last_step(kind) -> None:
+    t = bmm_trace() if kind == "blocks" else matmul_trace()
+    panel = make_panel(kind, t)
+    cells = list(np.ndindex(*t.plan.out_shape))
+    assert panel.done == tuple(sorted(t.cell_steps(index).stop - 1 for index in cells))
+    groups = done_groups(panel.svg)
+    for index in cells:
+        text = "".join(groups[t.cell_steps(index).stop - 1].itertext())
+        assert text == format_value(t.result[index])
+
+
+@pytest.mark.parametrize("kind", ["blocks", "cube"])
+def test_a_frame_shows_the_values_of_the_cells_done_by_then(kind) -> None:
+    anim = animate(*(("bij,bjk->bik", np.arange(12).reshape(2, 2, 3), np.arange(12).reshape(2, 3, 2))
+                     if kind == "blocks" else ("ij,jk->ik", np.arange(6).reshape(2, 3), np.arange(12).reshape(3, 4))),
+                   granularity="step", panel=kind)
+    for number, frame in enumerate(anim.scene.frames):
+        shown = {step for step, g in done_groups(anim.frame_svg(number)).items() if g.get("visibility") != "hidden"}
+        if frame.kind == "final":
+            assert shown == set(anim.panel.done)
+        else:
+            reached = max((f.steps[-1] for f in anim.scene.frames[:number + 1] if len(f.steps)), default=-1)
+            assert shown == {step for step in anim.panel.done if step <= reached}, number
+    # Animated: each value's keyframes turn it on at the start of the frame that finishes its cell.
+    svg, starts, total = anim.to_svg(), anim.scene.starts(), anim.scene.duration
+    for step in anim.panel.done:
+        first = next(k for k, f in enumerate(anim.scene.frames) if len(f.steps) and f.steps[-1] >= step)
+        after = svg.split(f"g.einviz-done[data-step='{step}']", 1)[1]
+        name = re.search(r"\{animation:([-\w]+) ", after).group(1)
+        keyframes = re.search(rf"@keyframes {name}\{{0%\{{opacity:0\}}([\d.]+)%", svg)
+        assert float(keyframes.group(1)) == pytest.approx(100 * starts[first] / total, abs=0.01)

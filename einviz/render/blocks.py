@@ -147,9 +147,12 @@ def _font(text: str, size: float) -> float:
 
 def _face(parent: _Element, kind: str, matrix: tuple[float, ...], cells: np.ndarray,
           lit: set[tuple[int, int]], where: Mapping[tuple[int, int], tuple[int, ...]], name: str,
-          canvas: _Canvas | None, values: bool = True, opacity: float | None = None) -> None:
+          canvas: _Canvas | None, values: bool = True, opacity: float | None = None,
+          done: Mapping[tuple[int, ...], int] | None = None) -> None:
     """One face of a block: ``cells[w, u]`` drawn as unit squares mapped to the screen by
-    ``matrix``; the values stay upright (skewed text on a receding face is hard to read)."""
+    ``matrix``; the values stay upright (skewed text on a receding face is hard to read).
+    ``done``: the step after which each cell's value is final; its value is then drawn in a
+    ``g.einviz-done`` group with that ``data-step``, which a player shows from that step on."""
     group = parent.add(_Element("g", class_=f"einviz-face-{kind}"))
     shapes = group.add(_Element("g", transform="matrix(" + ",".join(f"{v:.3f}".rstrip("0").rstrip(".")
                                                                      for v in matrix) + ")"))
@@ -166,9 +169,12 @@ def _face(parent: _Element, kind: str, matrix: tuple[float, ...], cells: np.ndar
             canvas.spots.setdefault((name, index), []).append(
                 _Spot(" ".join(f"{_n(px)},{_n(py)}" for px, py in corners), (x, y), size, text, values))
         if values:
-            group.add(_Element("text", x=_n(x), y=_n(y + size * 0.36), font_size=_n(size),
-                               text_anchor="middle", fill=INK if kind == "front" else MUTED
-                               )).add_text(text)
+            into = group
+            if done is not None and index in done:
+                into = group.add(_Element("g", class_="einviz-done", **{"data-step": str(done[index])}))
+            into.add(_Element("text", x=_n(x), y=_n(y + size * 0.36), font_size=_n(size),
+                              text_anchor="middle", fill=INK if kind == "front" else MUTED
+                              )).add_text(text)
 
 
 def _face_matrices(origin: Point, depth: int, cols: int) -> dict[str, tuple[float, ...]]:
@@ -183,7 +189,8 @@ def _face_matrices(origin: Point, depth: int, cols: int) -> dict[str, tuple[floa
 
 
 def _solid(parent: _Element, values: np.ndarray, origin: Point, lit: set[tuple[int, ...]],
-           name: str, canvas: _Canvas | None, sides: bool = True, first: int = 0) -> None:
+           name: str, canvas: _Canvas | None, sides: bool = True, first: int = 0,
+           done: Mapping[tuple[int, ...], int] | None = None) -> None:
     """A solid block with its front-top-left corner at ``origin``: three faces, with values
     (on the top and right faces too when ``sides``); its slices are ``first``, ``first+1``, …
     of the array (in ``data-index`` and ``lit``)."""
@@ -199,7 +206,7 @@ def _solid(parent: _Element, values: np.ndarray, origin: Point, lit: set[tuple[i
     ]
     for kind, cells, where in faces:
         _face(group, kind, matrices[kind], cells, {k for k, v in where.items() if v in lit}, where,
-              name, canvas, sides or kind == "front")
+              name, canvas, sides or kind == "front", done=done)
 
 
 def _axis(parent: _Element, start: Point, end: Point, label: str, colour: str, away: Point,
@@ -263,8 +270,10 @@ def _extent(view: ArrayView) -> tuple[float, float, float, float]:
 
 
 def _draw_view(parent: _Element, view: ArrayView, origin: Point, colours: Mapping[str, str],
-               lit: set[tuple[int, ...]], canvas: _Canvas | None) -> None:
-    """An array with its front face's top-left corner at ``origin``, and its axes."""
+               lit: set[tuple[int, ...]], canvas: _Canvas | None,
+               done: Mapping[tuple[int, ...], int] | None = None) -> None:
+    """An array with its front face's top-left corner at ``origin``, and its axes (``done``:
+    see :func:`_face`)."""
     _, rows, cols = view.values.shape
     labels = ("",) * (3 - len(view.labels)) + tuple(view.labels)
     group = parent.add(_Element("g", class_="einviz-array", **{"data-operand": view.name,
@@ -273,7 +282,7 @@ def _draw_view(parent: _Element, view: ArrayView, origin: Point, colours: Mappin
         corner = _at(origin, 0, 0, offset)
         # A slab's top and right faces would repeat its first row and last column.
         _solid(group, view.values[first:first + thick], corner, lit, view.name, canvas,
-               sides=thick > 1, first=first)
+               sides=thick > 1, first=first, done=done)
         if view.apart:
             # Under the slab's right face: the slab behind stands up and to the right.
             x, y = _at(corner, cols, rows, 1)
@@ -298,6 +307,7 @@ class StepCells:
     step: int
     cells: Mapping[str, Sequence[tuple[int, ...]]]
     caption: str = ""
+    out_text: str = ""  # the output cell's sum so far, written on it (else its final value)
 
 
 def _heading(doc: _Document, title: str, colours: Mapping[str, str]) -> None:
@@ -307,9 +317,10 @@ def _heading(doc: _Document, title: str, colours: Mapping[str, str]) -> None:
                              font_weight="bold" if char in colours else None)).add_text(char)
 
 
-def _lit_spot(group: _Element, spot: _Spot, name: str, cell: tuple[int, ...]) -> None:
+def _lit_spot(group: _Element, spot: _Spot, name: str, cell: tuple[int, ...], text: str = "") -> None:
     """One lit cell over the faces, as the grids light it (an operand's cell amber, the
-    output's cell blue, outlined), its value written again on top."""
+    output's cell blue, outlined), its value (or ``text``: an output cell's sum so far)
+    written again on top."""
     output = name == "out"
     group.add(_Element("polygon", points=spot.points, fill=_OUT_FILL if output else _LIT,
                        **{"data-operand": name, "data-index": ",".join(map(str, cell))},
@@ -318,7 +329,7 @@ def _lit_spot(group: _Element, spot: _Spot, name: str, cell: tuple[int, ...]) ->
     if spot.shown:  # a face that repeats another's cells shows no values, lit or not
         group.add(_Element("text", x=_n(spot.centre[0]), y=_n(spot.centre[1] + spot.size * 0.36),
                            font_size=_n(spot.size), text_anchor="middle", fill=INK,
-                           font_weight="bold")).add_text(spot.text)
+                           font_weight="bold")).add_text(text or spot.text)
 
 
 def _step_groups(doc: _Element, canvas: _Canvas, steps: Sequence[StepCells], caption_at: Point) -> None:
@@ -329,7 +340,7 @@ def _step_groups(doc: _Element, canvas: _Canvas, steps: Sequence[StepCells], cap
         for name, cells in step.cells.items():
             for cell in cells:
                 for spot in canvas.spots.get((name, tuple(cell)), ()):
-                    _lit_spot(group, spot, name, tuple(cell))
+                    _lit_spot(group, spot, name, tuple(cell), step.out_text if name == "out" else "")
         if step.caption:
             group.add(_Element("text", x=_n(caption_at[0]), y=_n(caption_at[1]), font_size=13,
                                fill=INK, class_="einviz-caption")).add_text(step.caption)
@@ -365,11 +376,12 @@ def apart_note(views: Sequence[ArrayView]) -> str:
 
 def blocks_document(views: Sequence[ArrayView], colours: Mapping[str, str], title: str = "",
                     lit: Mapping[str, set[tuple[int, ...]]] | None = None, prefix: str = "einviz-blocks",
-                    steps: Sequence[StepCells] = (), per_row: int | None = None) -> _Document:
+                    steps: Sequence[StepCells] = (), per_row: int | None = None,
+                    done: Mapping[tuple[int, ...], int] | None = None) -> _Document:
     """The arrays as 3-D blocks side by side (``per_row`` a row; the last after an arrow when
     it shares a row), each named with its labels and shape, the reasons for any slices drawn
     apart written underneath; ``steps`` adds a hidden group of lit cells (and a caption) for
-    each step."""
+    each step; ``done`` gives the step after which each output cell is final (see :func:`_face`)."""
     lit = lit or {}
     notes = [note] if (note := apart_note(views)) else []
     per_row = per_row or len(views)
@@ -389,7 +401,8 @@ def blocks_document(views: Sequence[ArrayView], colours: Mapping[str, str], titl
                                   fill=MUTED, text_anchor="middle")).add_text("→")
                 x += 16
             _caption(body, views[k], x, y - 8, colours)
-            _draw_view(body, views[k], (x - left, y + rise), colours, lit.get(views[k].name, set()), canvas)
+            _draw_view(body, views[k], (x - left, y + rise), colours, lit.get(views[k].name, set()), canvas,
+                       done if views[k].name == "out" else None)
             caption_w = sans_width(views[k].name + "  " + "".join(views[k].labels) + "  (8, 8, 8)", 13)
             x += max(right - left, caption_w) + 34
         widest = max(widest, x - 34)
@@ -542,12 +555,14 @@ class CubeStep:
     step: int
     where: Sequence[tuple[int, int, int]]
     caption: str = ""
+    out_text: str = ""  # the output cell's sum so far, written on it (else its final value)
 
 
 def cube_document(a: np.ndarray, b: np.ndarray, out: np.ndarray, labels: tuple[str, str, str],
                   names: tuple[str, str], colours: Mapping[str, str], step: tuple[int, int, int] | None = None,
                   caption: str = "", title: str = "", prefix: str = "einviz-cube",
-                  steps: Sequence[CubeStep] = (), inside: bool = True) -> _Document:
+                  steps: Sequence[CubeStep] = (), inside: bool = True,
+                  done: Mapping[tuple[int, ...], int] | None = None) -> _Document:
     """The iteration space of ``out[i,k] = Σ_j a[i,j]·b[j,k]`` (``labels`` = (i, j, k)): the
     result on the front face, ``b`` on the top, ``a`` on the right, ``step`` = (i, j, k) lit.
 
@@ -575,7 +590,7 @@ def cube_document(a: np.ndarray, b: np.ndarray, out: np.ndarray, labels: tuple[s
     for kind, matrix, cells, name, where in _cube_faces(a, b, out, names, origin):
         group = doc.add(_Element("g", class_="einviz-block", **{"data-operand": name}))
         _face(group, kind, matrix, cells, {k for k, v in where.items() if v == lit.get(name)}, where,
-              name, canvas, opacity=see_through)
+              name, canvas, opacity=see_through, done=done if name == "out" else None)
     _cube_labels(doc, origin, shape, labels, names, colours)
     if caption:
         doc.add(_Element("text", x=_n(_MARGIN), y=_n(height - _MARGIN), font_size=13,
@@ -587,7 +602,7 @@ def cube_document(a: np.ndarray, b: np.ndarray, out: np.ndarray, labels: tuple[s
         for product in run.where:
             for name, cell in _step_cells(product, names).items():
                 for spot in canvas.spots.get((name, cell), ()):
-                    _lit_spot(group, spot, name, tuple(cell))
+                    _lit_spot(group, spot, name, tuple(cell), run.out_text if name == "out" else "")
         if not inside:
             for product in run.where:
                 # Over the faces (drawn once, under every step): see-through.

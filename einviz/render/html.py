@@ -270,12 +270,12 @@ def _data(scene: Scene, traced: Trace) -> dict[str, Any]:
     ]
     code = scene.code
     # Where the hover writes its own caption and loop values, as the frames place theirs.
-    places = {"caption": [scene.caption_x, scene.caption_y, CAPTION_LINE,
-                          int((scene.width - 2 * scene.caption_x) / (MONO_EM * CAPTION_SIZE))],
+    chars = int((scene.width - 2 * scene.caption_x) / (MONO_EM * CAPTION_SIZE))
+    places = {"caption": [scene.caption_x, scene.caption_y, CAPTION_LINE, chars],
               "value_x": round(code.value_x + mono_width("i = ", CODE_SIZE)),
               "lines": {label: code.line_y(line) for label, line in code.label_lines.items()}}
     # An output cell's whole sum, written as its cell frame's caption writes it.
-    sums = Sums(traced, places["caption"][3])
+    sums = Sums(traced, chars)
     written = {",".join(map(str, index)): "\n".join("".join(span.text for span in line)
                                                      for line in sums.cell_sum(index))
                for index in scene.finals}

@@ -22,6 +22,8 @@ side by side in one SVG, the panel's groups shown by CSS in the grids' frame tim
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -71,6 +73,9 @@ class Panel:
             because a solid block would hide cells).
         steps: the ``data-step`` of every group, in order.
         id: the SVG's id (its CSS rules start with ``#id``).
+        done: the ``data-step`` of every ``g.einviz-done`` group: output values shown once
+            their cell is done, from the frame that reaches that step on (shown where
+            nothing plays them: the final picture).
     """
 
     kind: str
@@ -80,6 +85,7 @@ class Panel:
     note: str = ""
     steps: tuple[int, ...] = ()
     id: str = ""
+    done: tuple[int, ...] = ()
 
 
 def frame_spans(scene: Scene) -> list[range]:
@@ -121,7 +127,9 @@ def _step_css(doc: _Document, prefix: str) -> None:
 def _panel(kind: str, doc: _Document, prefix: str, steps: Sequence[int], note: str = "") -> Panel:
     _step_css(doc, prefix)
     width, height = float(str(doc.attribs["width"])), float(str(doc.attribs["height"]))
-    return Panel(kind, doc.tostring(), width, height, note, tuple(steps), prefix)
+    svg = doc.tostring()
+    done = sorted({int(step) for step in re.findall(r'class="einviz-done" data-step="(-?\d+)"', svg)})
+    return Panel(kind, svg, width, height, note, tuple(steps), prefix, tuple(done))
 
 
 # -- the network -----------------------------------------------------------------------------------
@@ -205,6 +213,13 @@ def _index(index: Sequence[int]) -> str:
     return ",".join(str(i) for i in index)
 
 
+def _done(trace: Trace, pad: int = 0) -> dict[tuple[int, ...], int]:
+    """Each output cell's last step (its value is final after it), by its index padded with
+    ``pad`` leading zeros (as a 3-D drawing indexes a smaller array)."""
+    return {(0,) * pad + index: trace.cell_steps(index).stop - 1
+            for index in np.ndindex(*trace.plan.out_shape)}
+
+
 def blocks_panel(trace: Trace, spans: Sequence[range] | None = None,
                  prefix: str = "einviz-panel-blocks", colours: Mapping[str, str] | None = None) -> Panel:
     """The operands and the result as 3-D blocks, each span lighting every cell its
@@ -244,9 +259,11 @@ def blocks_panel(trace: Trace, spans: Sequence[range] | None = None,
         reads = " × ".join(f"{name}[{where}]" for name, where in zip(loop_plan.names, shown))
         caption = (f"out[{shown[-1]}] += {reads}" if len(records) == 1 else
                    f"out[{shown[-1]}] = Σ {reads}  ({len(records)} products)")
-        steps.append(StepCells(span[-1], {k: sorted(v) for k, v in cells.items()}, caption))
+        steps.append(StepCells(span[-1], {k: sorted(v) for k, v in cells.items()}, caption,
+                               format_value(records[-1].running_sum)))
+    # An output value shows once its cell is done, as on the grids (its running sum before).
     doc = blocks_document(views, {**plan_colours(loop_plan), **(colours or {})}, "", prefix=prefix,
-                          steps=steps, per_row=2)
+                          steps=steps, per_row=2, done=_done(trace, 3 - len(loop_plan.out_shape)))
     note = apart_note(views)
     return _panel("blocks", doc, prefix, [s.step for s in steps], note)
 
@@ -284,9 +301,10 @@ def cube_panel(trace: Trace, spans: Sequence[range] | None = None,
         else:
             caption = (f"out[{row}={i},{col}={k}] = Σ over {summed} of {_read(loop_plan, name_a, values, summed)}"
                        f" × {_read(loop_plan, name_b, values, summed)} = {format_value(out[i, k])}")
-        steps.append(CubeStep(span[-1], where, caption))
+        steps.append(CubeStep(span[-1], where, caption, format_value(trace[span[-1]].running_sum)))
     doc = cube_document(a, b, out, (row, summed, col), (name_a, name_b),
-                        {**plan_colours(loop_plan), **(colours or {})}, prefix=prefix, steps=steps)
+                        {**plan_colours(loop_plan), **(colours or {})}, prefix=prefix, steps=steps,
+                        done=_done(trace))
     return _panel("cube", doc, prefix, [s.step for s in steps])
 
 
@@ -386,6 +404,34 @@ def _panel_css(scene: Scene, panel: Panel, outer: str) -> list[str]:
     return rules
 
 
+def _reached(scene: Scene, number: int) -> float:
+    """The last step done by frame ``number``: every step at the final frame, none (-1)
+    before the first step."""
+    if scene.frames[number].kind == "final":
+        return math.inf
+    return max((frame.steps[-1] for frame in scene.frames[:number + 1] if len(frame.steps)), default=-1)
+
+
+def _done_css(scene: Scene, panel: Panel, outer: str) -> list[str]:
+    """Each output value hidden until the first frame that reaches its cell's last step
+    (the final frame reaches every step), then shown till the loop ends, as the grids' are."""
+    total, reached = scene.duration, []
+    for frame, start in zip(scene.frames, scene.starts()):
+        if frame.kind == "final" or len(frame.steps):
+            reached.append((math.inf if frame.kind == "final" else frame.steps[-1], start))
+    shown: dict[float, list[int]] = {}
+    for step in panel.done:
+        at = next((start for last, start in reached if last >= step), None)
+        if at is not None:
+            shown.setdefault(at, []).append(step)
+    rules = []
+    for number, (at, steps) in enumerate(sorted(shown.items())):
+        rules.append(f"@keyframes {outer}-d{number}{{0%{{opacity:0}}{_pct(at, total)}{{opacity:1}}}}")
+        rules.append(",".join(f"#{outer} #{panel.id} g.einviz-done[data-step='{step}']" for step in steps)
+                     + f"{{animation:{outer}-d{number} {_s(total)}s step-end infinite}}")
+    return rules
+
+
 def panel_scale(scene: Scene, panel: Panel) -> float:
     """How much larger (or smaller) :func:`combined_svg` draws a panel: about the grids'
     height (and not much wider than them), between 0.8 times (its text stays readable) and
@@ -432,13 +478,18 @@ def combined_svg(scene: Scene, panel: Panel, prefix: str = "einviz", frame: int 
     grids = render(scene, "animated" if frame is None else "frame", frame, prefix=prefix)
     drawn = panel.svg
     if frame is None:
-        css = "".join(_panel_css(scene, panel, outer))
+        css = "".join([*_panel_css(scene, panel, outer), *_done_css(scene, panel, outer)])
     else:
         css = ""
         steps = scene.frames[frame].steps
         if len(steps):
             drawn = drawn.replace(f'class="einviz-step" data-step="{steps[-1]}"',
                                   f'class="einviz-step einviz-on" data-step="{steps[-1]}"')
+        reached = _reached(scene, frame)
+        for step in panel.done:
+            if step > reached:  # an output value whose cell is not done yet in this frame
+                drawn = drawn.replace(f'class="einviz-done" data-step="{step}"',
+                                      f'class="einviz-done" data-step="{step}" visibility="hidden"')
     x, y, scale = panel_place(scene, panel)
     shown = (panel.width * scale, panel.height * scale)
     root = drawn[:drawn.index(">")]

@@ -29,6 +29,12 @@
   var codeline = svg.querySelector('.einviz-codeline'), runs = svg.querySelectorAll('.einviz-runs text');
   // A diagram beside the figure (a panel): each frame lights the groups of its last step.
   var panelSteps = root.querySelectorAll('.ez-panel svg g.einviz-step');
+  // Its output values show once their cell is done, as the grids' do: from the frame that
+  // reaches their last step (every one at the final frame).
+  var panelDone = root.querySelectorAll('.ez-panel svg g.einviz-done'), reached = [];
+  data.frames.forEach(function (f, k) {
+    reached.push(f.kind === 'final' ? Infinity : f.steps ? f.steps[1] : (k ? reached[k - 1] : -1));
+  });
   var scrub = root.querySelector('.ez-scrub'), count = root.querySelector('.ez-count');
   var playButton = root.querySelector('.ez-play'), speed = root.querySelector('.ez-speed');
   var info = root.querySelector('.ez-info'), n = data.frames.length, current = 0, timer = null;
@@ -56,6 +62,8 @@
     for (var q = 0; q < panelSteps.length; q++)
       panelSteps[q].classList.toggle('einviz-on',
                                      steps !== null && +panelSteps[q].getAttribute('data-step') === steps[1]);
+    for (var d = 0; d < panelDone.length; d++)
+      panelDone[d].style.visibility = +panelDone[d].getAttribute('data-step') <= reached[current] ? '' : 'hidden';
     for (var r = 0; r < runs.length; r++)
       runs[r].classList.toggle('einviz-on', +runs[r].getAttribute('data-first') <= current &&
                                             current <= +runs[r].getAttribute('data-last'));
