@@ -23,7 +23,6 @@ side by side in one SVG, the panel's groups shown by CSS in the grids' frame tim
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -124,12 +123,12 @@ def _step_css(doc: _Document, prefix: str) -> None:
         doc.defs.add(doc.style(css))
 
 
-def _panel(kind: str, doc: _Document, prefix: str, steps: Sequence[int], note: str = "") -> Panel:
+def _panel(kind: str, doc: _Document, prefix: str, steps: Sequence[int], note: str = "",
+           done: Mapping[tuple[int, ...], int] | None = None) -> Panel:
     _step_css(doc, prefix)
     width, height = float(str(doc.attribs["width"])), float(str(doc.attribs["height"]))
-    svg = doc.tostring()
-    done = sorted({int(step) for step in re.findall(r'class="einviz-done" data-step="(-?\d+)"', svg)})
-    return Panel(kind, svg, width, height, note, tuple(steps), prefix, tuple(done))
+    return Panel(kind, doc.tostring(), width, height, note, tuple(steps), prefix,
+                 tuple(sorted(set((done or {}).values()))))
 
 
 # -- the network -----------------------------------------------------------------------------------
@@ -262,10 +261,10 @@ def blocks_panel(trace: Trace, spans: Sequence[range] | None = None,
         steps.append(StepCells(span[-1], {k: sorted(v) for k, v in cells.items()}, caption,
                                format_value(records[-1].running_sum)))
     # An output value shows once its cell is done, as on the grids (its running sum before).
+    done = _done(trace, 3 - len(loop_plan.out_shape))
     doc = blocks_document(views, {**plan_colours(loop_plan), **(colours or {})}, "", prefix=prefix,
-                          steps=steps, per_row=2, done=_done(trace, 3 - len(loop_plan.out_shape)))
-    note = apart_note(views)
-    return _panel("blocks", doc, prefix, [s.step for s in steps], note)
+                          steps=steps, per_row=2, done=done)
+    return _panel("blocks", doc, prefix, [s.step for s in steps], apart_note(views), done)
 
 
 def cube_panel(trace: Trace, spans: Sequence[range] | None = None,
@@ -302,10 +301,11 @@ def cube_panel(trace: Trace, spans: Sequence[range] | None = None,
             caption = (f"out[{row}={i},{col}={k}] = Σ over {summed} of {_read(loop_plan, name_a, values, summed)}"
                        f" × {_read(loop_plan, name_b, values, summed)} = {format_value(out[i, k])}")
         steps.append(CubeStep(span[-1], where, caption, format_value(trace[span[-1]].running_sum)))
+    done = _done(trace)
     doc = cube_document(a, b, out, (row, summed, col), (name_a, name_b),
                         {**plan_colours(loop_plan), **(colours or {})}, prefix=prefix, steps=steps,
-                        done=_done(trace))
-    return _panel("cube", doc, prefix, [s.step for s in steps])
+                        done=done)
+    return _panel("cube", doc, prefix, [s.step for s in steps], "", done)
 
 
 def _read(loop_plan: LoopPlan, name: str, values: Mapping[str, int], moving: str = "") -> str:
