@@ -765,3 +765,24 @@ def test_the_panels_output_values_fill_in_as_the_grids_do(browser, tmp_path):
     page.tab.keyboard.press("Home")
     assert page.tab.eval_on_selector_all(".ez-panel g.einviz-done", shown) == []
     assert page.errors == []
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("subscripts", "shapes"), [("ij,jk->ik", [(3, 4), (4, 3)]), ("ij->i", [(3, 4)])])
+def test_the_animated_svg_shows_each_frames_marks_in_its_time(browser, subscripts, shapes):
+    # Marks held over several frames (an output cell's terms, the terms added already) are
+    # drawn once; at every frame's time exactly that frame's marks must show, as frame_svg has.
+    anim = animate(subscripts, shapes=shapes, granularity="step")
+    starts = anim.scene.starts()
+    tab = browser.new_page(viewport={"width": 700, "height": 700})
+    tab.set_content(anim.to_svg())
+    shown = ("[...document.querySelectorAll('use[data-role]')].filter(u => {"
+             " for (let e = u; e && e.tagName !== 'svg'; e = e.parentElement) {"
+             "  const s = getComputedStyle(e); if (s.opacity === '0' || s.visibility === 'hidden') return false; }"
+             " return true; }).map(u => [u.dataset.role, u.dataset.operand, u.dataset.index].join(' '))")
+    for number, frame in enumerate(anim.frames):
+        at = (starts[number] + 0.1) * 1000
+        tab.evaluate(f"document.getAnimations().forEach(a => {{ a.pause(); a.currentTime = {at}; }})")
+        expected = {f"{m.role} {m.operand} {','.join(map(str, m.index))}" for m in frame.marks}
+        assert set(tab.evaluate(shown)) == expected, (number, frame.kind)
+    tab.close()

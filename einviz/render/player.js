@@ -26,7 +26,7 @@
   root.setAttribute('aria-label', data.label);
   var svg = fig.querySelector('svg'), svgns = 'http://www.w3.org/2000/svg';
   var frames = svg.querySelectorAll('.einviz-frame'), finals = svg.querySelectorAll('.einviz-finals text');
-  var codeline = svg.querySelector('.einviz-codeline'), runs = svg.querySelectorAll('.einviz-runs text');
+  var codeline = svg.querySelector('.einviz-codeline'), runs = svg.querySelectorAll('.einviz-runs > *');
   // A diagram beside the figure (a panel): each frame lights the groups of its last step.
   var panelSteps = root.querySelectorAll('.ez-panel svg g.einviz-step');
   // Its output values show once their cell is done, as the grids' do: from the frame that

@@ -14,7 +14,8 @@ One drawing code serves every view; ``mode`` picks what it emits:
     ``einviz-on``; so do the output values (``.einviz-finals text``, shown from frame
     ``data-from`` on), the lit code line (``.einviz-codeline``, lit in frames whose record in
     :meth:`Scene.frame_table` has a ``code_line``) and each run of a loop value
-    (``.einviz-runs text``, shown from frame ``data-first`` to ``data-last``).
+    (``.einviz-runs text``, shown from frame ``data-first`` to ``data-last``) and each run of
+    held term marks (``.einviz-runs g``, likewise).
 ``"frame"``
     A static picture of one frame (``frame=-1``: the final frame, the hero image).
 ``"base"`` / ``"overlay"`` / ``"top"``
@@ -30,7 +31,10 @@ The SVG carries its data: every grid cell is a ``<use>`` in ``g.einviz-cells`` w
 it a ``<use>`` with the same two attributes (``data-values`` instead of ``data-index`` for
 a mark standing for several hidden cells of a cut axis, see :class:`~einviz.render.scene.Mark`)
 and ``data-role``: ``lit`` (the frame's step), ``term`` (a cell of the whole sum of the
-output cell being added up), ``used`` (a term added already).
+output cell being added up), ``used`` (a term added already). In the animated SVG, term
+marks that stay the same over several frames (an output cell's terms, while its sum builds
+up) are drawn once, in a ``<g data-first="k" data-last="m">`` inside ``g.einviz-runs``, and
+count as marks of each frame from ``k`` to ``m``: a frame then costs what it changes.
 """
 
 from __future__ import annotations
@@ -163,6 +167,8 @@ class _Writer:
         self.frame: int | None = None
         self.per_frame: set[str] = set()  # loop labels whose values change too often for runs
         self._runs: dict[tuple[int, int], list[tuple[str, str]]] | None = None
+        self._held: dict[tuple[bool, int, int], list[Mark]] | None = None
+        self.held_marks: set[tuple[int, tuple]] = set()  # (frame, mark) pairs a held run draws
         # Frames of the commonest length share one @keyframes; each other length gets its own.
         durations = [frame.duration for frame in scene.frames]
         self.common = max(set(durations), key=durations.count)
@@ -208,7 +214,7 @@ class _Writer:
         nothing moves by itself and each part shows while it has the class ``einviz-on``.
         Without the script the rules never apply, so the file still plays on its own."""
         p = self.p
-        moving = (".einviz-frame", ".einviz-finals text", ".einviz-codeline", ".einviz-runs text")
+        moving = (".einviz-frame", ".einviz-finals text", ".einviz-codeline", ".einviz-runs>*")
         # !important: the values and runs name their keyframes in their own style attribute.
         return [",".join(f"#{p}.einviz-live {c}" for c in moving)
                 + "{animation:none!important;opacity:1;visibility:hidden}",
@@ -229,14 +235,14 @@ class _Writer:
             rules.append(f"@keyframes {p}-{name}{{0%{{opacity:1}}{_pct(duration, total)}{{opacity:0}}}}")
             rules.append(f"#{p} .einviz-frame.{name}{{animation-name:{p}-{name}}}")
         # Output values appear when their cell is done and stay till the loop ends.
-        rules.append(f"#{p} .einviz-finals text,#{p} .einviz-codeline,#{p} .einviz-runs text"
+        rules.append(f"#{p} .einviz-finals text,#{p} .einviz-codeline,#{p} .einviz-runs>*"
                      f"{{animation:{loop}}}")
         # Hidden where animation does not run, which leaves the final frame's picture.
-        rules.append(f"#{p} .einviz-codeline,#{p} .einviz-runs text{{opacity:0}}")
+        rules.append(f"#{p} .einviz-codeline,#{p} .einviz-runs>*{{opacity:0}}")
         for number in sorted({n for n, _ in self.finals_from()}):
             rules.append(f"@keyframes {p}c{number}{{0%{{opacity:0}}{_pct(starts[number], total)}"
                          f"{{opacity:1}}}}")
-        for first, last in self.runs():
+        for first, last in sorted({*self.runs(), *((first, last) for _, first, last in self.held())}):
             end = starts[last] + scene.frames[last].duration
             rules.append(f"@keyframes {p}r{first}-{last}{{0%{{opacity:0}}{_pct(starts[first], total)}"
                          f"{{opacity:1}}{_pct(end, total)}{{opacity:0}}}}")
@@ -249,7 +255,7 @@ class _Writer:
         # Reduced motion: no animation, which leaves the final frame's picture (as above).
         rules.append("@media (prefers-reduced-motion:reduce){"
                      f"#{p} .einviz-frame,#{p} .einviz-finals text,#{p} .einviz-codeline,"
-                     f"#{p} .einviz-runs text{{animation:none!important}}}}")
+                     f"#{p} .einviz-runs>*{{animation:none!important}}}}")
         return rules
 
     def defs(self) -> None:
@@ -402,6 +408,34 @@ class _Writer:
         self._runs = runs
         return runs
 
+    def held(self) -> dict[tuple[bool, int, int], list[Mark]]:
+        """Term and used marks that stay over consecutive frames, as runs (animated SVG
+        only), by (used?, first frame, last frame): an output cell's terms stay lit while its
+        sum builds up, and a term once added stays marked so, each drawn once for all its
+        frames. The final frame keeps its own (it is what shows where nothing animates)."""
+        if self.mode != "animated":
+            return {}
+        if self._held is not None:
+            return self._held
+        open_runs: dict[tuple, tuple[int, int, Mark]] = {}  # a mark -> (first, last frame, mark)
+        spans: list[tuple[int, int, Mark]] = []
+        for frame in self.scene.frames:
+            marks = {} if frame.kind == "final" else {
+                _mark_key(m): m for m in frame.marks if m.role in ("term", "used")}
+            for key in [key for key in open_runs if key not in marks]:
+                spans.append(open_runs.pop(key))
+            for key, mark in marks.items():
+                first = open_runs[key][0] if key in open_runs else frame.number
+                open_runs[key] = (first, frame.number, mark)
+        spans += open_runs.values()
+        held: dict[tuple[bool, int, int], list[Mark]] = {}
+        for first, last, mark in sorted(spans, key=lambda span: (span[2].role == "used", span[0], span[1])):
+            if last > first:
+                held.setdefault((mark.role == "used", first, last), []).append(mark)
+                self.held_marks.update((number, _mark_key(mark)) for number in range(first, last + 1))
+        self._held = held
+        return held
+
     def run_values(self) -> None:
         panel = self.scene.code
         x = _n(round(panel.value_x + mono_width("i = ", 12.5)))
@@ -413,6 +447,11 @@ class _Writer:
                                    style=f"animation-name:{self.p}r{first}-{last}",
                                    **{"data-first": str(first), "data-last": str(last)}
                                    ).add_text(value))
+        for (_, first, last), marks in self.held().items():
+            held = group.add(_Element("g", style=f"animation-name:{self.p}r{first}-{last}",
+                                      **{"data-first": str(first), "data-last": str(last)}))
+            for mark in marks:
+                held.add(self.mark_use(mark))
         self.d.add(group)
 
     def finals_from(self) -> list[tuple[int, tuple[int, ...]]]:
@@ -458,12 +497,8 @@ class _Writer:
             g.add(_Element("rect", x=_n(x + 2), y=_n(y + 2), width=_n(w - 4), height=_n(h - 4), rx="3",
                            fill=tint(scene.colours[label], 0.75)))
         for mark in frame.marks:
-            data: dict[str, str] = {"data-operand": mark.operand, "data-role": mark.role}
-            if mark.index is not None:
-                data["data-index"] = _index(mark.index)
-            else:
-                data["data-values"] = mark.data_values
-            g.add(self.use(mark_shape(mark), mark.x, mark.y, **data))
+            if (frame.number, _mark_key(mark)) not in self.held_marks:
+                g.add(self.mark_use(mark))
         if frame.running is not None:
             r = frame.running
             g.add(_Element("text", class_="r", x=_n(r.x), y=_n(r.y),
@@ -491,6 +526,15 @@ class _Writer:
             self.spans(t, (Span("".join(span.text for span in spans)),) if muted else spans)
             g.add(t)
         return g
+
+    def mark_use(self, mark: Mark) -> _Element:
+        """A mark as a ``<use>`` of its shape, carrying its operand, role and cell(s)."""
+        data: dict[str, str] = {"data-operand": mark.operand, "data-role": mark.role}
+        if mark.index is not None:
+            data["data-index"] = _index(mark.index)
+        else:
+            data["data-values"] = mark.data_values
+        return self.use(mark_shape(mark), mark.x, mark.y, **data)
 
     def frames(self) -> None:
         scene = self.scene
@@ -523,6 +567,11 @@ class _Writer:
             self.top()
         # Empty elements end in "/>", not " />": a byte each, hundreds of them a file.
         return self.d.tostring().replace(" />", "/>")
+
+
+def _mark_key(mark: Mark) -> tuple:
+    """What makes two frames' marks the same drawing (``values`` may hold lists)."""
+    return (mark.operand, mark.role, mark.x, mark.y, mark.index, mark.data_values)
 
 
 def mark_shape(mark: Mark) -> str:
