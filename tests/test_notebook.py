@@ -387,3 +387,21 @@ def test_reduced_motion_shows_the_final_frame_still(browser, tmp_path):
     assert player.get_attribute("data-frame") == str(anim.n_frames - 1)
     assert player.get_attribute("data-playing") != "true"
     context.close()
+
+
+def test_a_png_display_survives_nbconvert_sanitized_html():
+    # What docs/outputs.md offers for notebooks published through the sanitizer.
+    pytest.importorskip("nbconvert", reason="nbconvert is not installed")
+    import base64
+
+    import nbformat
+    from IPython.core.formatters import DisplayFormatter
+    from IPython.display import Image
+    from nbconvert import HTMLExporter
+
+    png = shown().to_png()
+    data, metadata = DisplayFormatter().format(Image(png))
+    cell = nbformat.v4.new_code_cell("Image(animation.to_png())", execution_count=1, outputs=[
+        nbformat.v4.new_output("execute_result", data=data, metadata=metadata, execution_count=1)])
+    page, _ = HTMLExporter(sanitize_html=True).from_notebook_node(nbformat.v4.new_notebook(cells=[cell]))
+    assert f'src="data:image/png;base64,{base64.b64encode(png).decode()}"' in page
