@@ -436,9 +436,13 @@ def panel_scale(scene: Scene, panel: Panel) -> float:
     """How much larger (or smaller) :func:`combined_svg` draws a panel: about the grids'
     height (and not much wider than them), between 0.8 times (its text stays readable) and
     1.5 times its own size."""
-    # The network's words are drawn at reading size already: never larger than the grids'.
-    largest = 1.0 if panel.kind == "network" else 1.5
-    return max(0.8, min(largest, 0.95 * scene.height / panel.height, 1.2 * scene.width / panel.width))
+    return max(0.8, min(_largest(panel), 0.95 * scene.height / panel.height,
+                         1.2 * scene.width / panel.width))
+
+
+def _largest(panel: Panel) -> float:
+    """The most a panel is scaled up: the network's words are drawn at reading size already."""
+    return 1.0 if panel.kind == "network" else 1.5
 
 
 def panel_place(scene: Scene, panel: Panel) -> tuple[float, float, float]:
@@ -448,8 +452,7 @@ def panel_place(scene: Scene, panel: Panel) -> tuple[float, float, float]:
     scale = panel_scale(scene, panel)
     if scene.width + _GAP + panel.width * scale <= MAX_SIDE_BY_SIDE:
         return scene.width + _GAP, 0.0, scale
-    largest = 1.0 if panel.kind == "network" else 1.5
-    scale = max(0.8, min(largest, scene.width / panel.width))
+    scale = max(0.8, min(_largest(panel), scene.width / panel.width))
     return max(0.0, (scene.width - panel.width * scale) / 2), scene.height, scale
 
 
