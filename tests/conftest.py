@@ -38,12 +38,12 @@ def pytest_runtest_makereport(item, call):
 
 
 # The quick subset (`pytest -m "not slow"`) leaves out what starts another program (Chromium,
-# a server or JupyterLab, torch or jax, a subprocess running the command or an example), the
+# a server or JupyterLab, nbconvert, torch or jax, a subprocess running the command or an example), the
 # GIFs rasterised frame by frame, the benchmarks' own runs and the docs' executed snippets.
 # Tests mark themselves `slow` where that is not plain from these rules.
 _SLOW_MODULES = {"test_examples.py", "test_html.py", "test_site.py", "test_widget.py",
                  "test_gif.py"}
-_SLOW_WORDS = ("torch", "jax", "test_snippet_runs", "end_to_end", "subprocess",
+_SLOW_WORDS = ("torch", "jax", "nbconvert", "test_snippet_runs", "end_to_end", "subprocess",
                "fresh_interpreter", "benchmark", "run_m")
 
 
