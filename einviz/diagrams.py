@@ -385,12 +385,15 @@ class CubeDiagram(Figure):
         self.svg_text = self.frame_svg(-1 if step is None else step) if self.n_frames else self._draw(None)
 
     def _caption(self, where: tuple[int, int, int]) -> str:
+        from .render.panel import cell_ref
         from .render.text import format_value
 
         i, j, k = where
         r, s, c = self.labels
-        return (f"out[{r}={i},{c}={k}] += {self._names[0]}[{i},{j}] × {self._names[1]}[{j},{k}]"
-                f" = {format_value(self._a[i, j])} × {format_value(self._b[j, k])}   (summed over {s})")
+        values = {r: i, s: j, c: k}  # each operand's cell written in its own axes' order
+        return (f"out[{r}={i},{c}={k}] += {cell_ref(self.plan, self._names[0], values)} × "
+                f"{cell_ref(self.plan, self._names[1], values)} = {format_value(self._a[i, j])} × "
+                f"{format_value(self._b[j, k])}   (summed over {s})")
 
     def _draw(self, where: tuple[int, int, int] | None) -> str:
         from .render.blocks import cube_svg

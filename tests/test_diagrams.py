@@ -257,3 +257,11 @@ def test_the_command_refuses_a_view_it_cannot_draw(tmp_path, capsys):
     assert main(["ij,jk->ik", "--view", "network", "-o", str(tmp_path / "n.gif")]) == 2
     assert "the network view is drawn as .svg, .png or .html, not .gif" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_cubes_caption_writes_each_operands_cell_in_its_own_axes_order():
+    # 'ji,kj->ik': A is indexed A[j,i] and B is B[k,j]; the cube itself stands i × j × k.
+    a, b = np.arange(6).reshape(2, 3), np.arange(8).reshape(4, 2)   # j=2, i=3, k=4
+    cube = diagrams.iteration_cube("ji,kj->ik", a, b)
+    svg = cube.frame_svg(cube.n_frames - 1)   # i=2, k=3, j=1
+    assert f"out[i=2,k=3] += A[1,2] × B[3,1] = {a[1, 2]} × {b[3, 1]}" in svg

@@ -38,8 +38,8 @@ if TYPE_CHECKING:
     from ..tracing import Trace
     from .scene import Scene
 
-__all__ = ["AUTO_SIDE", "LAYOUTS", "MAX_PANEL_STEPS", "PANELS", "Panel", "blocks_panel", "choose_panel",
-           "combined_svg", "cube_panel", "frame_spans", "lit_labels", "make_panel", "network_panel",
+__all__ = ["AUTO_SIDE", "LAYOUTS", "MAX_PANEL_STEPS", "PANELS", "Panel", "blocks_panel", "cell_ref",
+           "choose_panel", "combined_svg", "cube_panel", "frame_spans", "lit_labels", "make_panel", "network_panel",
            "panel_place", "panel_scale"]
 
 #: The panels :func:`make_panel` draws.
@@ -295,11 +295,11 @@ def cube_panel(trace: Trace, spans: Sequence[range] | None = None,
         i, j, k = where[-1]
         values = {row: i, summed: j, col: k}
         if len(where) == 1:
-            caption = (f"out[{row}={i},{col}={k}] += {_read(loop_plan, name_a, values)} × "
-                       f"{_read(loop_plan, name_b, values)} = {format_value(a[i, j])} × {format_value(b[j, k])}")
+            caption = (f"out[{row}={i},{col}={k}] += {cell_ref(loop_plan, name_a, values)} × "
+                       f"{cell_ref(loop_plan, name_b, values)} = {format_value(a[i, j])} × {format_value(b[j, k])}")
         else:
-            caption = (f"out[{row}={i},{col}={k}] = Σ over {summed} of {_read(loop_plan, name_a, values, summed)}"
-                       f" × {_read(loop_plan, name_b, values, summed)} = {format_value(out[i, k])}")
+            caption = (f"out[{row}={i},{col}={k}] = Σ over {summed} of {cell_ref(loop_plan, name_a, values, summed)}"
+                       f" × {cell_ref(loop_plan, name_b, values, summed)} = {format_value(out[i, k])}")
         steps.append(CubeStep(span[-1], where, caption, format_value(trace[span[-1]].running_sum)))
     done = _done(trace)
     doc = cube_document(a, b, out, (row, summed, col), (name_a, name_b),
@@ -308,7 +308,7 @@ def cube_panel(trace: Trace, spans: Sequence[range] | None = None,
     return _panel("cube", doc, prefix, [s.step for s in steps], "", done)
 
 
-def _read(loop_plan: LoopPlan, name: str, values: Mapping[str, int], moving: str = "") -> str:
+def cell_ref(loop_plan: LoopPlan, name: str, values: Mapping[str, int], moving: str = "") -> str:
     """An operand's cell as the loops read it: ``A[1,0]`` in its own axes' order (a
     broadcast size-1 axis reads 0; the ``moving`` label written as itself)."""
     number = loop_plan.names.index(name)
