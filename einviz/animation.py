@@ -155,8 +155,7 @@ class Animation:
         1
         """
         if self.panel is not None:
-            render(self.scene, "frame", frame, prefix=self.id)  # checks the frame number
-            return combined_svg(self.scene, self.panel, self.id, frame % self.scene.n_frames)
+            return combined_svg(self.scene, self.panel, self.id, frame)
         return render(self.scene, "frame", frame, prefix=self.id)
 
     @overload

@@ -21,6 +21,8 @@ from .terminal import printable, say
 if TYPE_CHECKING:
     import argparse
 
+    from .recording import Calls
+
 __all__ = ["is_run", "run_command"]
 
 RUN_DESCRIPTION = """\
@@ -100,14 +102,20 @@ def run_command(argv: list[str]) -> int:
         raise EinvizError("-o and --no-report ask for opposite things", hint="drop one of them")
     report = None if args.no_report else _reserve_report(args.output, script, args.force)
     calls = run_script(script, args.script_args, report_path=report, catch=True)
-    if calls.error is not None:  # the script's own error: shown as Python shows it
+    return _finish(calls, args.quiet, report)
+
+
+def _finish(calls: Calls, quiet: bool, report: str | None) -> int:
+    """After the program ran: its own error (as Python shows it), the summary, the report's
+    path; the program's exit status."""
+    if calls.error is not None:
         _print_script_error(calls.error)
     sys.stdout.flush()
-    if not args.quiet:
+    if not quiet:
         _print_summary(calls)
     if report is not None:
         # One line with -q, whatever the path holds (a newline in it is shown as \n).
-        say(printable(report) if args.quiet else f"report: {printable(report)}")
+        say(printable(report) if quiet else f"report: {printable(report)}")
     return calls.exit_status or 0
 
 
@@ -141,15 +149,7 @@ def _run_module_command(module: str, argv: list[str]) -> int:
         raise EinvizError("-o and --no-report ask for opposite things", hint="drop one of them")
     _check_module(module)  # before the report's file is made
     report = None if args.no_report else _reserve_report(args.output, module, args.force)
-    calls = run_module(module, argv[cut + 1:], report_path=report)
-    if calls.error is not None:
-        _print_script_error(calls.error)
-    sys.stdout.flush()
-    if not args.quiet:
-        _print_summary(calls)
-    if report is not None:
-        say(printable(report) if args.quiet else f"report: {printable(report)}")
-    return calls.exit_status or 0
+    return _finish(run_module(module, argv[cut + 1:], report_path=report), args.quiet, report)
 
 
 def run_module(module: str, argv: list[str], report_path: str | None = None) -> Any:

@@ -511,8 +511,7 @@ def bind(
         raise LimitError(
             f"'...' stands for {n_ellipsis} dimensions; einviz names at most {len(_ELLIPSIS_NAMES)}",
             subscripts=text,
-            positions=[p + d for t, ps in zip(equation.terms, equation.term_positions)
-                       for label, p in zip(t, ps) if label == ELLIPSIS for d in range(3)],
+            positions=_ellipsis_positions(equation),
             details=[f"{n}: {len(s)} dimensions" for n, s in zip(operand_names, shapes)],
             hint="give some of those dimensions labels of their own",
         )
@@ -532,8 +531,7 @@ def bind(
         raise ShapeError(
             f"'...' stands for {n_ellipsis} dimension(s) that the output does not keep",
             subscripts=text,
-            positions=[p + d for t, ps in zip(equation.terms, equation.term_positions)
-                       for label, p in zip(t, ps) if label == ELLIPSIS for d in range(3)],
+            positions=_ellipsis_positions(equation),
             details=[f"{n}: shape {s}" for n, s in zip(operand_names, shapes)],
             hint="put '...' in the output too (numpy does not sum over ellipsis dimensions)",
         )
@@ -622,6 +620,12 @@ def _raise_count(equation: Equation, shapes: tuple, names: tuple[str, ...]) -> N
         details=[f"expected: {n_terms} operand{'s' * (n_terms != 1)}", f"given:    {given}"],
         hint="give one operand per comma-separated term",
     )
+
+
+def _ellipsis_positions(equation: Equation) -> list[int]:
+    """Where every '...' of the terms stands in the text, its three dots each."""
+    return [p + d for t, ps in zip(equation.terms, equation.term_positions)
+            for label, p in zip(t, ps) if label == ELLIPSIS for d in range(3)]
 
 
 def _term_columns(equation: Equation, k: int) -> tuple[int, ...]:

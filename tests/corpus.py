@@ -71,3 +71,14 @@ def drawn_values(svg: str) -> dict[tuple[str, str], str]:
         if spot in texts:
             values[(use.get("data-operand"), use.get("data-index"))] = texts[spot]
     return values
+
+
+def assert_same(result, expected):
+    """The same shape, dtype and values (floats to a relative 1e-6): einviz's answer is numpy's."""
+    result, expected = np.asarray(result), np.asarray(expected)
+    assert result.shape == expected.shape
+    assert result.dtype == expected.dtype
+    if expected.dtype.kind in "biu":
+        np.testing.assert_array_equal(result, expected)
+    else:
+        np.testing.assert_allclose(result, expected, rtol=1e-6, atol=1e-9)

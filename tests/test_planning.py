@@ -3,7 +3,7 @@ einsum that runs a plan is tested in test_reference.py)."""
 
 import numpy as np
 import pytest
-from corpus import CORPUS, IDS, operands
+from corpus import CORPUS, IDS, assert_same, operands
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -11,16 +11,6 @@ import einviz
 from einviz import EinvizError, LimitError, ShapeError, einsum, plan
 from einviz.errors import ArgumentTypeError
 from einviz.testing import einsum_problems
-
-
-def assert_same(result, expected):
-    result, expected = np.asarray(result), np.asarray(expected)
-    assert result.shape == expected.shape
-    assert result.dtype == expected.dtype
-    if expected.dtype.kind in "biu":
-        np.testing.assert_array_equal(result, expected)
-    else:
-        np.testing.assert_allclose(result, expected, rtol=1e-6, atol=1e-9)
 
 
 @pytest.mark.parametrize("name", IDS)

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from corpus import CORPUS, IDS, operands
+from corpus import CORPUS, IDS, assert_same, operands
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -300,16 +300,6 @@ def test_plan_takes_an_equation():
 
 
 # -- the drop-in against numpy: values, keywords, objects, optimize ---------------------------------
-def assert_same(result, expected):
-    result, expected = np.asarray(result), np.asarray(expected)
-    assert result.shape == expected.shape
-    assert result.dtype == expected.dtype
-    if expected.dtype.kind in "biu":
-        np.testing.assert_array_equal(result, expected)
-    else:
-        np.testing.assert_allclose(result, expected, rtol=1e-6, atol=1e-9)
-
-
 class Text:
     """A string that numpy's einsum can sum: 0 + t is t; t * n repeats it; + concatenates."""
 

@@ -478,12 +478,13 @@ def combined_svg(scene: Scene, panel: Panel, prefix: str = "einviz", frame: int 
     from .svg import render
 
     outer = f"{prefix}-with-{panel.kind}"
-    grids = render(scene, "animated" if frame is None else "frame", frame, prefix=prefix)
+    grids = render(scene, "animated" if frame is None else "frame", frame, prefix=prefix)  # checks frame
     drawn = panel.svg
     if frame is None:
         css = "".join([*_panel_css(scene, panel, outer), *_done_css(scene, panel, outer)])
     else:
         css = ""
+        frame %= scene.n_frames  # -1: the final frame
         steps = scene.frames[frame].steps
         if len(steps):
             drawn = drawn.replace(f'class="einviz-step" data-step="{steps[-1]}"',

@@ -103,12 +103,10 @@ def update(state: State, arrays: Sequence[np.ndarray] | None = None) -> dict[str
         operands = _operands(state, equation, arrays)
         with einviz.limits(**LIMITS):
             animation = einviz.animate(state.s, *operands, max_frames=MAX_FRAMES)
-        loop_plan = animation.trace.plan
-        explanation = einviz.explain(loop_plan)
+        loop_plan, explanation = animation.trace.plan, animation.explanation
         path = None
-        if loop_plan.n_operands >= 3:
-            path = einviz.contraction_path(state.s, shapes=loop_plan.shapes,
-                                           names=loop_plan.names).to_html()
+        if loop_plan.n_operands >= 3:  # the animation's plan: nothing parsed or bound again
+            path = einviz.contraction_path(loop_plan).to_html()
         player = animation.player_html(details=False)
     except BoxError as error:
         return {"ok": False, "state": state.to_dict(), "error": error_data(error, error.box)}
