@@ -112,7 +112,7 @@ def check_blocks(loop_plan: LoopPlan, what: str) -> None:
         if any(side > MAX_BLOCK_SIDE for side in shape):
             raise EinvizError(
                 f"{what} draws axes of up to {MAX_BLOCK_SIDE} cells; {name} has shape {shape}",
-                hint="pass smaller shapes= (the picture is for seeing, the sizes do not matter)",
+                hint="give smaller shapes (shapes=, or --shapes): the picture is for seeing, the sizes do not matter",
             )
 
 
@@ -458,7 +458,7 @@ def cube_arrays(loop_plan: LoopPlan, arrays: Sequence[Any]
         raise EinvizError(
             f"the iteration cube draws a product of two matrices, like 'ij,jk->ik', not "
             f"'{loop_plan.equation}'",
-            hint="einviz.diagrams.blocks draws any arrays of up to 3 dimensions as blocks",
+            hint="the blocks (diagrams.blocks, --view blocks, panel='blocks') draw any arrays of up to 3 dimensions",
         )
     row, col = loop_plan.output
     summed = loop_plan.summed[0]
@@ -467,7 +467,7 @@ def cube_arrays(loop_plan: LoopPlan, arrays: Sequence[Any]
         raise EinvizError(
             f"the iteration cube needs one matrix per output label; '{loop_plan.equation}' "
             "takes both from one operand",
-            hint="einviz.diagrams.blocks draws any arrays of up to 3 dimensions as blocks",
+            hint="the blocks (diagrams.blocks, --view blocks, panel='blocks') draw any arrays of up to 3 dimensions",
         )
     a_term, b_term = "".join(loop_plan.terms[first]), "".join(loop_plan.terms[1 - first])
     sizes = loop_plan.sizes

@@ -110,7 +110,7 @@ def _spans(loop_plan: LoopPlan, spans: Sequence[range] | None) -> list[range]:
     spans = [span for span in spans if len(span)]
     if len(spans) > MAX_PANEL_STEPS:
         raise EinvizError(f"a panel draws at most {MAX_PANEL_STEPS} frames' steps, not {len(spans):,}",
-                          hint=f"animate with max_frames under {MAX_PANEL_STEPS}")
+                          hint=f"ask for fewer frames: max_frames (--max-frames) under {MAX_PANEL_STEPS}")
     return spans
 
 
