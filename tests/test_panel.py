@@ -22,7 +22,7 @@ from einviz.render.panel import (
     lit_labels,
     make_panel,
     network_panel,
-    panel_scale,
+    panel_place,
 )
 from einviz.render.scene import build_scene
 from einviz.render.text import format_value
@@ -183,16 +183,17 @@ def test_resvg_draws_the_combined_svg_as_its_final_frame() -> None:
     still, final = (np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=int)
                     for png in (rasterise(anim.to_svg()), anim.to_png()))
     assert still.shape == final.shape
-    scale = panel_scale(anim.scene, anim.panel)
+    x, y, scale = panel_place(anim.scene, anim.panel)
     assert 0.8 <= scale <= 1.5
-    assert still.shape[1] == round(anim.scene.width + 24 + anim.panel.width * scale)
+    assert still.shape[:2] == (round(max(anim.scene.height, y + anim.panel.height * scale)),
+                               round(max(anim.scene.width, x + anim.panel.width * scale)))
     assert np.abs(still - final).max() <= 8
     # The panel is drawn (not white), and a step frame lights something the final frame does not.
-    panel = final[:, int(anim.scene.width) + 30:]
+    panel = final[int(y) + 6:, int(x) + 6:] if y else final[:, int(x) + 6:]
     assert (panel < 200).any()
     step = next(k for k, f in enumerate(anim.frames) if f.kind == "step")
     lit = np.asarray(Image.open(io.BytesIO(anim.to_png(frame=step))).convert("RGB"), dtype=int)
-    assert np.abs(lit[:, int(anim.scene.width) + 30:] - panel).max() > 100
+    assert np.abs(lit[int(y) + 6:, int(x) + 6:] - panel).max() > 100
 
 
 # -- layout and panel in animate -------------------------------------------------------------------
@@ -300,17 +301,21 @@ def test_in_a_browser_the_panel_lights_the_step_the_grids_show() -> None:
 def test_a_panel_too_wide_to_stand_beside_the_grids_goes_under_them() -> None:
     from einviz.render import panel as panels
 
-    anim = animate("ij,jk->ik", shapes=[(2, 3), (3, 4)], panel="cube")
-    x, y, scale = panels.panel_place(anim.scene, anim.panel)
-    assert (x, y) == (anim.scene.width + 24, 0.0)  # beside: the pair fits a laptop screen
-    drawn = ElementTree.fromstring(combined_svg(anim.scene, anim.panel, "g"))
+    anim = animate("i->", shapes=[(3,)], panel="network")
+    small = panels.Panel("network", anim.panel.svg, 12.0, 20.0, id=anim.panel.id)
+    x, y, scale = panels.panel_place(anim.scene, small)
+    assert (x, y) == (anim.scene.width + 24, 0.0)  # beside: the pair fits the grids' 640 px
+    drawn = ElementTree.fromstring(combined_svg(anim.scene, small, "g"))
     _, beside = drawn.findall("{http://www.w3.org/2000/svg}svg")
     assert (float(beside.get("x")), float(beside.get("y"))) == (x, 0.0)
-    narrow = panels.Panel(anim.panel.kind, anim.panel.svg, panels.MAX_SIDE_BY_SIDE, anim.panel.height)
-    x, y, scale = panels.panel_place(anim.scene, narrow)
-    assert y == anim.scene.height and x == 0.0 and scale == 0.8
-    root = ElementTree.fromstring(combined_svg(anim.scene, narrow, "g"))
-    assert float(root.get("height")) == pytest.approx(anim.scene.height + narrow.height * scale, abs=0.1)
+    # A cube beside the grids of a matmul would make the figure wider than a page reads it.
+    anim = animate("ij,jk->ik", shapes=[(2, 3), (3, 4)], panel="cube")
+    x, y, scale = panels.panel_place(anim.scene, anim.panel)
+    assert y == anim.scene.height and scale <= 1.2
+    assert x == pytest.approx((anim.scene.width - anim.panel.width * scale) / 2)
+    root = ElementTree.fromstring(combined_svg(anim.scene, anim.panel, "g"))
+    assert float(root.get("width")) == anim.scene.width <= panels.MAX_SIDE_BY_SIDE
+    assert float(root.get("height")) == pytest.approx(anim.scene.height + anim.panel.height * scale, abs=0.1)
 
 
 # -- output values appear as their cells are done, as on the grids ---------------------------------

@@ -168,14 +168,11 @@ def _style(scene: Scene, prefix: str, panel: Panel | None) -> str:
              f"#{prefix} .ez-fig:not(.ez-zoomed) svg"
              f"{{max-height:max(320px,calc(100vh - {BELOW_FIGURE}px))}}")
     if panel is not None:
-        # Side by side, sharing the row in proportion to their widths (both seen at once as
-        # they move, both under the controls' room on a laptop); under each other only where
-        # the screen is too narrow for both at a readable size.
+        # The figure keeps its own size (its words at reading size); the panel takes the rest
+        # of the row while that leaves it readable, and goes under the figure otherwise.
         tall = f"max-height:max(320px,calc(100vh - {BELOW_FIGURE}px))"
-        style += (f"#{prefix} .ez-figs .ez-fig{{flex:{round(scene.width)} 1 0;"
-                  f"min-width:min(100%,{round(scene.width * 0.5)}px)}}"
-                  f"#{prefix} .ez-panel{{flex:{round(panel.width)} 1 0;"
-                  f"min-width:min(100%,{round(panel.width * 0.45)}px)}}"
+        style += (f"#{prefix} .ez-figs .ez-fig{{flex:0 1 auto;min-width:min(100%,{round(scene.width)}px)}}"
+                  f"#{prefix} .ez-panel{{flex:1 1 0;min-width:min(100%,{round(panel.width * 0.45)}px)}}"
                   f"#{prefix} .ez-panel svg,#{prefix} .ez-panel img{{{tall};width:auto}}")
     return style
 

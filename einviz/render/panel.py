@@ -53,9 +53,10 @@ MAX_SPAN_STEPS = 512
 #: ``layout="auto"`` draws 3-D blocks when no axis is longer than this (see :func:`choose_panel`).
 AUTO_SIDE = 4
 _GAP = 24.0
-#: The widest a figure gets with its panel beside the grids (a laptop screen: both seen at once
-#: as they move); wider, the panel goes under them.
-MAX_SIDE_BY_SIDE = 1280.0
+#: The widest a still or animated figure gets with its panel beside the grids: the 640 px every
+#: grid figure keeps, so it reads at full size in a page, a README or a notebook cell; wider,
+#: the panel goes under the grids. (The HTML player lays the two out for the screen it is on.)
+MAX_SIDE_BY_SIDE = 640.0
 
 
 @dataclass(frozen=True)
@@ -448,11 +449,12 @@ def _largest(panel: Panel) -> float:
 def panel_place(scene: Scene, panel: Panel) -> tuple[float, float, float]:
     """Where :func:`combined_svg` draws a panel: ``(x, y, scale)``. Beside the grids while the
     two together fit :data:`MAX_SIDE_BY_SIDE`; under them otherwise (centred, at about their
-    width), so a wide pair does not shrink every word of both to fit a page."""
+    width), so a pair too wide for a page does not shrink every word of both to fit it."""
     scale = panel_scale(scene, panel)
     if scene.width + _GAP + panel.width * scale <= MAX_SIDE_BY_SIDE:
         return scene.width + _GAP, 0.0, scale
-    scale = max(0.8, min(_largest(panel), scene.width / panel.width))
+    # Under the grids: about their width, its words not much larger than theirs.
+    scale = max(0.8, min(_largest(panel), 1.2, scene.width / panel.width))
     return max(0.0, (scene.width - panel.width * scale) / 2), scene.height, scale
 
 
